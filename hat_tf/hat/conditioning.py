@@ -1,0 +1,54 @@
+"""Update factors of the shared weights, from the cumulative attention (paper Eq. 2).
+
+    factor_{l,ij} = 1 − min(a_{l,i}^{≤t}, a_{l−1,j}^{≤t})
+
+for a weight from input unit j to output unit i; per-output parameters use 1 − a_{l,i}^{≤t},
+and a layer fed by the image (no gate) uses 1 − a_{l,i}^{≤t} too. HAT scales each step's
+*update* by the factor (HAT_SPEC §5), which the reference does to the gradient: the two
+agree for plain SGD, and only the former keeps protected weights fixed under momentum or Adam.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from hat_tf.models.topology import Connection
+
+
+def update_factor(post: tf.Tensor, pre: tf.Tensor | None, layout: str,
+                  shape: tuple[int, ...]) -> tf.Tensor:
+    """The factor of a variable of `shape`, expanded from its gates (HAT_SPEC §5).
+
+    Args:
+        post: a^{≤t} of the output units (N_out,).
+        pre: a^{≤t} of the input units (N_in,), or None for the image / per-output params.
+        layout: `dense`, `conv`, `flatten` or `per_output` (see topology.LAYOUTS).
+        shape: The variable's shape.
+    """
+    if layout == "per_output" or pre is None:
+        return tf.broadcast_to(1.0 - post, shape)
+    if layout == "flatten":
+        # Keras flattens (H, W, C) with the channel fastest: input k has channel k mod C.
+        pre = tf.tile(pre, [shape[0] // pre.shape[0]])
+    pre = tf.reshape(pre, [-1, 1])
+    guarded = tf.minimum(pre, tf.reshape(post, [1, -1]))
+    return tf.broadcast_to(1.0 - guarded, shape)
+
+
+def connection_factor(connection: Connection) -> tf.Tensor:
+    """update_factor for a GateGraph connection, from its gates' current a^{≤t}."""
+    pre = None if connection.pre is None else tf.convert_to_tensor(connection.pre.cumulative)
+    return update_factor(tf.convert_to_tensor(connection.post.cumulative), pre,
+                         connection.layout, tuple(connection.variable.shape))
+
+
+def task_row_factor(task_id: int, shape: tuple[int, ...]) -> tf.Tensor:
+    """1 on row `task_id` of a (num_tasks, ...) variable, 0 elsewhere: other tasks' rows
+    (their embeddings, their BatchNorm) never move."""
+    row = tf.one_hot(task_id, shape[0])
+    return tf.broadcast_to(tf.reshape(row, [-1] + [1] * (len(shape) - 1)), shape)
+
+
+def conditioned_update(old: tf.Tensor, new: tf.Tensor, factor: tf.Tensor) -> tf.Tensor:
+    """θ_old + factor ⊙ (θ_new − θ_old): the optimizer's step, scaled per weight."""
+    return old + factor * (new - old)

@@ -1,0 +1,66 @@
+"""The HAT gate: a learned, almost-binary attention mask per task (paper Eq. 1)."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable("hat_tf")
+class ClipConstraint(keras.constraints.Constraint):
+    """Keeps a variable in [-limit, limit] after every optimizer step (paper §2.5)."""
+
+    def __init__(self, limit: float):
+        self.limit = limit
+
+    def __call__(self, weight):
+        return tf.clip_by_value(weight, -self.limit, self.limit)
+
+    def get_config(self) -> dict:
+        return {"limit": self.limit}
+
+
+@keras.saving.register_keras_serializable("hat_tf")
+class TaskGate(keras.layers.Layer):
+    """Gates the units of the layer before it: h' = a^t ⊙ h with a^t = σ(s·e^t) (paper Eq. 1).
+
+    Holds the task embeddings E (num_tasks × units, initialised N(0, 1), clipped to
+    [-embedding_clip, embedding_clip]) and the cumulative attention a^{≤t} of the tasks
+    learned so far (paper Eq. 2 context), which HAT updates between tasks. A conv output is
+    gated per channel, broadcast over space.
+
+    Args:
+        num_tasks: Rows of the embedding, one per task.
+        units: Units (channels) gated.
+        embedding_clip: Bound of the embeddings (reference: 6).
+    """
+
+    def __init__(self, num_tasks: int, units: int, embedding_clip: float = 6.0, **kwargs):
+        super().__init__(**kwargs)
+        self.num_tasks = num_tasks
+        self.units = units
+        self.embedding_clip = embedding_clip
+
+    def build(self, input_shape=None):
+        self.embedding = self.add_weight(
+            name="embedding",
+            shape=(self.num_tasks, self.units),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0),
+            constraint=ClipConstraint(self.embedding_clip),
+        )
+        self.cumulative = self.add_weight(
+            name="cumulative", shape=(self.units,), initializer="zeros", trainable=False
+        )
+
+    def attention(self, task_id, s):
+        """a^t = σ(s·e^t) for a task id (scalar → (units,), vector → (batch, units))."""
+        return tf.sigmoid(s * tf.gather(self.embedding, task_id))
+
+    def call(self, inputs, task_id, s):
+        gate = self.attention(task_id, s)
+        spatial_axes = len(inputs.shape) - 2
+        return inputs * tf.reshape(gate, [-1] + [1] * spatial_axes + [self.units])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "num_tasks": self.num_tasks, "units": self.units,
+                "embedding_clip": self.embedding_clip}

@@ -1,0 +1,1 @@
+"""Continual-learning methods as hook sets (methods/base.py is the contract)."""

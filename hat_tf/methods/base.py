@@ -1,0 +1,57 @@
+"""The hook contract of a continual-learning method (DESIGN.md: FACIL-style hooks).
+
+The trainer owns the step and calls only these hooks; it never asks which method it has.
+Python-side hooks run between tasks; traced hooks run inside the compiled train step.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from hat_tf.models.topology import GateGraph
+
+
+class Method:
+    """Plain fine-tuning: every hook is the identity. Subclasses override what they need."""
+
+    def attach(self, network: keras.Model) -> None:
+        """Python-side, once, after the network is built: create the method's state."""
+        self.network = network
+        self.graph: GateGraph = network.gate_graph()
+        self.graph.check_covers(network.trainable_variables)
+        self.variables_to_train: list[keras.Variable] = []
+
+    def training_tasks(self, task_id: int) -> range:
+        """The tasks whose training data (and heads) task `task_id` trains on."""
+        return range(task_id, task_id + 1)
+
+    def on_task_begin(self, task_id: int, steps_per_epoch: int) -> None:
+        """Python-side, before the task's first step. Subclasses call it first: it selects
+        the variables the task trains (the heads of other tasks stay out)."""
+        trainable = self.graph.trainable_for(self.training_tasks(task_id))
+        self.variables_to_train = [
+            v for v in self.network.trainable_variables if id(v) in trainable
+        ]
+
+    def on_task_end(self, task_id: int) -> None:
+        """Python-side, after the task's best weights are restored."""
+
+    def gate_scale(self, iteration: tf.Tensor) -> tf.Tensor | None:
+        """Traced: the gate scale s of this step; None lets the network use s_max."""
+        return None
+
+    def extra_loss(self, network: keras.Model, s) -> tf.Tensor:
+        """Traced: what the method adds to the cross-entropy (HAT: c·R of paper Eq. 5)."""
+        return tf.constant(0.0)
+
+    def transform_gradients(self, gradients: list, variables: list, s) -> list:
+        """Traced: gradients as the optimizer should see them."""
+        return gradients
+
+    def snapshot(self, variables: list) -> list:
+        """Traced, before the optimizer step: what `condition_update` needs of the old values."""
+        return []
+
+    def condition_update(self, variables: list, snapshot: list) -> None:
+        """Traced, after the optimizer step: correct the update (HAT: paper Eq. 2)."""

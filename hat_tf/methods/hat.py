@@ -1,0 +1,88 @@
+"""Hard Attention to the Task (Serrà et al., ICML 2018), as a set of trainer hooks.
+
+Per task: anneal s per batch (Eq. 3); add c·R (Eq. 5); compensate the embedding gradients
+(§2.5); scale each shared weight's update by 1 − min(a_out^{≤t−1}, a_in^{≤t−1}) (Eq. 2),
+and keep other tasks' embedding rows fixed. After the task, fold a^t into a^{≤t}.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from hat_tf.config import HatConfig
+from hat_tf.hat.capacity import capacity_regulariser
+from hat_tf.hat.compensation import compensation_factor
+from hat_tf.hat.conditioning import conditioned_update, connection_factor, task_row_factor
+from hat_tf.hat.masks import update_cumulative_masks
+from hat_tf.hat.schedule import annealed_s
+from hat_tf.methods.base import Method
+
+
+class Hat(Method):
+    """HAT's hooks. The factors are computed once per task into variables, so the
+    compiled step only multiplies (HAT_SPEC §5).
+
+    Args:
+        config: s_max, the capacity weight c and the clips.
+    """
+
+    def __init__(self, config: HatConfig):
+        self.config = config
+
+    def attach(self, network: keras.Model) -> None:
+        super().attach(network)
+        if not self.graph.gates:
+            raise ValueError(f"HAT needs a gated network, received {network.name} without gates")
+        self.gates = self.graph.gates
+        self.task_id = tf.Variable(0, dtype=tf.int32, trainable=False, name="hat_task_id")
+        self.steps_per_epoch = tf.Variable(1, dtype=tf.int64, trainable=False,
+                                           name="hat_steps_per_epoch")
+        conditioned = [c.variable for c in self.graph.connections] + self.graph.task_rows
+        self._factors = {
+            id(v): tf.Variable(tf.ones(v.shape), trainable=False, name=f"factor_{i}")
+            for i, v in enumerate(conditioned)
+        }
+        self._embeddings = {id(v) for v in self.graph.task_rows}
+
+    def on_task_begin(self, task_id: int, steps_per_epoch: int) -> None:
+        super().on_task_begin(task_id, steps_per_epoch)
+        self.task_id.assign(task_id)
+        self.steps_per_epoch.assign(steps_per_epoch)
+        for connection in self.graph.connections:
+            self._factors[id(connection.variable)].assign(connection_factor(connection))
+        for variable in self.graph.task_rows:
+            self._factors[id(variable)].assign(task_row_factor(task_id, tuple(variable.shape)))
+
+    def on_task_end(self, task_id: int) -> None:
+        update_cumulative_masks(self.gates, task_id, self.config.s_max)
+
+    def gate_scale(self, iteration):
+        batch_index = tf.cast(iteration, tf.int64) % self.steps_per_epoch
+        return annealed_s(batch_index, self.steps_per_epoch, self.config.s_max)
+
+    def extra_loss(self, network, s):
+        s = self.config.s_max if s is None else s
+        current = [gate.attention(self.task_id, s) for gate in self.gates]
+        previous = [gate.cumulative for gate in self.gates]
+        return self.config.capacity_weight * capacity_regulariser(current, previous)
+
+    def transform_gradients(self, gradients, variables, s):
+        return [
+            self._compensate(g, v, s) if id(v) in self._embeddings else g
+            for g, v in zip(gradients, variables)
+        ]
+
+    def _compensate(self, gradient, embedding, s):
+        factor = compensation_factor(tf.convert_to_tensor(embedding), s, self.config.s_max,
+                                     self.config.cosh_clip)
+        return factor * tf.convert_to_tensor(gradient)  # gathered rows arrive as IndexedSlices
+
+    def snapshot(self, variables):
+        return [tf.convert_to_tensor(v) if id(v) in self._factors else None for v in variables]
+
+    def condition_update(self, variables, snapshot):
+        for variable, old in zip(variables, snapshot):
+            if old is not None:
+                factor = self._factors[id(variable)]
+                variable.assign(conditioned_update(old, tf.convert_to_tensor(variable), factor))

@@ -1,0 +1,1 @@
+"""Network architectures and the GateGraph that describes their gating."""

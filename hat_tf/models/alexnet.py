@@ -1,0 +1,117 @@
+"""The HAT paper's AlexNet for 32×32×3 inputs (HAT_SPEC §9; reference `networks/alexnet_hat.py`).
+
+conv 64 k4 → conv 128 k3 → conv 256 k2, each ReLU → dropout (0.2, 0.2, 0.5) → max-pool 2
+→ gate; then dense 2048 → dense 2048, each ReLU → dropout 0.5 → gate; one head per task.
+≈ 6.5 M trunk parameters at width 1. The plain variant (no gates) is the SGD baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import tensorflow as tf
+
+from hat_tf.layers import MultiHead, TaskGate, standardization
+from hat_tf.models.topology import GateGraph
+
+CONV_FILTERS = (64, 128, 256)
+CONV_KERNELS = (4, 3, 2)
+CONV_DROPOUT = (0.2, 0.2, 0.5)
+DENSE_UNITS = (2048, 2048)
+DENSE_DROPOUT = 0.5
+
+
+def scaled(units: int, width: float) -> int:
+    """`units` times the width multiplier, at least 1."""
+    return max(1, int(round(units * width)))
+
+
+class AlexNet(keras.Model):
+    """AlexNet with one head per task and, when `gated`, a TaskGate after every layer.
+
+    Call with `{"image": uint8 or float NHWC in 0..255, "task_id": int32 (batch,)}` and the
+    gate scale `s` (None: `s_max`, as at evaluation). Returns the logits of each example's
+    own task head.
+
+    Args:
+        classes_per_task: Classes of each task's head.
+        gated: Add HAT gates (paper Eq. 1).
+        width: Multiplier of every layer's units (1 = the paper's network).
+        s_max: Gate scale at evaluation (paper: 400).
+        embedding_clip: Bound of the gate embeddings.
+        channel_mean: Per-channel mean of the raw pixels, for input normalisation.
+        channel_std: Per-channel standard deviation of the raw pixels.
+    """
+
+    def __init__(
+        self,
+        classes_per_task: Sequence[int],
+        gated: bool,
+        width: float = 1.0,
+        s_max: float = 400.0,
+        embedding_clip: float = 6.0,
+        channel_mean: Sequence[float] = (0.0, 0.0, 0.0),
+        channel_std: Sequence[float] = (1.0, 1.0, 1.0),
+        name: str = "alexnet",
+        **kwargs,
+    ):
+        super().__init__(name=name, **kwargs)
+        self.s_max = s_max
+        num_tasks = len(classes_per_task)
+        self.standardize = standardization(channel_mean, channel_std)
+        self.convs = [
+            keras.layers.Conv2D(scaled(f, width), k, kernel_initializer="glorot_uniform",
+                                name=f"conv{i + 1}")
+            for i, (f, k) in enumerate(zip(CONV_FILTERS, CONV_KERNELS))
+        ]
+        self.conv_dropouts = [keras.layers.Dropout(r) for r in CONV_DROPOUT]
+        self.pool = keras.layers.MaxPooling2D(2)
+        self.flatten = keras.layers.Flatten()
+        self.denses = [
+            keras.layers.Dense(scaled(u, width), kernel_initializer="glorot_uniform",
+                               name=f"fc{i + 1}")
+            for i, u in enumerate(DENSE_UNITS)
+        ]
+        self.dense_dropout = keras.layers.Dropout(DENSE_DROPOUT)
+        self.gates = [
+            TaskGate(num_tasks, layer.filters if hasattr(layer, "filters") else layer.units,
+                     embedding_clip, name=f"gate_{layer.name}")
+            for layer in self.convs + self.denses
+        ] if gated else []
+        self.head = MultiHead(classes_per_task, name="head")
+
+    def call(self, inputs, training=False, s=None):
+        task_id = inputs["task_id"]
+        s = self.s_max if s is None else s
+        gates = iter(self.gates)
+        h = self.standardize(tf.cast(inputs["image"], self.compute_dtype))
+        for conv, dropout in zip(self.convs, self.conv_dropouts):
+            h = self.pool(dropout(tf.nn.relu(conv(h)), training=training))
+            h = self._gate(gates, h, task_id, s)
+        h = self.flatten(h)
+        for dense in self.denses:
+            h = self.dense_dropout(tf.nn.relu(dense(h)), training=training)
+            h = self._gate(gates, h, task_id, s)
+        return self.head(h, task_id=task_id)
+
+    @staticmethod
+    def _gate(gates, h, task_id, s):
+        gate = next(gates, None)
+        return h if gate is None else gate(h, task_id=task_id, s=s)
+
+    def gate_graph(self) -> GateGraph:
+        """The wiring of gates to weights (HAT_SPEC §5); every trunk weight is shared
+        and unprotected in the plain variant."""
+        graph = GateGraph(heads=[head.trainable_variables for head in self.head.heads])
+        if not self.gates:
+            graph.shared = [v for layer in self.convs + self.denses
+                            for v in layer.trainable_variables]
+            return graph
+        layouts = ["conv"] * len(self.convs) + ["flatten"] + ["dense"] * (len(self.denses) - 1)
+        pre = None
+        for layer, gate, layout in zip(self.convs + self.denses, self.gates, layouts):
+            graph.connect(layer, post=gate, pre=pre, layout=layout)
+            pre = gate
+        graph.task_rows = [gate.embedding for gate in self.gates]
+        return graph

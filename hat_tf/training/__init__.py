@@ -1,0 +1,1 @@
+"""The custom train step, the task-sequence loop, its callbacks and results."""

@@ -1,0 +1,69 @@
+"""The one Keras model that owns the train step; methods contribute only hooks."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from hat_tf.methods.base import Method
+
+
+class ContinualModel(keras.Model):
+    """Wraps a network and a method; `fit`, callbacks and evaluation stay Keras'.
+
+    The trainer compiles it with a fresh optimizer at every task boundary, and nowhere
+    else, so `fit` traces the step anew for each task's variables (HAT_SPEC §5).
+
+    The step (keras-io "customizing fit()"): forward at the method's gate scale,
+    cross-entropy plus the method's extra loss, the method's gradient transform, the
+    optimizer's update, then the method's conditioning of that update.
+
+    Args:
+        network: A model called as `network(inputs, training=..., s=...)`.
+        method: The continual-learning method's hooks.
+    """
+
+    def __init__(self, network: keras.Model, method: Method, **kwargs):
+        super().__init__(name="continual_model", **kwargs)
+        self.network = network
+        self.method = method
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        self.traces_of_train_step = 0
+
+    def call(self, inputs, training=False):
+        return self.network(inputs, training=training)
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.accuracy_tracker]
+
+    def _objective(self, labels, logits, s):
+        cross_entropy = tf.reduce_mean(
+            keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+        return cross_entropy + self.method.extra_loss(self.network, s)
+
+    def train_step(self, data):
+        self.traces_of_train_step += 1  # Python runs this line only while tracing
+        inputs, labels = data
+        variables = self.method.variables_to_train
+        s = self.method.gate_scale(self.optimizer.iterations)
+        with tf.GradientTape() as tape:
+            logits = self.network(inputs, training=True, s=s)
+            loss = self._objective(labels, logits, s)
+        gradients = tape.gradient(loss, variables)
+        gradients = self.method.transform_gradients(gradients, variables, s)
+        snapshot = self.method.snapshot(variables)
+        self.optimizer.apply(gradients, variables)
+        self.method.condition_update(variables, snapshot)
+        return self._track(loss, labels, logits)
+
+    def test_step(self, data):
+        inputs, labels = data
+        logits = self.network(inputs, training=False)
+        return self._track(self._objective(labels, logits, None), labels, logits)
+
+    def _track(self, loss, labels, logits):
+        self.loss_tracker.update_state(loss, sample_weight=tf.shape(labels)[0])
+        self.accuracy_tracker.update_state(labels, logits)
+        return {m.name: m.result() for m in self.metrics}

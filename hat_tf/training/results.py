@@ -1,0 +1,80 @@
+"""The accuracy matrix and its metrics (HAT_SPEC §11), and the run's result files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+
+import numpy as np
+
+
+def acc(matrix: list[list[float | None]]) -> float:
+    """ACC after the last task: the mean of the matrix's last row."""
+    return float(np.mean(matrix[-1]))
+
+
+def bwt(matrix: list[list[float | None]]) -> float:
+    """Backward transfer: mean over τ < T of A[T, τ] − A[τ, τ] (0 for a single task)."""
+    last = len(matrix) - 1
+    if last == 0:
+        return 0.0
+    return float(np.mean([matrix[last][task] - matrix[task][task] for task in range(last)]))
+
+
+def random_classifier_acc(train_labels: np.ndarray, test_labels: np.ndarray,
+                          num_classes: int) -> float:
+    """Expected accuracy of guessing by the training-label frequencies: Σ_c p_train(c)·p_test(c)."""
+    p_train = np.bincount(train_labels, minlength=num_classes) / len(train_labels)
+    p_test = np.bincount(test_labels, minlength=num_classes) / len(test_labels)
+    return float(np.dot(p_train, p_test))
+
+
+def format_matrix(matrix: list[list[float | None]], task_names: list[str]) -> str:
+    """The accuracy matrix as a text table, one row per task trained (percent)."""
+    width = max(8, *(len(name) for name in task_names))
+    names = task_names[: len(matrix)]
+    header = " " * width + "".join(f"{name[:width]:>{width + 1}}" for name in names)
+    rows = [header]
+    for name, row in zip(task_names, matrix):
+        cells = "".join(f"{'':>{width + 1}}" if v is None else f"{100 * v:>{width + 1}.1f}"
+                        for v in row[: len(matrix)])
+        rows.append(f"{name[:width]:<{width}}{cells}")
+    return "\n".join(rows)
+
+
+def matrix_csv(matrix: list[list[float | None]], task_names: list[str]) -> str:
+    """The accuracy matrix as CSV: a header of test tasks, a row per task trained."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["trained_task", *task_names])
+    for name, row in zip(task_names, matrix):
+        writer.writerow([name, *("" if v is None else f"{v:.6f}" for v in row)])
+    return buffer.getvalue()
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Writes `text` to `path` so a reader never sees a half-written file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def write_json(path: str, value: dict) -> None:
+    write_atomically(path, json.dumps(value, indent=2) + "\n")
+
+
+def save_results(run_dir: str, results: dict) -> None:
+    """Writes `results.json` and `acc_matrix.csv` of a run, each atomically."""
+    write_json(os.path.join(run_dir, "results.json"), results)
+    write_atomically(os.path.join(run_dir, "acc_matrix.csv"),
+                     matrix_csv(results["acc_matrix"], results["task_names"]))

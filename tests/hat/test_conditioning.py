@@ -1,0 +1,50 @@
+import numpy as np
+
+from hat_tf.hat.conditioning import conditioned_update, task_row_factor, update_factor
+
+RNG = np.random.default_rng(0)
+
+
+def loop_factor(post, pre, shape, channel_of_input):
+    """1 − min(a_out[i], a_in[j]) by explicit loops over the kernel."""
+    factor = np.empty(shape, np.float32)
+    for index in np.ndindex(*shape):
+        i, j = index[-1], channel_of_input(index[-2])
+        factor[index] = 1 - min(post[i], pre[j])
+    return factor
+
+
+def test_dense_kernel():
+    post, pre = RNG.random(4).astype(np.float32), RNG.random(3).astype(np.float32)
+    expected = loop_factor(post, pre, (3, 4), lambda j: j)
+    np.testing.assert_allclose(update_factor(post, pre, "dense", (3, 4)), expected)
+
+
+def test_conv_kernel_broadcasts_per_channel_over_space():
+    post, pre = RNG.random(5).astype(np.float32), RNG.random(2).astype(np.float32)
+    expected = loop_factor(post, pre, (3, 3, 2, 5), lambda j: j)
+    np.testing.assert_allclose(update_factor(post, pre, "conv", (3, 3, 2, 5)), expected)
+
+
+def test_flatten_gives_each_input_the_gate_of_its_channel():
+    channels, spatial = 3, 4  # a (2, 2, 3) feature map flattened channel-fastest
+    post, pre = RNG.random(6).astype(np.float32), RNG.random(channels).astype(np.float32)
+    expected = loop_factor(post, pre, (spatial * channels, 6), lambda j: j % channels)
+    np.testing.assert_allclose(update_factor(post, pre, "flatten", (12, 6)), expected)
+
+
+def test_first_layer_and_biases_use_the_output_gate_alone():
+    post = np.array([0.0, 0.25, 1.0], np.float32)
+    np.testing.assert_allclose(update_factor(post, None, "conv", (2, 2, 3, 3))[0, 0, 0],
+                               [1.0, 0.75, 0.0])
+    np.testing.assert_allclose(update_factor(post, None, "per_output", (3,)), [1.0, 0.75, 0.0])
+
+
+def test_task_rows_move_only_for_their_task():
+    np.testing.assert_array_equal(task_row_factor(1, (3, 2)), [[0, 0], [1, 1], [0, 0]])
+
+
+def test_update_is_scaled_by_the_factor():
+    old, new = np.array([1.0, 1.0, 1.0]), np.array([3.0, 3.0, 3.0])
+    np.testing.assert_allclose(conditioned_update(old, new, np.array([0.0, 0.5, 1.0])),
+                               [1.0, 2.0, 3.0])

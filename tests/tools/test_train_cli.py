@@ -1,0 +1,101 @@
+"""tools/train.py end to end, as a user runs it: a subprocess on the offline digits."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+RESULT_KEYS = {"model", "dataset", "seed", "task_names", "num_params", "acc_matrix", "acc",
+               "bwt", "random_acc", "epochs_per_task", "train_seconds"}
+
+
+def train(*args, cwd=REPO):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, str(REPO / "tools" / "train.py"), *args], cwd=cwd,
+                          env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def hat_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "hat"
+    done = train("--model", "alexnet_hat", "--dataset", "digits", "--tasks", "3",
+                 "--epochs", "2", "--width", "0.125", "--train-limit", "120",
+                 "--run-dir", str(run_dir))
+    assert done.returncode == 0, done.stderr
+    return run_dir, done.stdout
+
+
+def test_results_json_follows_the_contract(hat_run):
+    run_dir, _ = hat_run
+    results = json.loads((run_dir / "results.json").read_text())
+    assert RESULT_KEYS <= results.keys()
+    matrix = results["acc_matrix"]
+    assert len(matrix) == 3 and all(len(row) == 3 for row in matrix)
+    assert matrix[0][1:] == [None, None] and matrix[1][2] is None
+    assert all(0.0 <= v <= 1.0 for t, row in enumerate(matrix) for v in row[: t + 1])
+    assert results["acc"] == pytest.approx(sum(matrix[2]) / 3)
+    assert results["bwt"] == pytest.approx((matrix[2][0] - matrix[0][0]
+                                            + matrix[2][1] - matrix[1][1]) / 2)
+    assert results["model"] == "alexnet_hat" and results["dataset"] == "digits"
+    assert len(results["random_acc"]) == 3 and len(results["epochs_per_task"]) == 3
+    assert results["epochs_per_task"] == [2, 2, 2]
+
+
+def test_config_and_csv_are_written(hat_run):
+    run_dir, _ = hat_run
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["model"] == "alexnet_hat" and config["optim"]["epochs"] == 2
+    assert config["hat"]["s_max"] == 400.0 and config["data"]["val_fraction"] == 0.15
+    lines = (run_dir / "acc_matrix.csv").read_text().splitlines()
+    assert lines[0] == "trained_task,digits-0-1,digits-2-3,digits-4-5" and len(lines) == 4
+
+
+def test_progress_and_matrix_are_printed(hat_run):
+    _, stdout = hat_run
+    assert "task 2/3  epoch   2  lr 5.00e-02" in stdout
+    assert "after task 3/3 (digits-4-5): ACC" in stdout
+    assert stdout.count("digits-0-1") >= 4  # the matrix table after every task
+
+
+def test_an_existing_run_dir_is_refused(hat_run):
+    run_dir, _ = hat_run
+    before = (run_dir / "results.json").read_text()
+    done = train("--model", "alexnet_sgd", "--run-dir", str(run_dir))
+    assert done.returncode == 2 and "exists already" in done.stderr
+    assert (run_dir / "results.json").read_text() == before
+
+
+def test_dry_run_prints_the_parameter_count_and_writes_nothing(tmp_path):
+    done = train("--model", "alexnet_hat", "--dry-run", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "alexnet_hat on digits (5 tasks): 6,547,082 trainable parameters" in done.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, reason", [
+    (["--model", "alexnet_foo"], "invalid choice: 'alexnet_foo'"),
+    (["--model", "alexnet_hat", "--dataset", "mnist"], "invalid choice: 'mnist'"),
+    (["--model", "alexnet_hat", "--epochs", "-3"], "expected a value in [1, inf], received -3"),
+    (["--model", "alexnet_hat", "--lr", "zero"], "expected float, received 'zero'"),
+    (["--model", "alexnet_hat", "--dataset", "cifar", "--data-dir", "/no/such/dir"],
+     "--data-dir /no/such/dir is not a directory"),
+])
+def test_bad_arguments_exit_2_with_one_line(tmp_path, args, reason):
+    done = train(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert reason in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_data_dir_without_cifar_files_says_what_to_provide(tmp_path):
+    done = train("--model", "alexnet_hat", "--dataset", "cifar", "--data-dir", str(tmp_path),
+                 "--run-dir", str(tmp_path / "run"))
+    assert done.returncode == 2
+    assert "cifar10.npz does not exist" in done.stderr and "materialize.py" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []

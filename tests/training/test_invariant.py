@@ -1,0 +1,86 @@
+"""The HAT invariant (hat-cl): after task 1, task 0's outputs are unchanged — under any
+optimizer for task 1, since HAT conditions the update, not only the gradient (HAT_SPEC §5).
+The plain network is the control that proves the comparison can fail.
+
+The conditioning is exact where the masks a^{≤0} are binary. Real-valued masks (the
+reference's choice, HAT_SPEC §4) can leave a few units of a briefly trained tiny net
+half-open (|e| < 0.035 gives 1e-6 < σ(400·e) < 1 − 1e-6); such a unit is partly task 0's and
+partly free, and leaks. So the optimizer sweep saturates task 0's embeddings first, and
+a separate test checks the invariant after plain training with the paper's SGD.
+"""
+
+import dataclasses
+import functools
+
+import keras
+import numpy as np
+import pytest
+
+from hat_tf.config import DataConfig, HatConfig, OptimConfig, RunConfig
+from hat_tf.data import DATASETS, task_dataset
+from hat_tf.hat.masks import update_cumulative_masks
+from hat_tf.training.loop import build_model, train_task
+
+S_MAX = 400.0
+TASK0_OPTIM = OptimConfig(optimizer="sgd", lr=0.05, epochs=2)
+OPTIMIZERS = {
+    "sgd": OptimConfig(optimizer="sgd", lr=0.05, epochs=2),
+    "sgd_momentum": OptimConfig(optimizer="sgd", lr=0.05, momentum=0.9, epochs=2),
+    "adam": OptimConfig(optimizer="adam", lr=1e-3, epochs=2),
+}
+
+
+def silent(line):
+    pass
+
+
+@functools.cache
+def digits_two_tasks():
+    return DATASETS.get("digits")(DataConfig(dataset="digits", num_tasks=2, train_limit=160))
+
+
+def binarise_task_masks(model, task_id, margin=0.05):
+    """Pushes task `task_id`'s embeddings to |e| ≥ margin (σ(400·0.05) = 1 − 2e-9) and
+    recomputes a^{≤t}, so every unit is either the task's or free."""
+    for gate in model.method.gates:
+        embedding = gate.embedding.numpy()
+        row = embedding[task_id]
+        embedding[task_id] = np.where(row < 0, -1, 1) * np.maximum(np.abs(row), margin)
+        gate.embedding.assign(embedding)
+        gate.cumulative.assign(np.zeros(gate.units, np.float32))
+    update_cumulative_masks(model.method.gates, task_id, S_MAX)
+
+
+def task0_drift(model_name, task1_optim, binary_masks):
+    """Max |Δ| of task 0's test logits over training task 1."""
+    config = RunConfig(model=model_name, data=DataConfig(dataset="digits"), optim=TASK0_OPTIM,
+                       hat=HatConfig(s_max=S_MAX), width=0.125)
+    sequence = digits_two_tasks()
+    keras.utils.set_random_seed(0)
+    model = build_model(config, sequence)
+    train_task(model, sequence, 0, config, silent)
+    if binary_masks:
+        binarise_task_masks(model, 0)
+    probe = task_dataset([(0, sequence.tasks[0])], "test", batch_size=1000)
+    before = model.predict(probe, verbose=0)
+    train_task(model, sequence, 1, dataclasses.replace(config, optim=task1_optim), silent)
+    drift = np.abs(model.predict(probe, verbose=0) - before)[:, :2].max()
+    return drift, model
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_hat_keeps_task0_logits_under_any_optimizer(optimizer):
+    drift, _ = task0_drift("alexnet_hat", OPTIMIZERS[optimizer], binary_masks=True)
+    assert drift <= 1e-5
+
+
+def test_hat_keeps_task0_logits_after_plain_sgd_training():
+    drift, model = task0_drift("alexnet_hat", OPTIMIZERS["sgd"], binary_masks=False)
+    assert drift <= 1e-5
+    assert model.traces_of_train_step == 2  # one trace per task
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_plain_network_drifts(optimizer):
+    drift, _ = task0_drift("alexnet_sgd", OPTIMIZERS[optimizer], binary_masks=False)
+    assert drift > 1e-3

@@ -1,0 +1,27 @@
+import numpy as np
+import pytest
+
+from hat_tf.training.results import acc, bwt, matrix_csv, random_classifier_acc
+
+MATRIX = [[0.9, None, None], [0.8, 0.7, None], [0.6, 0.7, 0.5]]
+
+
+def test_acc_is_the_mean_of_the_last_row():
+    assert acc(MATRIX) == pytest.approx(0.6)
+
+
+def test_bwt_compares_the_last_row_with_the_diagonal():
+    assert bwt(MATRIX) == pytest.approx(((0.6 - 0.9) + (0.7 - 0.7)) / 2)
+    assert bwt([[0.9]]) == 0.0
+
+
+def test_random_classifier_uses_training_label_frequencies():
+    train, test = np.array([0, 0, 0, 1]), np.array([0, 1])
+    assert random_classifier_acc(train, test, 2) == pytest.approx(0.75 * 0.5 + 0.25 * 0.5)
+    assert random_classifier_acc(np.array([0, 1]), np.array([0, 0]), 3) == pytest.approx(0.5)
+
+
+def test_csv_leaves_cells_above_the_diagonal_empty():
+    lines = matrix_csv(MATRIX, ["a", "b", "c"]).splitlines()
+    assert lines[0] == "trained_task,a,b,c"
+    assert lines[1] == "a,0.900000,,"
