@@ -12,7 +12,9 @@ from hat_tf.data.task import TaskSequence
 from hat_tf.methods.base import Method
 from hat_tf.methods.finetune import FineTuning
 from hat_tf.methods.hat import Hat
+from hat_tf.methods.joint import Joint
 from hat_tf.models.alexnet import AlexNet
+from hat_tf.models.resnet import ResNet18
 from hat_tf.registry import Registry
 
 
@@ -36,5 +38,33 @@ def _alexnet(gated: bool) -> Callable[[TaskSequence, RunConfig], keras.Model]:
     return build
 
 
-MODELS.register("alexnet_sgd")(Recipe(_alexnet(gated=False), lambda config: FineTuning()))
-MODELS.register("alexnet_hat")(Recipe(_alexnet(gated=True), lambda config: Hat(config.hat)))
+def _resnet18(gated: bool, per_task_norm: bool) -> Callable[[TaskSequence, RunConfig],
+                                                             keras.Model]:
+    def build(sequence: TaskSequence, config: RunConfig) -> keras.Model:
+        return ResNet18(sequence.classes_per_task, gated=gated, per_task_norm=per_task_norm,
+                        width=config.width, s_max=config.hat.s_max,
+                        embedding_clip=config.hat.embedding_clip,
+                        channel_mean=sequence.channel_mean, channel_std=sequence.channel_std)
+
+    return build
+
+
+def _fine_tuning(config: RunConfig) -> Method:
+    return FineTuning()
+
+
+def _joint(config: RunConfig) -> Method:
+    return Joint()
+
+
+def _hat(config: RunConfig) -> Method:
+    return Hat(config.hat)
+
+
+MODELS.register("alexnet_sgd")(Recipe(_alexnet(gated=False), _fine_tuning))
+MODELS.register("alexnet_joint")(Recipe(_alexnet(gated=False), _joint))
+MODELS.register("alexnet_hat")(Recipe(_alexnet(gated=True), _hat))
+MODELS.register("resnet18_sgd")(Recipe(_resnet18(gated=False, per_task_norm=False), _fine_tuning))
+MODELS.register("resnet18_joint")(Recipe(_resnet18(gated=False, per_task_norm=False), _joint))
+MODELS.register("resnet18_hat")(Recipe(_resnet18(gated=True, per_task_norm=False), _hat))
+MODELS.register("resnet18_hat_bn")(Recipe(_resnet18(gated=True, per_task_norm=True), _hat))

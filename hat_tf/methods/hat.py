@@ -43,7 +43,7 @@ class Hat(Method):
             id(v): tf.Variable(tf.ones(v.shape), trainable=False, name=f"factor_{i}")
             for i, v in enumerate(conditioned)
         }
-        self._embeddings = {id(v) for v in self.graph.task_rows}
+        self._embeddings = {id(gate.embedding) for gate in self.gates}
 
     def on_task_begin(self, task_id: int, steps_per_epoch: int) -> None:
         super().on_task_begin(task_id, steps_per_epoch)

@@ -57,7 +57,11 @@ class GateGraph:
         """Conditions a conv or dense layer: its kernel by `layout`, its bias by `post`."""
         self.connections.append(Connection(layer.kernel, post, pre, layout))
         if layer.bias is not None:
-            self.connections.append(Connection(layer.bias, post, None, "per_output"))
+            self.connect_per_output([layer.bias], post)
+
+    def connect_per_output(self, variables: list[keras.Variable], post: TaskGate) -> None:
+        """Conditions per-output parameters (a shared BatchNorm's gamma, beta) by `post`."""
+        self.connections += [Connection(v, post, None, "per_output") for v in variables]
 
     @property
     def gates(self) -> list[TaskGate]:
