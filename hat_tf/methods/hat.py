@@ -54,14 +54,14 @@ class Hat(Method):
         for variable in self.graph.task_rows:
             self._factors[id(variable)].assign(task_row_factor(task_id, tuple(variable.shape)))
 
-    def on_task_end(self, task_id: int) -> None:
+    def on_task_end(self, task_id: int, train_data) -> None:
         update_cumulative_masks(self.gates, task_id, self.config.s_max)
 
     def gate_scale(self, iteration):
         batch_index = tf.cast(iteration, tf.int64) % self.steps_per_epoch
         return annealed_s(batch_index, self.steps_per_epoch, self.config.s_max)
 
-    def extra_loss(self, network, s):
+    def extra_loss(self, inputs, all_head_logits, s):
         s = self.config.s_max if s is None else s
         current = [gate.attention(self.task_id, s) for gate in self.gates]
         previous = [gate.cumulative for gate in self.gates]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from hat_tf.layers import select_task_logits
 from hat_tf.methods.base import Method
 
 
@@ -38,10 +39,14 @@ class ContinualModel(keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.accuracy_tracker]
 
-    def _objective(self, labels, logits, s):
+    def _forward(self, inputs, labels, training, s):
+        """(loss, own-task logits): cross-entropy of each example's head, plus the method's
+        extra loss, which sees every head's logits (LwF distils the old ones)."""
+        all_head_logits = self.network(inputs, training=training, s=s, all_heads=True)
+        logits = select_task_logits(all_head_logits, inputs["task_id"])
         cross_entropy = tf.reduce_mean(
             keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
-        return cross_entropy + self.method.extra_loss(self.network, s)
+        return cross_entropy + self.method.extra_loss(inputs, all_head_logits, s), logits
 
     def train_step(self, data):
         self.traces_of_train_step += 1  # Python runs this line only while tracing
@@ -49,8 +54,7 @@ class ContinualModel(keras.Model):
         variables = self.method.variables_to_train
         s = self.method.gate_scale(self.optimizer.iterations)
         with tf.GradientTape() as tape:
-            logits = self.network(inputs, training=True, s=s)
-            loss = self._objective(labels, logits, s)
+            loss, logits = self._forward(inputs, labels, training=True, s=s)
         gradients = tape.gradient(loss, variables)
         gradients = self.method.transform_gradients(gradients, variables, s)
         snapshot = self.method.snapshot(variables)
@@ -60,8 +64,8 @@ class ContinualModel(keras.Model):
 
     def test_step(self, data):
         inputs, labels = data
-        logits = self.network(inputs, training=False)
-        return self._track(self._objective(labels, logits, None), labels, logits)
+        loss, logits = self._forward(inputs, labels, training=False, s=None)
+        return self._track(loss, labels, logits)
 
     def _track(self, loss, labels, logits):
         self.loss_tracker.update_state(loss, sample_weight=tf.shape(labels)[0])

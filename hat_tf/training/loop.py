@@ -57,7 +57,7 @@ def train_task(model: ContinualModel, sequence: TaskSequence, task_id: int, conf
     printer = EpochPrinter(f"{task_id + 1}/{len(sequence.tasks)}", log)
     model.fit(train_data, validation_data=val_data, epochs=config.optim.epochs,
               callbacks=[schedule, printer], verbose=0, shuffle=False)  # shuffled by tf.data
-    method.on_task_end(task_id)
+    method.on_task_end(task_id, train_data)
     return schedule.epochs_run
 
 
