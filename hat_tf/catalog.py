@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
-import numpy as np
 
 from hat_tf.config import RunConfig
 from hat_tf.data.task import TaskSequence
@@ -18,6 +17,7 @@ from hat_tf.methods.hat import Hat
 from hat_tf.methods.joint import Joint
 from hat_tf.methods.lwf import Lwf
 from hat_tf.models.alexnet import AlexNet
+from hat_tf.models.building import built, count_params
 from hat_tf.models.pnn import ProgressiveAlexNet, pnn_width
 from hat_tf.models.resnet import ResNet18
 from hat_tf.registry import Registry
@@ -56,9 +56,7 @@ def _resnet18(gated: bool, per_task_norm: bool) -> Callable[[TaskSequence, RunCo
 
 def _pnn(sequence: TaskSequence, config: RunConfig) -> keras.Model:
     """PNN columns sized so the network matches the HAT AlexNet's parameter count."""
-    hat_alexnet = _alexnet(gated=True)(sequence, config)
-    hat_alexnet({"image": np.zeros((1, 32, 32, 3), np.uint8), "task_id": np.zeros(1, np.int32)})
-    target = sum(int(np.prod(v.shape)) for v in hat_alexnet.trainable_variables)
+    target = count_params(built(_alexnet(gated=True)(sequence, config)))
     return ProgressiveAlexNet(sequence.classes_per_task,
                               column_width=pnn_width(sequence.classes_per_task, target),
                               channel_mean=sequence.channel_mean,

@@ -5,10 +5,10 @@ the task, on the new task's data."""
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from hat_tf.methods.base import Method
+from hat_tf.models.building import built
 
 DEFAULT_WEIGHT = 2.0  # the reference code's λ for LwF
 DEFAULT_TEMPERATURE = 1.0  # the reference code's T
@@ -30,9 +30,7 @@ class Lwf(Method):
 
     def attach(self, network: keras.Model) -> None:
         super().attach(network)
-        self.old_network = network.__class__.from_config(network.get_config())
-        self.old_network({"image": np.zeros((1, 32, 32, 3), np.uint8),
-                          "task_id": np.zeros(1, np.int32)})
+        self.old_network = built(network.__class__.from_config(network.get_config()))
         num_tasks = len(self.graph.task_private)
         self.old_tasks = tf.Variable(tf.zeros(num_tasks), trainable=False, name="lwf_old_tasks")
 

@@ -1,8 +1,9 @@
 import numpy as np
 
 from hat_tf.config import RunConfig
+from hat_tf.models.building import count_params
 from hat_tf.models.pnn import ProgressiveAlexNet, pnn_param_count
-from hat_tf.training.loop import build_model, count_params
+from hat_tf.training.loop import build_model
 
 
 class Cifar:
