@@ -43,6 +43,7 @@ class ContinualModel(keras.Model):
         """(loss, own-task logits): cross-entropy of each example's head, plus the method's
         extra loss, which sees every head's logits (LwF distils the old ones)."""
         all_head_logits = self.network(inputs, training=training, s=s, all_heads=True)
+        all_head_logits = tf.cast(all_head_logits, tf.float32)  # float16 under mixed precision
         logits = select_task_logits(all_head_logits, inputs["task_id"])
         cross_entropy = tf.reduce_mean(
             keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
@@ -55,7 +56,8 @@ class ContinualModel(keras.Model):
         s = self.method.gate_scale(self.optimizer.iterations)
         with tf.GradientTape() as tape:
             loss, logits = self._forward(inputs, labels, training=True, s=s)
-        gradients = tape.gradient(loss, variables)
+        # Loss scaling is the identity unless compile wrapped the optimizer for mixed_float16.
+        gradients = tape.gradient(self.optimizer.scale_loss(loss), variables)
         gradients = self.method.transform_gradients(gradients, variables, s)
         snapshot = self.method.snapshot(variables)
         self.optimizer.apply(gradients, variables)

@@ -1,0 +1,138 @@
+"""Throughput measurements of the compiled train step, inference and the input pipeline.
+
+Timings belong here and in tools/benchmark.py, never in a test's assertion.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import time
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from hat_tf.config import OptimConfig, RunConfig
+from hat_tf.data.pipeline import task_dataset
+from hat_tf.data.task import Task, TaskSequence
+from hat_tf.models.building import count_params
+from hat_tf.training.loop import build_model, make_optimizer
+
+
+@dataclass(frozen=True)
+class BenchmarkSettings:
+    """What one measurement runs: a model at a width, for a number of tasks.
+
+    Attributes:
+        model: A registered model name.
+        width: Its width multiplier.
+        num_tasks: Tasks the network is built for (heads, gate embeddings).
+        batch_size: Examples per step (paper: 64).
+        warmup_steps: Steps run before timing (tracing, allocation).
+        window_steps: Steps in one timed window.
+        windows: Timed windows; the median is reported.
+    """
+
+    model: str
+    width: float = 1.0
+    num_tasks: int = 10
+    batch_size: int = 64
+    warmup_steps: int = 10
+    window_steps: int = 20
+    windows: int = 5
+
+
+def synthetic_sequence(num_tasks: int, examples: int, classes: int = 10) -> TaskSequence:
+    """`num_tasks` tasks that share one set of random 32×32×3 images, `examples` per split
+    (the pipeline's cost is real; the memory is one task's)."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (examples, 32, 32, 3), dtype=np.uint8)
+    labels = rng.integers(0, classes, examples).astype(np.int32)
+    class_names = tuple(str(c) for c in range(classes))
+    tasks = tuple(Task(f"synthetic-{t}", class_names, images, labels, images, labels, images,
+                       labels) for t in range(num_tasks))
+    return TaskSequence("synthetic", tasks, (127.5,) * 3, (64.0,) * 3)
+
+
+class StepClock(keras.callbacks.Callback):
+    """Records the wall time at every batch end."""
+
+    def on_train_begin(self, logs=None):
+        self.times = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter())
+
+
+def _fit_rate(model: keras.Model, data: tf.data.Dataset, settings: BenchmarkSettings) -> float:
+    """Median training images/s over the timed windows of one `fit` epoch, after warm-up."""
+    clock = StepClock()
+    model.fit(data, epochs=1, callbacks=[clock], verbose=0, shuffle=False)
+    times = clock.times
+    rates = []
+    for window in range(settings.windows):
+        start = settings.warmup_steps + window * settings.window_steps - 1
+        elapsed = times[start + settings.window_steps] - times[start]
+        rates.append(settings.window_steps * settings.batch_size / elapsed)
+    return statistics.median(rates)
+
+
+def measure(settings: BenchmarkSettings) -> dict:
+    """Training and inference images/s, the data-waiting share, and peak memory."""
+    steps = settings.warmup_steps + settings.windows * settings.window_steps
+    sequence = synthetic_sequence(settings.num_tasks, examples=steps * settings.batch_size)
+    config = RunConfig(model=settings.model, width=settings.width,
+                       optim=OptimConfig(batch_size=settings.batch_size))
+    model = build_model(config, sequence)
+    task = settings.num_tasks - 1
+    model.method.on_task_begin(task, steps_per_epoch=steps)
+    model.compile(optimizer=make_optimizer(config.optim))
+    pipeline = task_dataset([(task, sequence.tasks[task])], "train", settings.batch_size,
+                            shuffle_seed=0)
+    train_rate = _fit_rate(model, pipeline, settings)
+    # The same steps over one cached batch: what the step costs when data never waits.
+    cached_rate = _fit_rate(model, pipeline.take(1).cache().repeat(steps), settings)
+    return {
+        **settings.__dict__,
+        "num_params": count_params(model.network),
+        "train_images_per_second": train_rate,
+        "inference_images_per_second": _inference_rate(model, pipeline, settings),
+        "data_wait_share": max(0.0, 1.0 - train_rate / cached_rate),
+        "peak_memory_mib": _peak_memory_mib(),
+    }
+
+
+def _inference_rate(model, pipeline, settings: BenchmarkSettings) -> float:
+    batches = pipeline.take(settings.window_steps).cache()
+    model.predict(batches, verbose=0)  # warm-up and trace
+    rates = []
+    for _ in range(settings.windows):
+        start = time.perf_counter()
+        model.predict(batches, verbose=0)
+        rates.append(settings.window_steps * settings.batch_size / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def _peak_memory_mib() -> float:
+    """Peak GPU memory where there is a GPU, else the process's peak resident memory."""
+    if tf.config.list_physical_devices("GPU"):
+        return tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def environment() -> dict:
+    """The device, TensorFlow version and thread settings a measurement ran with."""
+    gpus = tf.config.list_physical_devices("GPU")
+    device = (tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
+              if gpus else "CPU")
+    return {
+        "device": device,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "cpu_count": os.cpu_count(),
+        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+    }

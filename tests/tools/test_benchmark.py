@@ -1,0 +1,28 @@
+"""tools/benchmark.py runs and writes its JSON and table (no timing is asserted)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_benchmark_writes_json_and_markdown(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "benchmark.py"), "--models", "alexnet_hat",
+         "--widths", "0.125", "--tasks", "2", "--warmup-steps", "2", "--window-steps", "2",
+         "--windows", "2", "--out", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "benchmark.json").read_text())
+    assert report["environment"]["device"] == "CPU"
+    assert report["environment"]["tensorflow"]
+    (row,) = report["results"]
+    assert row["model"] == "alexnet_hat" and row["num_tasks"] == 2
+    for key in ("train_images_per_second", "inference_images_per_second", "peak_memory_mib"):
+        assert row[key] > 0
+    assert 0.0 <= row["data_wait_share"] <= 1.0
+    assert "| alexnet_hat | 0.125 | 2 |" in (tmp_path / "benchmark.md").read_text()

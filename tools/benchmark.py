@@ -1,0 +1,109 @@
+"""Measure training and inference throughput of the compiled step, plain against HAT.
+
+    python tools/benchmark.py                                   # the default table
+    python tools/benchmark.py --models alexnet_sgd alexnet_hat --widths 1 --tasks 10 50
+
+For every model, width and task count: training images/s of the full compiled step at
+the batch size (median of --windows windows of --window-steps steps, after warm-up),
+inference images/s, the share of epoch time spent waiting for data (an epoch through the
+real tf.data pipeline against one over a cached batch), and peak memory. Each measurement
+runs in its own process, so peak memory is its own. Writes OUT/benchmark.json and
+OUT/benchmark.md with the device, the TensorFlow version and the thread settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+from hat_tf.console import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+from hat_tf.benchmarking import BenchmarkSettings, environment, measure  # noqa: E402
+from hat_tf.training.results import write_atomically, write_json  # noqa: E402
+
+DEFAULT_MODELS = ["alexnet_sgd", "alexnet_hat", "resnet18_sgd", "resnet18_hat_bn"]
+# The HAT model of each pair is compared with the plain model of the same architecture.
+PLAIN_OF = {"alexnet_hat": "alexnet_sgd", "resnet18_hat": "resnet18_sgd",
+            "resnet18_hat_bn": "resnet18_sgd"}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
+    parser.add_argument("--widths", nargs="+", type=float, default=[1.0])
+    parser.add_argument("--tasks", nargs="+", type=int, default=[10],
+                        help="task counts to build the networks for (step time should not "
+                             "depend on it)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--warmup-steps", type=int, default=10)
+    parser.add_argument("--window-steps", type=int, default=20)
+    parser.add_argument("--windows", type=int, default=5)
+    parser.add_argument("--out", default="runs/benchmark")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one measurement as JSON
+    return parser.parse_args(argv)
+
+
+def measure_in_subprocess(settings: BenchmarkSettings) -> dict:
+    command = [sys.executable, os.path.abspath(__file__), "--one", json.dumps(settings.__dict__)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def markdown(rows: list[dict], env: dict) -> str:
+    lines = [f"Device: {env['device']}; TensorFlow {env['tensorflow']}, Keras {env['keras']}; "
+             f"{env['cpu_count']} CPUs, intra-op threads {env['intra_op_threads']}, "
+             f"inter-op {env['inter_op_threads']} (0 = TensorFlow's default).", "",
+             "| model | width | tasks | params | train img/s | HAT / plain step time | "
+             "inference img/s | data wait | peak MiB |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for row in rows:
+        ratio = row.get("step_time_over_plain")
+        lines.append(
+            f"| {row['model']} | {row['width']:g} | {row['num_tasks']} | {row['num_params']:,} "
+            f"| {row['train_images_per_second']:.0f} | "
+            f"{'' if ratio is None else f'{ratio:.3f}'} | "
+            f"{row['inference_images_per_second']:.0f} | {100 * row['data_wait_share']:.1f} % "
+            f"| {row['peak_memory_mib']:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def add_ratios(rows: list[dict]) -> None:
+    """Step time of each HAT row over its plain twin's (same width and task count)."""
+    rates = {(r["model"], r["width"], r["num_tasks"]): r["train_images_per_second"]
+             for r in rows}
+    for row in rows:
+        plain = rates.get((PLAIN_OF.get(row["model"]), row["width"], row["num_tasks"]))
+        if plain:
+            row["step_time_over_plain"] = plain / row["train_images_per_second"]
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.one:
+        print(json.dumps(measure(BenchmarkSettings(**json.loads(args.one)))))
+        return
+    rows = []
+    for model in args.models:
+        for width in args.widths:
+            for tasks in args.tasks:
+                settings = BenchmarkSettings(model, width, tasks, args.batch_size,
+                                             args.warmup_steps, args.window_steps, args.windows)
+                rows.append(measure_in_subprocess(settings))
+                print(f"{model} width {width:g} tasks {tasks}: "
+                      f"{rows[-1]['train_images_per_second']:.0f} train img/s", flush=True)
+    add_ratios(rows)
+    env = environment()
+    write_json(os.path.join(args.out, "benchmark.json"), {"environment": env, "results": rows})
+    table = markdown(rows, env)
+    write_atomically(os.path.join(args.out, "benchmark.md"), table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
