@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from hat_tf.training.results import acc, bwt, matrix_csv, random_classifier_acc
+from hat_tf.training.results import (
+    acc,
+    bwt,
+    matrix_csv,
+    random_classifier_acc,
+    write_atomically,
+)
 
 MATRIX = [[0.9, None, None], [0.8, 0.7, None], [0.6, 0.7, 0.5]]
 
@@ -25,3 +31,11 @@ def test_csv_leaves_cells_above_the_diagonal_empty():
     lines = matrix_csv(MATRIX, ["a", "b", "c"]).splitlines()
     assert lines[0] == "trained_task,a,b,c"
     assert lines[1] == "a,0.900000,,"
+
+
+def test_write_atomically_takes_text_and_bytes(tmp_path):
+    write_atomically(str(tmp_path / "a.txt"), "é\n")
+    write_atomically(str(tmp_path / "b.png"), b"\x89PNG\x00")
+    assert (tmp_path / "a.txt").read_text() == "é\n"
+    assert (tmp_path / "b.png").read_bytes() == b"\x89PNG\x00"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.png"]
