@@ -111,7 +111,7 @@ def reuse_png(reuse: Mapping[str, np.ndarray], task_names: Sequence[str]) -> byt
     image = None
     for axes, (name, matrix) in zip(grid, panels):
         image = _heatmap(axes, 100 * np.asarray(matrix, float), annotate=tasks <= 6,
-                         decimals=0, fontsize=8 if tasks <= 4 else 6)
+                         decimals=0, fontsize=8 if tasks <= 4 else 7)
         axes.set_title(f"{name} (all units)" if name == NETWORK else name, fontsize=9)
         axes.set_xticks(range(tasks), range(1, tasks + 1), fontsize=7)
         axes.set_yticks(range(tasks), range(1, tasks + 1), fontsize=7)

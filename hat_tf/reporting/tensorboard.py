@@ -100,7 +100,7 @@ class TensorBoardReporter(RunObserver):
         tf.summary.image("capacity/over_tasks", png_image(
             capacity_png(self.capacity_history, task_names, self.capacity_threshold)))
         tf.summary.text("capacity/table", (
-            "Units in use (%) by tasks 1..t together, a^{≤t} > 0.5:\n\n"
+            "Units in use (%) by tasks 1..t together, a^≤t > 0.5:\n\n"
             + capacity_table(self.capacity_history, task_names, cumulative=True)
             + "\n\nUnits in use (%) by task t's own mask, a^t > 0.5:\n\n"
             + capacity_table(self.capacity_history, task_names, cumulative=False)))
