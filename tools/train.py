@@ -24,8 +24,9 @@ import keras  # noqa: E402
 from hat_tf.catalog import MODELS  # noqa: E402
 from hat_tf.config import DataConfig, HatConfig, OptimConfig, RunConfig  # noqa: E402
 from hat_tf.data import DATASETS, DataUnavailableError, InvalidDataError  # noqa: E402
-from hat_tf.reporting import standard_observers  # noqa: E402
-from hat_tf.training.loop import build_model, count_params, run_sequence  # noqa: E402
+from hat_tf.models.building import count_params  # noqa: E402
+from hat_tf.reporting.standard import standard_observers  # noqa: E402
+from hat_tf.training.loop import build_model, run_sequence  # noqa: E402
 from hat_tf.training.results import format_matrix, save_results, write_json  # noqa: E402
 
 DEFAULTS = RunConfig()

@@ -11,13 +11,20 @@ import tensorflow as tf
 MASKED_LOGIT = -1e9
 
 
+def select_task_logits(all_head_logits, task_id):
+    """(batch, tasks, classes) → (batch, classes): each example's own task's head."""
+    return tf.gather(all_head_logits, task_id, batch_dims=1)
+
+
 @keras.saving.register_keras_serializable("hat_tf")
 class MultiHead(keras.layers.Layer):
     """A dense head per task; each example is scored by the head of its own task id.
 
     The output has `max(classes_per_task)` logits; a task with fewer classes gets
     MASKED_LOGIT for the missing ones, so a batch may mix tasks and the labels stay local.
-    The heads are the paper's "binary hard-coded" last layer: never gated.
+    Without a task id, every head's logits come back, (batch, tasks, classes). The features
+    are one tensor, or one per task (a PNN's columns). The heads are the paper's "binary
+    hard-coded" last layer: never gated.
 
     Args:
         classes_per_task: Number of classes of each task's head.
@@ -32,17 +39,19 @@ class MultiHead(keras.layers.Layer):
             for task, classes in enumerate(self.classes_per_task)
         ]
 
-    def build(self, input_shape):
-        for head in self.heads:
-            head.build(input_shape)
-
-    def call(self, features, task_id):
-        logits = [
-            tf.pad(head(features), [[0, 0], [0, self.max_classes - classes]],
+    def call(self, features, task_id=None):
+        if not isinstance(features, (list, tuple)):
+            features = [features] * len(self.heads)
+        logits = tf.stack([
+            tf.pad(head(task_features), [[0, 0], [0, self.max_classes - classes]],
                    constant_values=MASKED_LOGIT)
-            for head, classes in zip(self.heads, self.classes_per_task)
-        ]
-        return tf.gather(tf.stack(logits, axis=1), task_id, batch_dims=1)
+            for head, classes, task_features in zip(self.heads, self.classes_per_task, features)
+        ], axis=1)
+        return logits if task_id is None else select_task_logits(logits, task_id)
+
+    def variables_per_task(self) -> list[list]:
+        """Each task's head variables: private to that task."""
+        return [head.trainable_variables for head in self.heads]
 
     def get_config(self) -> dict:
         return {**super().get_config(), "classes_per_task": self.classes_per_task}

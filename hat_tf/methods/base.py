@@ -34,8 +34,9 @@ class Method:
             v for v in self.network.trainable_variables if id(v) in trainable
         ]
 
-    def on_task_end(self, task_id: int) -> None:
-        """Python-side, after the task's best weights are restored."""
+    def on_task_end(self, task_id: int, train_data: tf.data.Dataset) -> None:
+        """Python-side, after the task's best weights are restored; `train_data` is the
+        task's training set (EWC estimates its Fisher information on it)."""
 
     def gate_scale(self, iteration: tf.Tensor) -> tf.Tensor | None:
         """Traced: the gate scale s of this step; None lets the network use s_max."""
@@ -49,8 +50,14 @@ class Method:
     def update_step_metrics(self, network: keras.Model, s) -> None:
         """Traced, after the optimizer step: update the metrics of `step_metrics`."""
 
-    def extra_loss(self, network: keras.Model, s) -> tf.Tensor:
-        """Traced: what the method adds to the cross-entropy (HAT: c·R of paper Eq. 5)."""
+    def extra_loss(self, inputs: dict, all_head_logits: tf.Tensor, s) -> tf.Tensor:
+        """Traced: what the method adds to the cross-entropy (HAT: c·R of paper Eq. 5).
+
+        Args:
+            inputs: The batch's {"image", "task_id"}.
+            all_head_logits: The network's logits of every head, (batch, tasks, classes).
+            s: The step's gate scale (None at evaluation: s_max).
+        """
         return tf.constant(0.0)
 
     def transform_gradients(self, gradients: list, variables: list, s) -> list:

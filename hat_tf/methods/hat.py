@@ -58,7 +58,7 @@ class Hat(Method):
         for variable in self.graph.task_rows:
             self._factors[id(variable)].assign(task_row_factor(task_id, tuple(variable.shape)))
 
-    def on_task_end(self, task_id: int) -> None:
+    def on_task_end(self, task_id: int, train_data) -> None:
         update_cumulative_masks(self.gates, task_id, self.config.s_max)
 
     def gate_scale(self, iteration):
@@ -75,7 +75,7 @@ class Hat(Method):
         self._s_min.update_state(s)
         self._s_max.update_state(s)
 
-    def extra_loss(self, network, s):
+    def extra_loss(self, inputs, all_head_logits, s):
         return self.config.capacity_weight * self._regulariser(s)
 
     def _regulariser(self, s):

@@ -32,7 +32,7 @@ class AlexNet(keras.Model):
 
     Call with `{"image": uint8 or float NHWC in 0..255, "task_id": int32 (batch,)}` and the
     gate scale `s` (None: `s_max`, as at evaluation). Returns the logits of each example's
-    own task head.
+    own task head, or with `all_heads` every head's, (batch, tasks, classes).
 
     Args:
         classes_per_task: Classes of each task's head.
@@ -57,6 +57,9 @@ class AlexNet(keras.Model):
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
+        self.settings = dict(classes_per_task=list(classes_per_task), gated=gated, width=width,
+                             s_max=s_max, embedding_clip=embedding_clip,
+                             channel_mean=list(channel_mean), channel_std=list(channel_std))
         self.s_max = s_max
         num_tasks = len(classes_per_task)
         self.standardize = standardization(channel_mean, channel_std)
@@ -81,7 +84,7 @@ class AlexNet(keras.Model):
         ] if gated else []
         self.head = MultiHead(classes_per_task, name="head")
 
-    def call(self, inputs, training=False, s=None):
+    def call(self, inputs, training=False, s=None, all_heads=False):
         task_id = inputs["task_id"]
         s = self.s_max if s is None else s
         gates = iter(self.gates)
@@ -93,17 +96,20 @@ class AlexNet(keras.Model):
         for dense in self.denses:
             h = self.dense_dropout(tf.nn.relu(dense(h)), training=training)
             h = self._gate(gates, h, task_id, s)
-        return self.head(h, task_id=task_id)
+        return self.head(h, task_id=None if all_heads else task_id)
 
     @staticmethod
     def _gate(gates, h, task_id, s):
         gate = next(gates, None)
         return h if gate is None else gate(h, task_id=task_id, s=s)
 
+    def get_config(self) -> dict:
+        return {"name": self.name, **self.settings}
+
     def gate_graph(self) -> GateGraph:
         """The wiring of gates to weights (HAT_SPEC §5); every trunk weight is shared
         and unprotected in the plain variant."""
-        graph = GateGraph(heads=[head.trainable_variables for head in self.head.heads])
+        graph = GateGraph(task_private=self.head.variables_per_task())
         if not self.gates:
             graph.shared = [v for layer in self.convs + self.denses
                             for v in layer.trainable_variables]

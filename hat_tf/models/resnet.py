@@ -101,7 +101,8 @@ def add_norm(graph: GateGraph, norm: keras.layers.Layer, gate: TaskGate) -> None
 class ResNet18(keras.Model):
     """ResNet18 (CIFAR variant) with one head per task; ≈ 11.2 M parameters at width 1.
 
-    Call like AlexNet: `{"image", "task_id"}` and the gate scale `s` (None: s_max).
+    Call like AlexNet: `{"image", "task_id"}`, the gate scale `s` (None: s_max), and
+    `all_heads` for every head's logits.
 
     Args:
         classes_per_task: Classes of each task's head.
@@ -128,6 +129,10 @@ class ResNet18(keras.Model):
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
+        self.settings = dict(classes_per_task=list(classes_per_task), gated=gated,
+                             per_task_norm=per_task_norm, width=width, s_max=s_max,
+                             embedding_clip=embedding_clip, channel_mean=list(channel_mean),
+                             channel_std=list(channel_std))
         self.s_max = s_max
         num_tasks = len(classes_per_task)
         norms = Norms(per_task_norm, num_tasks)
@@ -151,7 +156,7 @@ class ResNet18(keras.Model):
         self.pool = keras.layers.GlobalAveragePooling2D()
         self.head = MultiHead(classes_per_task, name="head")
 
-    def call(self, inputs, training=False, s=None):
+    def call(self, inputs, training=False, s=None, all_heads=False):
         task_id = inputs["task_id"]
         s = self.s_max if s is None else s
         h = self.standardize(tf.cast(inputs["image"], self.compute_dtype))
@@ -160,11 +165,14 @@ class ResNet18(keras.Model):
             h = self.stem_gate(h, task_id=task_id, s=s)
         for block in self.blocks:
             h = block(h, task_id=task_id, s=s, training=training)
-        return self.head(self.pool(h), task_id=task_id)
+        return self.head(self.pool(h), task_id=None if all_heads else task_id)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, **self.settings}
 
     def gate_graph(self) -> GateGraph:
         """The wiring of HAT_SPEC §9; the plain variant declares its trunk shared."""
-        graph = GateGraph(heads=[head.trainable_variables for head in self.head.heads])
+        graph = GateGraph(task_private=self.head.variables_per_task())
         if self.stem_gate is None:
             graph.shared = [v for layer in [self.stem_conv, self.stem_bn, *self.blocks]
                             for v in layer.trainable_variables]

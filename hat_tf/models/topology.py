@@ -43,13 +43,14 @@ class GateGraph:
         connections: Shared weights conditioned by their gates (paper Eq. 2).
         task_rows: Variables of shape (num_tasks, ...) whose row t belongs to task t alone
             (gate embeddings, per-task BatchNorm).
-        heads: Per task, the variables of its output head, private to that task.
+        task_private: Per task, the variables only that task trains and uses (its output
+            head; its PNN column).
         shared: Variables declared shared and unprotected on purpose (a plain network).
     """
 
     connections: list[Connection] = field(default_factory=list)
     task_rows: list[keras.Variable] = field(default_factory=list)
-    heads: list[list[keras.Variable]] = field(default_factory=list)
+    task_private: list[list[keras.Variable]] = field(default_factory=list)
     shared: list[keras.Variable] = field(default_factory=list)
 
     def connect(self, layer: keras.layers.Layer, post: TaskGate, pre: TaskGate | None,
@@ -70,9 +71,10 @@ class GateGraph:
         return list(unique.values())
 
     def trainable_for(self, tasks: range) -> set[int]:
-        """ids of the variables that training on `tasks` may change: all but other heads."""
-        others = {id(v) for task, head in enumerate(self.heads) if task not in tasks
-                  for v in head}
+        """ids of the variables that training on `tasks` may change: all but the private
+        variables of other tasks."""
+        others = {id(v) for task, private in enumerate(self.task_private) if task not in tasks
+                  for v in private}
         return {id(v) for v in self._all() if id(v) not in others}
 
     def unclassified(self, variables: list[keras.Variable]) -> list[str]:
@@ -91,4 +93,4 @@ class GateGraph:
 
     def _all(self) -> list[keras.Variable]:
         return ([c.variable for c in self.connections] + self.task_rows
-                + [v for head in self.heads for v in head] + self.shared)
+                + [v for private in self.task_private for v in private] + self.shared)

@@ -1,9 +1,5 @@
-"""What a run reports: TensorBoard logs, report.md and its plots, the capacity warning."""
+"""What a run or a set of runs shows a person: tables, plots, summaries; for every run,
+TensorBoard logs, report.md and its plots, and the capacity warning (`standard.py`).
 
-from hat_tf.reporting.capacity_warning import CapacityWarning
-from hat_tf.reporting.report import MarkdownReport
-from hat_tf.reporting.standard import TENSORBOARD_DIR, standard_observers
-from hat_tf.reporting.tensorboard import TensorBoardReporter
-
-__all__ = ["TENSORBOARD_DIR", "CapacityWarning", "MarkdownReport", "TensorBoardReporter",
-           "standard_observers"]
+Import the modules themselves: this package imports nothing, so that tools which only
+compare results files (tools/report.py) do not load TensorFlow."""

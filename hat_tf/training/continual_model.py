@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from hat_tf.layers import select_task_logits
 from hat_tf.methods.base import Method
 
 
@@ -41,10 +42,14 @@ class ContinualModel(keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.accuracy_tracker, *self.method_metrics]
 
-    def _objective(self, labels, logits, s):
+    def _forward(self, inputs, labels, training, s):
+        """(loss, own-task logits): cross-entropy of each example's head, plus the method's
+        extra loss, which sees every head's logits (LwF distils the old ones)."""
+        all_head_logits = self.network(inputs, training=training, s=s, all_heads=True)
+        logits = select_task_logits(all_head_logits, inputs["task_id"])
         cross_entropy = tf.reduce_mean(
             keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
-        return cross_entropy + self.method.extra_loss(self.network, s)
+        return cross_entropy + self.method.extra_loss(inputs, all_head_logits, s), logits
 
     def train_step(self, data):
         self.traces_of_train_step += 1  # Python runs this line only while tracing
@@ -52,8 +57,7 @@ class ContinualModel(keras.Model):
         variables = self.method.variables_to_train
         s = self.method.gate_scale(self.optimizer.iterations)
         with tf.GradientTape() as tape:
-            logits = self.network(inputs, training=True, s=s)
-            loss = self._objective(labels, logits, s)
+            loss, logits = self._forward(inputs, labels, training=True, s=s)
         gradients = tape.gradient(loss, variables)
         gradients = self.method.transform_gradients(gradients, variables, s)
         snapshot = self.method.snapshot(variables)
@@ -66,8 +70,8 @@ class ContinualModel(keras.Model):
     def test_step(self, data):
         """Loss and accuracy at s = s_max; the method's step metrics are training's only."""
         inputs, labels = data
-        logits = self.network(inputs, training=False)
-        self._track(self._objective(labels, logits, None), labels, logits)
+        loss, logits = self._forward(inputs, labels, training=False, s=None)
+        self._track(loss, labels, logits)
         return {m.name: m.result() for m in (self.loss_tracker, self.accuracy_tracker)}
 
     def _track(self, loss, labels, logits):

@@ -7,12 +7,12 @@ import time
 from collections.abc import Callable, Sequence
 
 import keras
-import numpy as np
 
 from hat_tf.catalog import MODELS
 from hat_tf.config import OptimConfig, RunConfig
 from hat_tf.data.pipeline import task_dataset
 from hat_tf.data.task import TaskSequence
+from hat_tf.models.building import built, count_params
 from hat_tf.training.callbacks import EpochPrinter, PlateauSchedule
 from hat_tf.training.continual_model import ContinualModel
 from hat_tf.training.observer import RunObserver
@@ -22,16 +22,10 @@ from hat_tf.training.results import acc, bwt, format_matrix, random_classifier_a
 def build_model(config: RunConfig, sequence: TaskSequence) -> ContinualModel:
     """The named network, built for the sequence's tasks, with its method attached."""
     recipe = MODELS.get(config.model)
-    network = recipe.build_network(sequence, config)
-    network({"image": np.zeros((1, 32, 32, 3), np.uint8), "task_id": np.zeros(1, np.int32)})
+    network = built(recipe.build_network(sequence, config))
     method = recipe.build_method(config)
     method.attach(network)
     return ContinualModel(network, method)
-
-
-def count_params(network: keras.Model) -> int:
-    """Trainable parameters (gate embeddings included; masks and BN statistics not)."""
-    return int(sum(np.prod(v.shape) for v in network.trainable_variables))
 
 
 def make_optimizer(config: OptimConfig) -> keras.optimizers.Optimizer:
@@ -63,7 +57,7 @@ def train_task(model: ContinualModel, sequence: TaskSequence, task_id: int, conf
     model.fit(train_data, validation_data=val_data, epochs=config.optim.epochs,
               callbacks=[schedule, printer, *callbacks], verbose=0,
               shuffle=False)  # shuffled by tf.data
-    method.on_task_end(task_id)
+    method.on_task_end(task_id, train_data)
     return schedule.epochs_run
 
 

@@ -24,6 +24,22 @@ def bwt(matrix: list[list[float | None]]) -> float:
     return float(np.mean([matrix[last][task] - matrix[task][task] for task in range(last)]))
 
 
+def forgetting_ratio(matrix: list[list[float | None]], joint_matrix: list[list[float | None]],
+                     random_acc: list[float]) -> list[float]:
+    """ρ_{≤t} for t = 1..T (paper Eq. 6): the mean over τ ≤ t of
+    (A[t, τ] − A_R[τ]) / (A_J[t, τ] − A_R[τ]) − 1.
+
+    0 means as good as Joint training, −1 as bad as the random classifier.
+    """
+    ratios = []
+    for t, (row, joint_row) in enumerate(zip(matrix, joint_matrix)):
+        ratios.append(float(np.mean([
+            (row[task] - random_acc[task]) / (joint_row[task] - random_acc[task]) - 1.0
+            for task in range(t + 1)
+        ])))
+    return ratios
+
+
 def random_classifier_acc(train_labels: np.ndarray, test_labels: np.ndarray,
                           num_classes: int) -> float:
     """Expected accuracy of guessing by the training-label frequencies: Σ_c p_train(c)·p_test(c)."""

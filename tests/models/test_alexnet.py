@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from hat_tf.models.alexnet import AlexNet
-from hat_tf.training.loop import count_params
+from hat_tf.models.building import count_params
 
 # The HAT paper's incremental CIFAR: 5 tasks of 2 classes and 5 of 20.
 CIFAR_CLASSES = [2, 20] * 5

@@ -4,6 +4,7 @@ import pytest
 from hat_tf.training.results import (
     acc,
     bwt,
+    forgetting_ratio,
     matrix_csv,
     random_classifier_acc,
     write_atomically,
@@ -31,6 +32,22 @@ def test_csv_leaves_cells_above_the_diagonal_empty():
     lines = matrix_csv(MATRIX, ["a", "b", "c"]).splitlines()
     assert lines[0] == "trained_task,a,b,c"
     assert lines[1] == "a,0.900000,,"
+
+
+def test_forgetting_ratio_is_zero_at_joint_and_minus_one_at_random():
+    joint = [[0.9, None], [0.8, 0.7]]
+    chance = [0.5, 0.25]
+    np.testing.assert_allclose(forgetting_ratio(joint, joint, chance), [0.0, 0.0])
+    at_chance = [[0.5, None], [0.5, 0.25]]
+    np.testing.assert_allclose(forgetting_ratio(at_chance, joint, chance), [-1.0, -1.0])
+
+
+def test_forgetting_ratio_by_hand():
+    joint = [[0.9, None], [0.8, 0.7]]
+    run = [[0.9, None], [0.65, 0.7]]
+    chance = [0.5, 0.25]
+    # t=2: task 0: (0.65−0.5)/(0.8−0.5) − 1 = −0.5; task 1: 0 → mean −0.25
+    np.testing.assert_allclose(forgetting_ratio(run, joint, chance), [0.0, -0.25])
 
 
 def test_write_atomically_takes_text_and_bytes(tmp_path):

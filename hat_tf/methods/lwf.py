@@ -1,0 +1,47 @@
+"""Learning without Forgetting (Li & Hoiem, 2017), as in the HAT reference code
+(`approaches/lwf.py`): distil the earlier heads' outputs of the network as it was before
+the task, on the new task's data."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from hat_tf.methods.base import Method
+from hat_tf.models.building import built
+
+DEFAULT_WEIGHT = 2.0  # the reference code's λ for LwF
+DEFAULT_TEMPERATURE = 1.0  # the reference code's T
+
+
+class Lwf(Method):
+    """Adds λ·Σ_{τ<t} CE(softmax(old_τ/T), softmax(new_τ/T)) to the loss, old_τ the logits of
+    head τ of a frozen copy of the network taken when task t begins.
+
+    Args:
+        weight: λ (reference: 2).
+        temperature: T (reference: 1).
+    """
+
+    def __init__(self, weight: float = DEFAULT_WEIGHT,
+                 temperature: float = DEFAULT_TEMPERATURE):
+        self.weight = weight
+        self.temperature = temperature
+
+    def attach(self, network: keras.Model) -> None:
+        super().attach(network)
+        self.old_network = built(network.__class__.from_config(network.get_config()))
+        num_tasks = len(self.graph.task_private)
+        self.old_tasks = tf.Variable(tf.zeros(num_tasks), trainable=False, name="lwf_old_tasks")
+
+    def on_task_begin(self, task_id: int, steps_per_epoch: int) -> None:
+        super().on_task_begin(task_id, steps_per_epoch)
+        self.old_network.set_weights(self.network.get_weights())
+        self.old_tasks.assign(tf.cast(tf.range(self.old_tasks.shape[0]) < task_id, tf.float32))
+
+    def extra_loss(self, inputs, all_head_logits, s):
+        old = self.old_network(inputs, training=False, all_heads=True)
+        targets = tf.nn.softmax(tf.stop_gradient(old) / self.temperature)
+        log_predictions = tf.nn.log_softmax(all_head_logits / self.temperature)
+        per_head = -tf.reduce_mean(tf.reduce_sum(targets * log_predictions, axis=-1), axis=0)
+        return self.weight * tf.reduce_sum(self.old_tasks * per_head)

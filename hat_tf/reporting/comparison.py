@@ -1,0 +1,83 @@
+"""Compare runs the way the HAT paper does: the forgetting ratio against a Joint run
+(paper Eq. 6, HAT_SPEC §11), as a table and a plot of ρ_{≤t} over t."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+
+from hat_tf.training.results import forgetting_ratio
+
+MATCHING_KEYS = ("dataset", "seed", "task_names")
+
+
+class IncomparableRunsError(ValueError):
+    """Runs that cannot be scored against each other; the message says why."""
+
+
+def load_results(run_dir: str) -> dict:
+    """The results.json of a finished run."""
+    path = os.path.join(run_dir, "results.json")
+    if not os.path.isfile(path):
+        raise IncomparableRunsError(f"{run_dir}: no results.json (expected a run dir)")
+    with open(path) as file:
+        results = json.load(file)
+    if results.get("tasks_completed", len(results["task_names"])) < len(results["task_names"]):
+        raise IncomparableRunsError(
+            f"{run_dir}: only {results['tasks_completed']} of {len(results['task_names'])} "
+            "tasks are done")
+    return results
+
+
+def check_comparable(runs: dict[str, dict], joint: dict) -> None:
+    """Raises IncomparableRunsError unless every run has the Joint run's dataset, seed and
+    task order."""
+    for name, results in runs.items():
+        for key in MATCHING_KEYS:
+            if results[key] != joint[key]:
+                raise IncomparableRunsError(
+                    f"{name}: {key} {results[key]!r} differs from the joint run's {joint[key]!r}")
+
+
+def comparison_table(runs: dict[str, dict], joint: dict) -> pd.DataFrame:
+    """One row per run: model, ACC, BWT, ρ_{≤t} for every t, parameters, training time."""
+    check_comparable(runs, joint)
+    rows = []
+    for name, results in runs.items():
+        ratios = forgetting_ratio(results["acc_matrix"], joint["acc_matrix"],
+                                  results["random_acc"])
+        rows.append({
+            "run": name,
+            "model": results["model"],
+            "acc": results["acc"],
+            "bwt": results["bwt"],
+            **{f"rho_{t + 1}": ratio for t, ratio in enumerate(ratios)},
+            "num_params": results["num_params"],
+            "train_seconds": results["train_seconds"],
+        })
+    return pd.DataFrame(rows)
+
+
+def plot_forgetting_ratio(table: pd.DataFrame, path: str) -> None:
+    """ρ_{≤t} against t for every run, like the paper's Fig. 3."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ratio_columns = [c for c in table.columns if c.startswith("rho_")]
+    tasks = [int(c.split("_")[1]) for c in ratio_columns]
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for _, row in table.iterrows():
+        axes.plot(tasks, row[ratio_columns].to_numpy(float), marker="o", label=row["run"])
+    axes.axhline(0.0, color="grey", linewidth=0.8)
+    axes.set_xlabel("task t")
+    axes.set_ylabel("forgetting ratio ρ≤t")
+    axes.set_xticks(tasks)
+    axes.legend(fontsize=8)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

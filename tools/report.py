@@ -1,0 +1,53 @@
+"""Compare finished runs with the HAT paper's forgetting ratio (Eq. 6).
+
+    python tools/report.py runs/cifar_alexnet_hat runs/cifar_alexnet_sgd \\
+        --joint runs/cifar_alexnet_joint --out runs/comparison_cifar
+
+Each run is scored against the Joint run of the same dataset, seed and task order (A_J)
+and the random classifier (A_R): ρ≤t = 0 is as good as Joint, −1 as bad as chance.
+Writes comparison.md, comparison.csv and forgetting_ratio.png to --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from hat_tf.reporting.comparison import (
+    IncomparableRunsError,
+    comparison_table,
+    load_results,
+    plot_forgetting_ratio,
+)
+from hat_tf.training.results import write_atomically
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", help="run dirs holding results.json")
+    parser.add_argument("--joint", required=True, help="the Joint run dir (A_J)")
+    parser.add_argument("--out", required=True, help="folder for the table and the plot")
+    args = parser.parse_args(argv)
+    try:
+        joint = load_results(args.joint)
+        runs = {os.path.basename(os.path.normpath(d)): load_results(d) for d in args.runs}
+        table = comparison_table(runs, joint)
+    except IncomparableRunsError as error:
+        print(f"report.py: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    os.makedirs(args.out, exist_ok=True)
+    write_atomically(os.path.join(args.out, "comparison.csv"), table.to_csv(index=False))
+    plot_forgetting_ratio(table, os.path.join(args.out, "forgetting_ratio.png"))
+    markdown = (f"# {joint['dataset']}, seed {joint['seed']}: forgetting ratio against "
+                f"{os.path.normpath(args.joint)}\n\n"
+                + table.to_markdown(index=False, floatfmt=".4f")
+                + "\n\n![forgetting ratio](forgetting_ratio.png)\n")
+    write_atomically(os.path.join(args.out, "comparison.md"), markdown)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
