@@ -3,8 +3,9 @@
     python tools/train.py --model alexnet_hat --dataset digits
     python tools/train.py --model alexnet_hat --dataset cifar --data-dir DIR --epochs 10
 
-Writes config.json, results.json and acc_matrix.csv to the run dir (default
-runs/<model>_<dataset>_seed<seed>_<time>). Bad arguments exit with status 2 and one line.
+Writes config.json, results.json, acc_matrix.csv, TensorBoard logs (tb/) and at the end
+report.md with its plots to the run dir (default runs/<model>_<dataset>_seed<seed>_<time>).
+Bad arguments exit with status 2 and one line.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from hat_tf.catalog import MODELS  # noqa: E402
 from hat_tf.config import DataConfig, HatConfig, OptimConfig, RunConfig  # noqa: E402
 from hat_tf.data import DATASETS, DataUnavailableError, InvalidDataError  # noqa: E402
 from hat_tf.models.building import count_params  # noqa: E402
+from hat_tf.reporting.standard import standard_observers  # noqa: E402
 from hat_tf.training.loop import build_model, run_sequence  # noqa: E402
 from hat_tf.training.results import format_matrix, save_results, write_json  # noqa: E402
 
@@ -137,11 +139,12 @@ def main(argv=None) -> None:
               f"{count_params(model.network):,} trainable parameters")
         return
     write_json(os.path.join(config.run_dir, "config.json"), config.to_dict())
-    results = run_sequence(config, sequence, on_task_end=lambda r: save_results(config.run_dir, r))
+    results = run_sequence(config, sequence, on_task_end=lambda r: save_results(config.run_dir, r),
+                           observers=standard_observers(config))
     print(f"\nACC {results['acc']:.4f}  BWT {results['bwt']:+.4f}  "
           f"({results['train_seconds']:.0f} s of training)\n"
           f"{format_matrix(results['acc_matrix'], results['task_names'])}\n"
-          f"results in {config.run_dir}")
+          f"results in {config.run_dir} (report.md; tensorboard --logdir {config.run_dir})")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,14 @@ class Method:
         """Traced: the gate scale s of this step; None lets the network use s_max."""
         return None
 
+    def step_metrics(self) -> list[keras.metrics.Metric]:
+        """Python-side, once: metrics the method adds to the train step's epoch logs
+        (HAT: its regulariser and the range of s); `update_step_metrics` feeds them."""
+        return []
+
+    def update_step_metrics(self, network: keras.Model, s) -> None:
+        """Traced, after the optimizer step: update the metrics of `step_metrics`."""
+
     def extra_loss(self, inputs: dict, all_head_logits: tf.Tensor, s) -> tf.Tensor:
         """Traced: what the method adds to the cross-entropy (HAT: c·R of paper Eq. 5).
 

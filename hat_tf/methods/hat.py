@@ -17,6 +17,7 @@ from hat_tf.hat.conditioning import conditioned_update, connection_factor, task_
 from hat_tf.hat.masks import update_cumulative_masks
 from hat_tf.hat.schedule import annealed_s
 from hat_tf.methods.base import Method
+from hat_tf.training.metrics import RunningMaximum, RunningMinimum
 
 
 class Hat(Method):
@@ -44,6 +45,9 @@ class Hat(Method):
             for i, v in enumerate(conditioned)
         }
         self._embeddings = {id(gate.embedding) for gate in self.gates}
+        self._capacity_reg = keras.metrics.Mean(name="capacity_reg")
+        self._s_min = RunningMinimum(name="s_min")
+        self._s_max = RunningMaximum(name="s_max")
 
     def on_task_begin(self, task_id: int, steps_per_epoch: int) -> None:
         super().on_task_begin(task_id, steps_per_epoch)
@@ -61,11 +65,25 @@ class Hat(Method):
         batch_index = tf.cast(iteration, tf.int64) % self.steps_per_epoch
         return annealed_s(batch_index, self.steps_per_epoch, self.config.s_max)
 
+    def step_metrics(self):
+        """The epoch's mean of R (Eq. 5, without the weight c, at each batch's s) and the
+        smallest and largest s of its batches (Eq. 3)."""
+        return [self._capacity_reg, self._s_min, self._s_max]
+
+    def update_step_metrics(self, network, s):
+        self._capacity_reg.update_state(self._regulariser(s))
+        self._s_min.update_state(s)
+        self._s_max.update_state(s)
+
     def extra_loss(self, inputs, all_head_logits, s):
+        return self.config.capacity_weight * self._regulariser(s)
+
+    def _regulariser(self, s):
+        """R of paper Eq. 5 for the current task at gate scale s (None: s_max)."""
         s = self.config.s_max if s is None else s
         current = [gate.attention(self.task_id, s) for gate in self.gates]
         previous = [gate.cumulative for gate in self.gates]
-        return self.config.capacity_weight * capacity_regulariser(current, previous)
+        return capacity_regulariser(current, previous)
 
     def transform_gradients(self, gradients, variables, s):
         return [

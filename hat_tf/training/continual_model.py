@@ -17,7 +17,9 @@ class ContinualModel(keras.Model):
 
     The step (keras-io "customizing fit()"): forward at the method's gate scale,
     cross-entropy plus the method's extra loss, the method's gradient transform, the
-    optimizer's update, then the method's conditioning of that update.
+    optimizer's update, then the method's conditioning of that update. The step's logs are
+    the loss, the accuracy and the method's `step_metrics` (HAT: `capacity_reg`, `s_min`,
+    `s_max`); validation logs only the loss and the accuracy.
 
     Args:
         network: A model called as `network(inputs, training=..., s=...)`.
@@ -30,6 +32,7 @@ class ContinualModel(keras.Model):
         self.method = method
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        self.method_metrics = list(method.step_metrics())
         self.traces_of_train_step = 0
 
     def call(self, inputs, training=False):
@@ -37,7 +40,7 @@ class ContinualModel(keras.Model):
 
     @property
     def metrics(self):
-        return [self.loss_tracker, self.accuracy_tracker]
+        return [self.loss_tracker, self.accuracy_tracker, *self.method_metrics]
 
     def _forward(self, inputs, labels, training, s):
         """(loss, own-task logits): cross-entropy of each example's head, plus the method's
@@ -62,14 +65,17 @@ class ContinualModel(keras.Model):
         snapshot = self.method.snapshot(variables)
         self.optimizer.apply(gradients, variables)
         self.method.condition_update(variables, snapshot)
-        return self._track(loss, labels, logits)
+        self.method.update_step_metrics(self.network, s)
+        self._track(loss, labels, logits)
+        return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):
+        """Loss and accuracy at s = s_max; the method's step metrics are training's only."""
         inputs, labels = data
         loss, logits = self._forward(inputs, labels, training=False, s=None)
-        return self._track(loss, labels, logits)
+        self._track(loss, labels, logits)
+        return {m.name: m.result() for m in (self.loss_tracker, self.accuracy_tracker)}
 
     def _track(self, loss, labels, logits):
         self.loss_tracker.update_state(loss, sample_weight=tf.shape(labels)[0])
         self.accuracy_tracker.update_state(labels, logits)
-        return {m.name: m.result() for m in self.metrics}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import keras
 
@@ -15,6 +15,7 @@ from hat_tf.data.task import TaskSequence
 from hat_tf.models.building import built, count_params
 from hat_tf.training.callbacks import EpochPrinter, PlateauSchedule
 from hat_tf.training.continual_model import ContinualModel
+from hat_tf.training.observer import RunObserver
 from hat_tf.training.results import acc, bwt, format_matrix, random_classifier_acc
 
 
@@ -36,8 +37,12 @@ def make_optimizer(config: OptimConfig) -> keras.optimizers.Optimizer:
 
 
 def train_task(model: ContinualModel, sequence: TaskSequence, task_id: int, config: RunConfig,
-               log: Callable[[str], None]) -> int:
-    """Trains task `task_id` until the schedule stops it; returns the epochs run."""
+               log: Callable[[str], None],
+               callbacks: Sequence[keras.callbacks.Callback] = ()) -> int:
+    """Trains task `task_id` until the schedule stops it; returns the epochs run.
+
+    `callbacks` join the schedule's in the task's `fit` (reporters' per-epoch logs).
+    """
     method = model.method
     tasks = [(t, sequence.tasks[t]) for t in method.training_tasks(task_id)]
     batch_size = config.optim.batch_size
@@ -50,7 +55,8 @@ def train_task(model: ContinualModel, sequence: TaskSequence, task_id: int, conf
                                config.optim.lr_min)
     printer = EpochPrinter(f"{task_id + 1}/{len(sequence.tasks)}", log)
     model.fit(train_data, validation_data=val_data, epochs=config.optim.epochs,
-              callbacks=[schedule, printer], verbose=0, shuffle=False)  # shuffled by tf.data
+              callbacks=[schedule, printer, *callbacks], verbose=0,
+              shuffle=False)  # shuffled by tf.data
     method.on_task_end(task_id, train_data)
     return schedule.epochs_run
 
@@ -67,6 +73,7 @@ def run_sequence(
     sequence: TaskSequence,
     on_task_end: Callable[[dict], None] = lambda results: None,
     log: Callable[[str], None] = print,
+    observers: Sequence[RunObserver] = (),
 ) -> dict:
     """Learns the tasks one after another and returns the run's results (HAT_SPEC §11).
 
@@ -75,6 +82,8 @@ def run_sequence(
         sequence: The tasks, in order.
         on_task_end: Called with the results so far after every task (to save them).
         log: Where progress lines go.
+        observers: Reporters that watch the run (TensorBoard, report.md), called after
+            `on_task_end`.
     """
     model = build_model(config, sequence)
     num_tasks = len(sequence.tasks)
@@ -94,9 +103,12 @@ def run_sequence(
         "tasks_completed": 0,
     }
     log(f"{config.model}: {results['num_params']:,} parameters, {num_tasks} tasks")
+    for observer in observers:
+        observer.on_run_begin(model, results)
     for task_id in range(num_tasks):
         start = time.perf_counter()
-        epochs = train_task(model, sequence, task_id, config, log)
+        callbacks = [c for observer in observers for c in observer.task_callbacks(task_id)]
+        epochs = train_task(model, sequence, task_id, config, log, callbacks)
         results["train_seconds"] += time.perf_counter() - start
         row = [test_accuracy(model, sequence, t, config.optim.batch_size)
                for t in range(task_id + 1)]
@@ -109,4 +121,8 @@ def run_sequence(
             f"ACC {results['acc']:.4f}  BWT {results['bwt']:+.4f}\n"
             + format_matrix(trained, sequence.task_names))
         on_task_end(results)
+        for observer in observers:
+            observer.on_task_end(task_id, model, results)
+    for observer in observers:
+        observer.on_run_end(model, results)
     return results

@@ -71,14 +71,15 @@ def matrix_csv(matrix: list[list[float | None]], task_names: list[str]) -> str:
     return buffer.getvalue()
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Writes `text` to `path` so a reader never sees a half-written file."""
+def write_atomically(path: str, content: str | bytes) -> None:
+    """Writes `content` (text, or bytes such as a PNG) to `path` so a reader never sees a
+    half-written file."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-")
     try:
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
+        with os.fdopen(handle, "wb" if isinstance(content, bytes) else "w") as file:
+            file.write(content)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

@@ -54,6 +54,16 @@ def test_config_and_csv_are_written(hat_run):
     assert lines[0] == "trained_task,digits-0-1,digits-2-3,digits-4-5" and len(lines) == 4
 
 
+def test_tensorboard_logs_and_report_are_written(hat_run):
+    run_dir, stdout = hat_run
+    for subdir in ("tb", "tb/train", "tb/validation"):
+        assert list((run_dir / subdir).glob("events.out.tfevents.*")), subdir
+    report = (run_dir / "report.md").read_text()
+    for png in ("accuracy_matrix.png", "capacity.png", "reuse.png"):
+        assert f"]({png})" in report and (run_dir / png).stat().st_size > 0
+    assert f"tensorboard --logdir {run_dir}" in stdout
+
+
 def test_progress_and_matrix_are_printed(hat_run):
     _, stdout = hat_run
     assert "task 2/3  epoch   2  lr 5.00e-02" in stdout

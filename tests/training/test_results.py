@@ -7,6 +7,7 @@ from hat_tf.training.results import (
     forgetting_ratio,
     matrix_csv,
     random_classifier_acc,
+    write_atomically,
 )
 
 MATRIX = [[0.9, None, None], [0.8, 0.7, None], [0.6, 0.7, 0.5]]
@@ -47,3 +48,11 @@ def test_forgetting_ratio_by_hand():
     chance = [0.5, 0.25]
     # t=2: task 0: (0.65−0.5)/(0.8−0.5) − 1 = −0.5; task 1: 0 → mean −0.25
     np.testing.assert_allclose(forgetting_ratio(run, joint, chance), [0.0, -0.25])
+
+
+def test_write_atomically_takes_text_and_bytes(tmp_path):
+    write_atomically(str(tmp_path / "a.txt"), "é\n")
+    write_atomically(str(tmp_path / "b.png"), b"\x89PNG\x00")
+    assert (tmp_path / "a.txt").read_text() == "é\n"
+    assert (tmp_path / "b.png").read_bytes() == b"\x89PNG\x00"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.png"]

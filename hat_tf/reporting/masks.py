@@ -1,0 +1,87 @@
+"""A snapshot of a HAT network's masks after a task, and its capacity and reuse."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hat_tf.hat.capacity_stats import capacity_used, reuse_matrix
+from hat_tf.layers import TaskGate
+
+NETWORK = "network"  # the name of all gated layers together, beside the layers' own
+
+
+def layer_name(gate: TaskGate) -> str:
+    """A gate's path without the model's name: `gate_conv1`, `stage1_block1/gate1`."""
+    return gate.path.split("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class LayerCapacity:
+    """Shares of a layer's units in use after task t (HAT_SPEC §11).
+
+    Attributes:
+        units: Units (channels) of the layer.
+        task: Fraction with a^t > 0.5: task t's own mask.
+        cumulative: Fraction with a^{≤t} > 0.5: the capacity tasks 1..t hold together.
+    """
+
+    units: int
+    task: float
+    cumulative: float
+
+
+@dataclass(frozen=True)
+class MaskSnapshot:
+    """The masks of a gated network after task t, one entry per gated layer, in order.
+
+    Attributes:
+        layer_names: Names of the gated layers (empty for a network without gates).
+        task_attention: Per layer, (t + 1, units): a^τ = σ(s_max·e^τ) of tasks τ ≤ t
+            (paper Eq. 1 at evaluation).
+        cumulative: Per layer, (units,): a^{≤t} as HAT keeps it (paper Eq. 2 context).
+    """
+
+    layer_names: list[str]
+    task_attention: list[np.ndarray]
+    cumulative: list[np.ndarray]
+
+    @classmethod
+    def read(cls, gates: Sequence[TaskGate], tasks_learned: int, s_max: float) -> MaskSnapshot:
+        """Reads the gates after `tasks_learned` tasks (tasks 0 .. tasks_learned − 1)."""
+        tasks = np.arange(tasks_learned, dtype=np.int32)
+        return cls(
+            layer_names=[layer_name(gate) for gate in gates],
+            task_attention=[np.asarray(gate.attention(tasks, s_max)) for gate in gates],
+            cumulative=[np.asarray(gate.cumulative) for gate in gates],
+        )
+
+    def capacity(self) -> dict[str, LayerCapacity]:
+        """Per layer, then for the whole network (`NETWORK`, every unit counted once);
+        empty for a network without gates."""
+        if not self.layer_names:
+            return {}
+        rows = {
+            name: LayerCapacity(len(cumulative), capacity_used(attention[-1]),
+                                capacity_used(cumulative))
+            for name, attention, cumulative in zip(self.layer_names, self.task_attention,
+                                                   self.cumulative)
+        }
+        rows[NETWORK] = LayerCapacity(
+            sum(len(c) for c in self.cumulative),
+            capacity_used([a[-1] for a in self.task_attention]),
+            capacity_used(self.cumulative),
+        )
+        return rows
+
+    def reuse(self) -> dict[str, np.ndarray]:
+        """The network's reuse matrix (`NETWORK`, the layers' masks concatenated), then
+        each layer's (see `reuse_matrix`); empty for a network without gates."""
+        if not self.layer_names:
+            return {}
+        matrices = {NETWORK: reuse_matrix(np.concatenate(self.task_attention, axis=1))}
+        matrices.update({name: reuse_matrix(attention)
+                         for name, attention in zip(self.layer_names, self.task_attention)})
+        return matrices

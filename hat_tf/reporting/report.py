@@ -1,0 +1,94 @@
+"""`report.md`: a run's settings, results and plots in one page, written at its end."""
+
+from __future__ import annotations
+
+import os
+
+from hat_tf.config import RunConfig
+from hat_tf.reporting.figures import accuracy_matrix_png, capacity_png, reuse_png
+from hat_tf.reporting.masks import NETWORK, LayerCapacity, MaskSnapshot
+from hat_tf.reporting.settings import flat_settings
+from hat_tf.reporting.tables import accuracy_table, capacity_table, markdown_table, reuse_table
+from hat_tf.training.observer import RunObserver
+from hat_tf.training.results import write_atomically
+
+REPORT = "report.md"
+ACCURACY_PNG = "accuracy_matrix.png"
+CAPACITY_PNG = "capacity.png"
+REUSE_PNG = "reuse.png"
+
+
+class MarkdownReport(RunObserver):
+    """At the end of the run writes `report.md` into `run_dir`, and the PNGs it shows:
+    `accuracy_matrix.png`, and for a gated network `capacity.png` and `reuse.png`.
+    Each file is written atomically.
+
+    Args:
+        run_dir: The run's folder.
+        config: The run's settings (listed in the report; s_max reads the masks).
+        capacity_threshold: Drawn as a line in the capacity plot, or None.
+    """
+
+    def __init__(self, run_dir: str, config: RunConfig, capacity_threshold: float | None = None):
+        self.run_dir = run_dir
+        self.config = config
+        self.capacity_threshold = capacity_threshold
+        self.capacity_history: list[dict[str, LayerCapacity]] = []
+        self.snapshot: MaskSnapshot | None = None
+
+    def on_task_end(self, task_id, model, results):
+        self.snapshot = MaskSnapshot.read(model.method.graph.gates, task_id + 1,
+                                          self.config.hat.s_max)
+        capacity = self.snapshot.capacity()
+        if capacity:
+            self.capacity_history.append(capacity)
+
+    def on_run_end(self, model, results):
+        names = results["task_names"]
+        trained = len(results["acc_matrix"])
+        matrix = [row[:trained] for row in results["acc_matrix"]]
+        self._write(ACCURACY_PNG, accuracy_matrix_png(matrix, names))
+        sections = [
+            f"# {results['model']} on {results['dataset']}",
+            "## Results",
+            markdown_table(["metric", "value"], [
+                ["ACC (mean of the last row)", f"{100 * results['acc']:.2f} %"],
+                ["BWT (mean of A[T, τ] − A[τ, τ])", f"{100 * results['bwt']:+.2f} %"],
+                ["tasks", f"{trained} of {len(names)}"],
+                ["trainable parameters", f"{results['num_params']:,}"],
+                ["epochs per task", ", ".join(map(str, results["epochs_per_task"]))],
+                ["training time", f"{results['train_seconds']:.0f} s"],
+            ]),
+            "## Accuracy matrix",
+            "Accuracy (%) on each task's test set (columns) after training each task (rows); "
+            "the cells below the diagonal show what later tasks made it forget.",
+            accuracy_table(matrix, names),
+            f"![accuracy matrix]({ACCURACY_PNG})",
+            "## Capacity",
+        ]
+        if self.capacity_history:
+            self._write(CAPACITY_PNG, capacity_png(self.capacity_history, names,
+                                                   self.capacity_threshold))
+            self._write(REUSE_PNG, reuse_png(self.snapshot.reuse(), names))
+            sections += [
+                "Units in use (%) per gated layer by tasks 1..t together (a^≤t > 0.5): "
+                "Eq. 2 closes them to later tasks' updates.",
+                capacity_table(self.capacity_history, names, cumulative=True),
+                "Units in use (%) by task t's own mask (a^t > 0.5):",
+                capacity_table(self.capacity_history, names, cumulative=False),
+                f"![capacity per layer over tasks]({CAPACITY_PNG})",
+                "## Mask reuse",
+                "Row i, column j: % of task j's units (all gated layers) that task i's mask "
+                "uses too (after the paper's Fig. 6); per layer in the plot.",
+                reuse_table(self.snapshot.reuse()[NETWORK], names),
+                f"![mask reuse between tasks]({REUSE_PNG})",
+            ]
+        else:
+            sections.append("The network has no gates: every task may change every weight.")
+        sections += ["## Settings",
+                     markdown_table(["setting", "value"], sorted(
+                         flat_settings(self.config).items()))]
+        write_atomically(os.path.join(self.run_dir, REPORT), "\n\n".join(sections) + "\n")
+
+    def _write(self, name: str, png: bytes) -> None:
+        write_atomically(os.path.join(self.run_dir, name), png)

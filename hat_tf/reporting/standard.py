@@ -1,0 +1,29 @@
+"""The reporters every run of `tools/train.py` gets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from hat_tf.config import RunConfig
+from hat_tf.reporting.capacity_warning import CAPACITY_WARNING_ABOVE, CapacityWarning
+from hat_tf.reporting.report import MarkdownReport
+from hat_tf.reporting.tensorboard import TensorBoardReporter
+from hat_tf.training.observer import RunObserver
+
+TENSORBOARD_DIR = "tb"
+
+
+def standard_observers(config: RunConfig,
+                       log: Callable[[str], None] = print) -> list[RunObserver]:
+    """TensorBoard logs in `<run_dir>/tb`, the capacity warning (printed with `log` and
+    logged to TensorBoard) and `report.md` at the end, for `run_sequence`."""
+    if config.run_dir is None:
+        raise ValueError("reports need a run dir: received a RunConfig with run_dir=None")
+    tensorboard = TensorBoardReporter(os.path.join(config.run_dir, TENSORBOARD_DIR), config,
+                                      capacity_threshold=CAPACITY_WARNING_ABOVE)
+    return [
+        tensorboard,
+        CapacityWarning(config.hat.s_max, CAPACITY_WARNING_ABOVE, log, tensorboard.writer),
+        MarkdownReport(config.run_dir, config, capacity_threshold=CAPACITY_WARNING_ABOVE),
+    ]

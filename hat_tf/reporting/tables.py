@@ -1,0 +1,54 @@
+"""Markdown tables of a run's results (TensorBoard text, report.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from hat_tf.reporting.masks import LayerCapacity
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A GitHub-flavoured markdown table; the first column left-aligned, the rest right."""
+    lines = ["| " + " | ".join(str(cell) for cell in header) + " |",
+             "| --- |" + " ---: |" * (len(header) - 1)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def percent(value: float | None) -> str:
+    """A fraction as a percentage with one decimal; blank for None or NaN."""
+    if value is None or np.isnan(value):
+        return ""
+    return f"{100 * value:.1f}"
+
+
+def accuracy_table(matrix: Sequence[Sequence[float | None]], task_names: Sequence[str]) -> str:
+    """The accuracy matrix so far (%): a row per task trained, a column per task tested."""
+    trained = len(matrix)
+    return markdown_table(
+        ["after training ↓ / tested on →", *task_names[:trained]],
+        [[name, *(percent(v) for v in row[:trained])]
+         for name, row in zip(task_names, matrix)],
+    )
+
+
+def capacity_table(history: Sequence[dict[str, LayerCapacity]], task_names: Sequence[str],
+                   cumulative: bool) -> str:
+    """Per gated layer, its units and the % of them in use after each task: by tasks 1..t
+    together (a^{≤t} > 0.5) when `cumulative`, else by task t's own mask (a^t > 0.5)."""
+    layers = history[-1]
+    return markdown_table(
+        ["layer", "units", *(f"after {name}" for name in task_names[: len(history)])],
+        [[name, layers[name].units,
+          *(percent(row[name].cumulative if cumulative else row[name].task) for row in history)]
+         for name in layers],
+    )
+
+
+def reuse_table(reuse: np.ndarray, task_names: Sequence[str]) -> str:
+    """A reuse matrix (%): row i, column j = the share of task j's units in task i's mask."""
+    names = task_names[: len(reuse)]
+    return markdown_table(["mask of ↓ / units of →", *names],
+                          [[name, *(percent(v) for v in row)] for name, row in zip(names, reuse)])

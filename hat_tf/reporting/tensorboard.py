@@ -1,0 +1,125 @@
+"""A run's TensorBoard logs: `tensorboard --logdir runs` compares runs side by side.
+
+Under `<log_dir>` (the run dir's `tb/`):
+
+- `train/`, `validation/`: per epoch, `epoch/loss`, `epoch/accuracy`; in `train/` also
+  `epoch/lr`, `epoch/task` and the method's step metrics (HAT: `epoch/capacity_reg`, the
+  regulariser R of paper Eq. 5; `epoch/s_min`, `epoch/s_max`, the range of s, Eq. 3).
+- the log dir itself, per task (step = tasks trained): `task/acc`, `task/bwt`,
+  `task/epochs`, `task/accuracy/<task>` (a column of the accuracy matrix: how a task's
+  accuracy changes as later tasks are learned), `task/accuracy_matrix` (image) and
+  `task/accuracy_matrix_table` (text); for a gated network `capacity/<layer>/task` and
+  `capacity/<layer>/cumulative` (units with a^t > 0.5, a^{≤t} > 0.5; `<layer>` = `network`
+  for all units), `capacity/over_tasks` (image), `capacity/table` (text),
+  `reuse/per_layer` (image, after the paper's Fig. 6), `reuse/network_table` (text),
+  `gates/<layer>/task` and `gates/<layer>/cumulative` (histograms of a^t at s_max and of
+  a^{≤t}); at the end `final/acc`, `final/bwt`, `final/train_seconds`, and from the start
+  the run's settings as hparams (TensorBoard's HPARAMS tab).
+"""
+
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+from tensorboard.plugins.hparams import api as hparams_api
+
+from hat_tf.config import RunConfig
+from hat_tf.reporting.epoch_summaries import EpochSummaries
+from hat_tf.reporting.figures import accuracy_matrix_png, capacity_png, reuse_png
+from hat_tf.reporting.masks import NETWORK, LayerCapacity, MaskSnapshot
+from hat_tf.reporting.settings import flat_settings
+from hat_tf.reporting.tables import accuracy_table, capacity_table, reuse_table
+from hat_tf.training.observer import RunObserver
+
+
+def png_image(png: bytes) -> tf.Tensor:
+    """PNG bytes as a batch of one RGB image, the input `tf.summary.image` takes."""
+    return tf.io.decode_png(png, channels=3)[tf.newaxis]
+
+
+class TensorBoardReporter(RunObserver):
+    """Writes the summaries listed in this module's docstring.
+
+    Args:
+        log_dir: Where the event files go (the run dir's `tb/`).
+        config: The run's settings: the hparams, and s_max to read the masks at.
+        capacity_threshold: Drawn as a line in the capacity plot (the warning's threshold).
+        trial_id: The run's name in the HPARAMS tab (default: the log dir's parent's name).
+    """
+
+    def __init__(self, log_dir: str, config: RunConfig, capacity_threshold: float | None = None,
+                 trial_id: str | None = None):
+        self.log_dir = log_dir
+        self.config = config
+        self.capacity_threshold = capacity_threshold
+        self.trial_id = trial_id or os.path.basename(os.path.dirname(os.path.abspath(log_dir)))
+        self.writer = tf.summary.create_file_writer(log_dir)
+        self.train_writer = tf.summary.create_file_writer(os.path.join(log_dir, "train"))
+        self.validation_writer = tf.summary.create_file_writer(os.path.join(log_dir, "validation"))
+        self.capacity_history: list[dict[str, LayerCapacity]] = []
+        self.epochs_done = 0
+
+    def on_run_begin(self, model, results):
+        settings = {**flat_settings(self.config), "tasks": len(results["task_names"]),
+                    "num_params": results["num_params"]}
+        with self.writer.as_default(step=0):
+            hparams_api.hparams(settings, trial_id=self.trial_id)
+        self.writer.flush()
+
+    def task_callbacks(self, task_id):
+        return [EpochSummaries(self.train_writer, self.validation_writer,
+                               first_step=self.epochs_done + 1, task_id=task_id)]
+
+    def on_task_end(self, task_id, model, results):
+        self.epochs_done += results["epochs_per_task"][task_id]
+        step = task_id + 1
+        names = results["task_names"]
+        matrix = [row[:step] for row in results["acc_matrix"][:step]]
+        with self.writer.as_default(step=step):
+            tf.summary.scalar("task/acc", results["acc"])
+            tf.summary.scalar("task/bwt", results["bwt"])
+            tf.summary.scalar("task/epochs", results["epochs_per_task"][task_id])
+            for name, accuracy in zip(names, matrix[-1]):
+                tf.summary.scalar(f"task/accuracy/{name}", accuracy)
+            tf.summary.image("task/accuracy_matrix", png_image(accuracy_matrix_png(matrix, names)))
+            tf.summary.text("task/accuracy_matrix_table", accuracy_table(matrix, names))
+            snapshot = MaskSnapshot.read(model.method.graph.gates, step, self.config.hat.s_max)
+            if snapshot.layer_names:
+                self._write_masks(snapshot, names)
+        for writer in (self.writer, self.train_writer, self.validation_writer):
+            writer.flush()
+
+    def _write_masks(self, snapshot: MaskSnapshot, task_names: list[str]) -> None:
+        """Capacity, reuse and gate histograms of a gated network (inside `as_default`)."""
+        capacity = snapshot.capacity()
+        self.capacity_history.append(capacity)
+        for name, row in capacity.items():
+            tf.summary.scalar(f"capacity/{name}/task", row.task)
+            tf.summary.scalar(f"capacity/{name}/cumulative", row.cumulative)
+        tf.summary.image("capacity/over_tasks", png_image(
+            capacity_png(self.capacity_history, task_names, self.capacity_threshold)))
+        tf.summary.text("capacity/table", (
+            "Units in use (%) by tasks 1..t together, a^≤t > 0.5:\n\n"
+            + capacity_table(self.capacity_history, task_names, cumulative=True)
+            + "\n\nUnits in use (%) by task t's own mask, a^t > 0.5:\n\n"
+            + capacity_table(self.capacity_history, task_names, cumulative=False)))
+        reuse = snapshot.reuse()
+        tf.summary.image("reuse/per_layer", png_image(reuse_png(reuse, task_names)))
+        tf.summary.text("reuse/network_table", (
+            "Row i, column j: % of task j's units (all gated layers) in task i's mask "
+            "(after the paper's Fig. 6).\n\n" + reuse_table(reuse[NETWORK], task_names)))
+        for name, attention, cumulative in zip(snapshot.layer_names, snapshot.task_attention,
+                                               snapshot.cumulative):
+            tf.summary.histogram(f"gates/{name}/task", attention[-1])
+            tf.summary.histogram(f"gates/{name}/cumulative", cumulative)
+
+    def on_run_end(self, model, results):
+        with self.writer.as_default(step=len(results["acc_matrix"])):
+            tf.summary.scalar("final/acc", results["acc"])
+            tf.summary.scalar("final/bwt", results["bwt"])
+            tf.summary.scalar("final/train_seconds", results["train_seconds"])
+        for writer in (self.writer, self.train_writer, self.validation_writer):
+            writer.close()
+
+

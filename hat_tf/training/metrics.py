@@ -1,0 +1,37 @@
+"""Small Keras metrics for the train step's epoch logs."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+
+class RunningMaximum(keras.metrics.Metric):
+    """The largest value seen since the last reset (e.g. of the gate scale s in an epoch)."""
+
+    _combine = staticmethod(tf.maximum)
+    _reduce = staticmethod(tf.reduce_max)
+    _empty = -float("inf")
+
+    def __init__(self, name: str, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.extremum = self.add_variable(
+            shape=(), initializer=keras.initializers.Constant(self._empty), name="extremum")
+
+    def update_state(self, values, sample_weight=None):
+        values = tf.cast(tf.convert_to_tensor(values), self.dtype)
+        self.extremum.assign(self._combine(self.extremum, self._reduce(values)))
+
+    def result(self):
+        return tf.convert_to_tensor(self.extremum)
+
+    def reset_state(self):
+        self.extremum.assign(self._empty)
+
+
+class RunningMinimum(RunningMaximum):
+    """The smallest value seen since the last reset."""
+
+    _combine = staticmethod(tf.minimum)
+    _reduce = staticmethod(tf.reduce_min)
+    _empty = float("inf")
