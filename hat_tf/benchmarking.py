@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from hat_tf.config import OptimConfig, RunConfig
-from hat_tf.data.pipeline import task_dataset
+from hat_tf.data.pipeline import training_batches
 from hat_tf.data.task import Task, TaskSequence
 from hat_tf.models.building import count_params
 from hat_tf.training.loop import build_model, make_optimizer
@@ -70,7 +70,9 @@ class StepClock(keras.callbacks.Callback):
 def _fit_rate(model: keras.Model, data: tf.data.Dataset, settings: BenchmarkSettings) -> float:
     """Median training images/s over the timed windows of one `fit` epoch, after warm-up."""
     clock = StepClock()
-    model.fit(data, epochs=1, callbacks=[clock], verbose=0, shuffle=False)
+    steps = settings.warmup_steps + settings.windows * settings.window_steps
+    model.fit(data, epochs=1, steps_per_epoch=steps, callbacks=[clock], verbose=0,
+              shuffle=False)
     times = clock.times
     rates = []
     for window in range(settings.windows):
@@ -90,11 +92,11 @@ def measure(settings: BenchmarkSettings) -> dict:
     task = settings.num_tasks - 1
     model.method.on_task_begin(task, steps_per_epoch=steps)
     model.compile(optimizer=make_optimizer(config.optim))
-    pipeline = task_dataset([(task, sequence.tasks[task])], "train", settings.batch_size,
-                            shuffle_seed=0)
+    pipeline = training_batches([(task, sequence.tasks[task])], settings.batch_size, seed=0,
+                                epochs=1)
     train_rate = _fit_rate(model, pipeline, settings)
     # The same steps over one cached batch: what the step costs when data never waits.
-    cached_rate = _fit_rate(model, pipeline.take(1).cache().repeat(steps), settings)
+    cached_rate = _fit_rate(model, pipeline.take(1).cache().repeat(), settings)
     return {
         **settings.__dict__,
         "num_params": count_params(model.network),

@@ -79,7 +79,11 @@ class HatConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything a run needs: the model name, its settings and where results go."""
+    """Everything a run needs: the model name, its settings and where results go.
+
+    `deterministic` asks for TensorFlow's deterministic ops, so that two runs with the
+    same seed, and a killed and resumed run, write identical results.
+    """
 
     model: str = "alexnet_hat"
     data: DataConfig = field(default_factory=DataConfig)
@@ -87,6 +91,7 @@ class RunConfig:
     hat: HatConfig = field(default_factory=HatConfig)
     width: float = 1.0
     run_dir: str | None = None
+    deterministic: bool = False
 
     def to_dict(self) -> dict:
         """A JSON-ready nested dict of every setting."""

@@ -11,13 +11,15 @@ Bad arguments exit with status 2 and one line.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import sys
 import time
 
 from hat_tf.console import import_tensorflow_quietly
 
-import_tensorflow_quietly()  # before anything else imports TensorFlow
+tf = import_tensorflow_quietly()  # before anything else imports TensorFlow
 
 import keras  # noqa: E402
 
@@ -26,6 +28,8 @@ from hat_tf.config import DataConfig, HatConfig, OptimConfig, RunConfig  # noqa:
 from hat_tf.data import DATASETS, DataUnavailableError, InvalidDataError  # noqa: E402
 from hat_tf.models.building import count_params  # noqa: E402
 from hat_tf.reporting.standard import standard_observers  # noqa: E402
+from hat_tf.training.callbacks import NonFiniteLossError  # noqa: E402
+from hat_tf.training.checkpoint import CheckpointError, RunCheckpoint  # noqa: E402
 from hat_tf.training.loop import build_model, run_sequence  # noqa: E402
 from hat_tf.training.results import format_matrix, save_results, write_json  # noqa: E402
 
@@ -95,6 +99,15 @@ def parse_args(argv):
                         help="share of each task's training set for validation (default 0.15)")
     parser.add_argument("--width", type=number(float, 0, low_open=True), default=DEFAULTS.width,
                         help="multiplier of every layer's units (default 1: the paper's sizes)")
+    parser.add_argument("--deterministic", action="store_true",
+                        help="TensorFlow's deterministic ops: the same seed gives the same "
+                             "results, and so does a killed and resumed run (slower)")
+    restart = parser.add_mutually_exclusive_group()
+    restart.add_argument("--resume", action="store_true",
+                         help="continue the run in --run-dir from its last checkpoint, with "
+                              "the same settings")
+    restart.add_argument("--overwrite", action="store_true",
+                         help="delete an existing --run-dir and start anew")
     parser.add_argument("--dry-run", action="store_true",
                         help="build the model for the dataset, print its parameter count, "
                              "train and write nothing")
@@ -111,6 +124,7 @@ def to_config(args) -> RunConfig:
                           batch_size=args.batch_size, momentum=args.momentum),
         hat=HatConfig(s_max=args.smax, capacity_weight=args.capacity_weight),
         width=args.width,
+        deterministic=args.deterministic,
         run_dir=args.run_dir or os.path.join("runs", f"{args.model}_{args.dataset}_seed{args.seed}_"
                                                       f"{time.strftime('%Y%m%d-%H%M%S')}"),
     )
@@ -121,26 +135,74 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
+def check_run_dir(args, config: RunConfig) -> None:
+    """Refuses to overwrite a run by accident, and to resume one with other settings."""
+    if args.resume:
+        if args.run_dir is None:
+            fail("--resume needs the --run-dir of the run to continue")
+        saved_path = os.path.join(config.run_dir, "config.json")
+        if not RunCheckpoint(config.run_dir).exists() or not os.path.isfile(saved_path):
+            fail(f"--resume: {config.run_dir} holds no checkpoint to continue from")
+        with open(saved_path) as file:
+            saved = flatten(json.load(file))
+        now = flatten(config.to_dict())
+        changed = sorted(key for key in saved.keys() | now.keys()  # a run dir may move
+                         if key != "run_dir" and saved.get(key) != now.get(key))
+        if changed:
+            fail(f"--resume: the run in {config.run_dir} was started with other settings "
+                 f"({', '.join(changed)}); resume it with its own")
+    elif os.path.exists(config.run_dir) and not args.dry_run:
+        if not args.overwrite:
+            fail(f"--run-dir {config.run_dir} exists already: choose another, or pass "
+                 "--resume or --overwrite")
+        shutil.rmtree(config.run_dir)
+
+
+def flatten(settings: dict, prefix: str = "") -> dict:
+    """{"optim": {"lr": 0.05}} → {"optim.lr": 0.05}."""
+    flat = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     config = to_config(args)
     if config.data.data_dir is not None and not os.path.isdir(config.data.data_dir):
         fail(f"--data-dir {config.data.data_dir} is not a directory")
-    if not args.dry_run and os.path.exists(config.run_dir):
-        fail(f"--run-dir {config.run_dir} exists already: choose another")
+    check_run_dir(args, config)
     try:
         sequence = DATASETS.get(config.data.dataset)(config.data)
     except (DataUnavailableError, InvalidDataError) as error:
         fail(str(error))
     keras.utils.set_random_seed(config.data.seed)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
     if args.dry_run:
         model = build_model(config, sequence)
         print(f"{config.model} on {sequence.name} ({len(sequence.tasks)} tasks): "
               f"{count_params(model.network):,} trainable parameters")
         return
-    write_json(os.path.join(config.run_dir, "config.json"), config.to_dict())
-    results = run_sequence(config, sequence, on_task_end=lambda r: save_results(config.run_dir, r),
-                           observers=standard_observers(config))
+    if not args.resume:
+        write_json(os.path.join(config.run_dir, "config.json"), config.to_dict())
+    try:
+        results = run_sequence(config, sequence,
+                               on_task_end=lambda r: save_results(config.run_dir, r),
+                               observers=standard_observers(config),
+                               checkpoint=RunCheckpoint(config.run_dir), resume=args.resume)
+    except CheckpointError as error:
+        fail(f"--resume: {error}")
+    except NonFiniteLossError as error:
+        print(f"train.py: error: {error}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print(f"\ntrain.py: interrupted; the run keeps its last checkpoint: continue it with "
+              f"--resume --run-dir {config.run_dir}", file=sys.stderr)
+        sys.exit(130)
     print(f"\nACC {results['acc']:.4f}  BWT {results['bwt']:+.4f}  "
           f"({results['train_seconds']:.0f} s of training)\n"
           f"{format_matrix(results['acc_matrix'], results['task_names'])}\n"

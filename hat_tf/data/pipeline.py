@@ -14,30 +14,40 @@ import tensorflow as tf
 from hat_tf.data.task import Task
 
 
-def task_dataset(
-    tasks: Sequence[tuple[int, Task]],
-    split: str,
-    batch_size: int,
-    shuffle_seed: int | None = None,
-) -> tf.data.Dataset:
-    """Batches of the `split` of the given (task_id, task) pairs, concatenated.
+def _arrays(tasks: Sequence[tuple[int, Task]], split: str):
+    """(images, task ids, labels) of the `split` of the given (task_id, task) pairs."""
+    parts = [(task.split(split), task_id) for task_id, task in tasks]
+    return (np.concatenate([x for (x, _), _ in parts]),
+            np.concatenate([np.full(len(y), task_id, np.int32) for (_, y), task_id in parts]),
+            np.concatenate([y for (_, y), _ in parts]))
 
-    Args:
-        tasks: The tasks to draw from, each with its position in the sequence.
-        split: `train`, `val` or `test`.
-        batch_size: Examples per batch; the last batch may be smaller.
-        shuffle_seed: Reshuffle every epoch with this seed; None keeps the order.
+
+def task_dataset(tasks: Sequence[tuple[int, Task]], split: str,
+                 batch_size: int) -> tf.data.Dataset:
+    """Batches of the `split` of the given tasks, in order; the last batch may be smaller."""
+    images, task_ids, labels = _arrays(tasks, split)
+    examples = tf.data.Dataset.from_tensor_slices(({"image": images, "task_id": task_ids},
+                                                   labels))
+    return examples.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def training_batches(tasks: Sequence[tuple[int, Task]], batch_size: int, seed: int,
+                     epochs: int, first_epoch: int = 0) -> tf.data.Dataset:
+    """The training batches of epochs `first_epoch`..`epochs` − 1, each epoch shuffled.
+
+    Epoch e's order depends only on (seed, e), so a run resumed at epoch e sees the batches
+    an uninterrupted run sees. Each epoch ends with its own (possibly smaller) last batch:
+    fit with `steps_per_epoch = ceil(n / batch_size)` keeps epochs aligned.
     """
-    images, labels, task_ids = [], [], []
-    for task_id, task in tasks:
-        x, y = task.split(split)
-        images.append(x)
-        labels.append(y)
-        task_ids.append(np.full(len(y), task_id, np.int32))
-    dataset = tf.data.Dataset.from_tensor_slices((
-        {"image": np.concatenate(images), "task_id": np.concatenate(task_ids)},
-        np.concatenate(labels),
-    ))
-    if shuffle_seed is not None:
-        dataset = dataset.shuffle(dataset.cardinality(), seed=shuffle_seed)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    images, task_ids, labels = _arrays(tasks, "train")
+    orders = np.stack([np.random.default_rng([seed, epoch]).permutation(len(labels))
+                       for epoch in range(first_epoch, epochs)])
+    images, task_ids, labels = (tf.constant(a) for a in (images, task_ids, labels))
+
+    def lookup(indices):
+        return ({"image": tf.gather(images, indices), "task_id": tf.gather(task_ids, indices)},
+                tf.gather(labels, indices))
+
+    per_epoch = tf.data.Dataset.from_tensor_slices(orders).flat_map(
+        lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
+    return per_epoch.map(lookup, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -52,6 +52,10 @@ def load_cifar(name: str, data_dir: str | None) -> Arrays:
         train, test = _load_from_tfds(name)
     for split, (images, labels) in (("train", train), ("test", test)):
         validate_arrays(f"{name} {split}", images, labels, NUM_CLASSES[name])
+    unseen = np.setdiff1d(test[1], train[1])
+    if len(unseen):
+        raise InvalidDataError(f"{name}: test labels {unseen.tolist()} never occur in training: "
+                               "expected the same classes in both splits")
     return train, test
 
 

@@ -38,6 +38,11 @@ class Method:
         """Python-side, after the task's best weights are restored; `train_data` is the
         task's training set (EWC estimates its Fisher information on it)."""
 
+    def checkpoint_variables(self) -> list:
+        """Python-side: the method's own variables that a checkpoint must keep (state that
+        `on_task_begin` cannot derive again from the network)."""
+        return []
+
     def gate_scale(self, iteration: tf.Tensor) -> tf.Tensor | None:
         """Traced: the gate scale s of this step; None lets the network use s_max."""
         return None

@@ -30,6 +30,9 @@ class Ewc(Method):
         self.fisher = [tf.Variable(tf.zeros(v.shape), trainable=False) for v in self.shared]
         self.anchor = [tf.Variable(tf.zeros(v.shape), trainable=False) for v in self.shared]
 
+    def checkpoint_variables(self) -> list:
+        return self.fisher + self.anchor
+
     def on_task_end(self, task_id: int, train_data: tf.data.Dataset) -> None:
         fisher = diagonal_fisher(self.network, self.shared, train_data)
         for running, new, anchor, variable in zip(self.fisher, fisher, self.anchor, self.shared):

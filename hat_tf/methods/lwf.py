@@ -39,6 +39,9 @@ class Lwf(Method):
         self.old_network.set_weights(self.network.get_weights())
         self.old_tasks.assign(tf.cast(tf.range(self.old_tasks.shape[0]) < task_id, tf.float32))
 
+    def checkpoint_variables(self) -> list:
+        return [*self.old_network.variables, self.old_tasks]
+
     def extra_loss(self, inputs, all_head_logits, s):
         old = self.old_network(inputs, training=False, all_heads=True)
         targets = tf.nn.softmax(tf.stop_gradient(old) / self.temperature)

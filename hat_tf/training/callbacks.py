@@ -11,7 +11,9 @@ import keras
 class PlateauSchedule(keras.callbacks.Callback):
     """Divides the learning rate by `factor` after `patience` epochs without a lower
     validation loss, restoring the best weights at each drop; stops when the rate falls
-    below `lr_min`; restores the best weights when training ends (reference code).
+    below `lr_min` (reference code). `restore_best` puts the best weights back at the end.
+
+    Its counters (`state`) and best weights are what a checkpoint keeps of it.
 
     Args:
         factor: Divisor of the learning rate (paper: 3).
@@ -24,12 +26,25 @@ class PlateauSchedule(keras.callbacks.Callback):
         self.factor = factor
         self.patience = patience
         self.lr_min = lr_min
-
-    def on_train_begin(self, logs=None):
         self.best_loss = math.inf
         self.best_weights = None
         self.epochs_without_improvement = 0
         self.epochs_run = 0
+        self.stopped = False
+
+    def state(self) -> dict:
+        """The counters, JSON-ready (the best weights are saved apart)."""
+        return {"best_loss": None if math.isinf(self.best_loss) else self.best_loss,
+                "epochs_without_improvement": self.epochs_without_improvement,
+                "epochs_run": self.epochs_run, "stopped": self.stopped}
+
+    def load_state(self, state: dict, best_weights) -> None:
+        """Continues from a checkpoint's `state()` and best weights."""
+        self.best_loss = math.inf if state["best_loss"] is None else state["best_loss"]
+        self.epochs_without_improvement = state["epochs_without_improvement"]
+        self.epochs_run = state["epochs_run"]
+        self.stopped = state["stopped"]
+        self.best_weights = best_weights
 
     def on_epoch_end(self, epoch, logs=None):
         self.epochs_run = epoch + 1
@@ -45,13 +60,56 @@ class PlateauSchedule(keras.callbacks.Callback):
         learning_rate = self.model.optimizer.learning_rate
         learning_rate.assign(learning_rate / self.factor)
         if float(learning_rate) < self.lr_min:
-            self.model.stop_training = True
+            self.stopped = self.model.stop_training = True
         elif self.best_weights is not None:
             self.model.set_weights(self.best_weights)
 
-    def on_train_end(self, logs=None):
+    def restore_best(self, model: keras.Model) -> None:
+        """Puts the best weights of the task back into `model` (paper: end of a task)."""
         if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
+            model.set_weights(self.best_weights)
+
+
+class NonFiniteLossError(RuntimeError):
+    """The training loss became NaN or infinite; the message names the task and epoch."""
+
+
+class NonFiniteLossGuard(keras.callbacks.Callback):
+    """Stops training at the first batch whose loss is not finite, before the epoch's
+    checkpoint could save the broken weights.
+
+    Args:
+        task_label: The task, as progress lines name it ("3/10").
+    """
+
+    def __init__(self, task_label: str):
+        super().__init__()
+        self.task_label = task_label
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not math.isfinite(float(logs["loss"])):
+            raise NonFiniteLossError(
+                f"the training loss became {float(logs['loss'])} in task {self.task_label}, "
+                f"epoch {self.epoch + 1}: the run stopped and keeps the checkpoint of its "
+                "last good epoch, if any")
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Saves a checkpoint at every epoch end, after the schedule has had its say.
+
+    Args:
+        save: Writes the checkpoint.
+    """
+
+    def __init__(self, save: Callable[[], None]):
+        super().__init__()
+        self.save = save
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.save()
 
 
 class EpochPrinter(keras.callbacks.Callback):

@@ -10,10 +10,16 @@ import keras
 
 from hat_tf.catalog import MODELS
 from hat_tf.config import OptimConfig, RunConfig
-from hat_tf.data.pipeline import task_dataset
+from hat_tf.data.pipeline import task_dataset, training_batches
 from hat_tf.data.task import TaskSequence
 from hat_tf.models.building import built, count_params
-from hat_tf.training.callbacks import EpochPrinter, PlateauSchedule
+from hat_tf.training.callbacks import (
+    EpochCheckpoint,
+    EpochPrinter,
+    NonFiniteLossGuard,
+    PlateauSchedule,
+)
+from hat_tf.training.checkpoint import RunCheckpoint, TaskCheckpointer
 from hat_tf.training.continual_model import ContinualModel
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.results import acc, bwt, format_matrix, random_classifier_acc
@@ -36,28 +42,52 @@ def make_optimizer(config: OptimConfig) -> keras.optimizers.Optimizer:
     return keras.optimizers.get({"class_name": config.optimizer, "config": options})
 
 
-def train_task(model: ContinualModel, sequence: TaskSequence, task_id: int, config: RunConfig,
-               log: Callable[[str], None],
-               callbacks: Sequence[keras.callbacks.Callback] = ()) -> int:
+def train_task(
+    model: ContinualModel,
+    sequence: TaskSequence,
+    task_id: int,
+    config: RunConfig,
+    log: Callable[[str], None],
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    checkpointer: TaskCheckpointer | None = None,
+    resume: bool = False,
+) -> int:
     """Trains task `task_id` until the schedule stops it; returns the epochs run.
 
-    `callbacks` join the schedule's in the task's `fit` (reporters' per-epoch logs).
+    Args:
+        model: The model, with its method.
+        sequence: The tasks.
+        task_id: The task to train.
+        config: The run's settings.
+        log: Where progress lines go.
+        callbacks: Join the schedule's in the task's `fit` (reporters' per-epoch logs).
+        checkpointer: Saves the task at every epoch end.
+        resume: Continue the task from `checkpointer`'s checkpoint (the network restored).
     """
     method = model.method
     tasks = [(t, sequence.tasks[t]) for t in method.training_tasks(task_id)]
     batch_size = config.optim.batch_size
-    train_data = task_dataset(tasks, "train", batch_size, shuffle_seed=config.data.seed + task_id)
-    val_data = task_dataset(tasks, "val", batch_size)
     steps_per_epoch = math.ceil(sum(len(task.y_train) for _, task in tasks) / batch_size)
     method.on_task_begin(task_id, steps_per_epoch)
     model.compile(optimizer=make_optimizer(config.optim))
+    model.optimizer.build(model.trainable_variables)  # as fit would, so a checkpoint can fill it
     schedule = PlateauSchedule(config.optim.lr_factor, config.optim.lr_patience,
                                config.optim.lr_min)
-    printer = EpochPrinter(f"{task_id + 1}/{len(sequence.tasks)}", log)
-    model.fit(train_data, validation_data=val_data, epochs=config.optim.epochs,
-              callbacks=[schedule, printer, *callbacks], verbose=0,
-              shuffle=False)  # shuffled by tf.data
-    method.on_task_end(task_id, train_data)
+    if resume:
+        checkpointer.restore(model, schedule)
+    task_label = f"{task_id + 1}/{len(sequence.tasks)}"
+    if not schedule.stopped and schedule.epochs_run < config.optim.epochs:
+        saver = ([EpochCheckpoint(lambda: checkpointer.save(model, schedule))]
+                 if checkpointer else [])
+        train_data = training_batches(tasks, batch_size, seed=config.data.seed * 1000 + task_id,
+                                      epochs=config.optim.epochs, first_epoch=schedule.epochs_run)
+        model.fit(train_data, validation_data=task_dataset(tasks, "val", batch_size),
+                  steps_per_epoch=steps_per_epoch, initial_epoch=schedule.epochs_run,
+                  epochs=config.optim.epochs, verbose=0, shuffle=False,
+                  callbacks=[NonFiniteLossGuard(task_label), schedule,
+                             EpochPrinter(task_label, log), *saver, *callbacks])
+    schedule.restore_best(model)
+    method.on_task_end(task_id, task_dataset(tasks, "train", batch_size))
     return schedule.epochs_run
 
 
@@ -68,26 +98,9 @@ def test_accuracy(model: ContinualModel, sequence: TaskSequence, task_id: int,
     return float(model.evaluate(data, verbose=0, return_dict=True)["accuracy"])
 
 
-def run_sequence(
-    config: RunConfig,
-    sequence: TaskSequence,
-    on_task_end: Callable[[dict], None] = lambda results: None,
-    log: Callable[[str], None] = print,
-    observers: Sequence[RunObserver] = (),
-) -> dict:
-    """Learns the tasks one after another and returns the run's results (HAT_SPEC §11).
-
-    Args:
-        config: The run's settings.
-        sequence: The tasks, in order.
-        on_task_end: Called with the results so far after every task (to save them).
-        log: Where progress lines go.
-        observers: Reporters that watch the run (TensorBoard, report.md), called after
-            `on_task_end`.
-    """
-    model = build_model(config, sequence)
-    num_tasks = len(sequence.tasks)
-    results = {
+def new_results(config: RunConfig, sequence: TaskSequence, model: ContinualModel) -> dict:
+    """The results record of a run before its first task (results.json's keys)."""
+    return {
         "model": config.model,
         "dataset": sequence.name,
         "seed": config.data.seed,
@@ -102,13 +115,50 @@ def run_sequence(
         "train_seconds": 0.0,
         "tasks_completed": 0,
     }
+
+
+def run_sequence(
+    config: RunConfig,
+    sequence: TaskSequence,
+    on_task_end: Callable[[dict], None] = lambda results: None,
+    log: Callable[[str], None] = print,
+    observers: Sequence[RunObserver] = (),
+    checkpoint: RunCheckpoint | None = None,
+    resume: bool = False,
+) -> dict:
+    """Learns the tasks one after another and returns the run's results (HAT_SPEC §11).
+
+    Args:
+        config: The run's settings.
+        sequence: The tasks, in order.
+        on_task_end: Called with the results so far after every task (to save them).
+        log: Where progress lines go.
+        observers: Reporters that watch the run (TensorBoard, report.md), called after
+            `on_task_end`.
+        checkpoint: Where to save a checkpoint at every epoch end and task end.
+        resume: Continue from `checkpoint`'s latest snapshot instead of starting anew.
+    """
+    model = build_model(config, sequence)
+    num_tasks = len(sequence.tasks)
+    results, first_task, mid_task = new_results(config, sequence, model), 0, False
+    if resume:
+        progress = checkpoint.progress()
+        results, first_task = progress["results"], progress["task_id"]
+        mid_task = progress["schedule"] is not None
+        checkpoint.restore_network(model)
+        if not mid_task:  # the method's state as the previous task left it
+            checkpoint.restore_method(model)
+        log(f"resuming at task {first_task + 1}/{num_tasks}"
+            + (f", after epoch {progress['schedule']['epochs_run']}" if mid_task else ""))
     log(f"{config.model}: {results['num_params']:,} parameters, {num_tasks} tasks")
     for observer in observers:
         observer.on_run_begin(model, results)
-    for task_id in range(num_tasks):
+    for task_id in range(first_task, num_tasks):
         start = time.perf_counter()
         callbacks = [c for observer in observers for c in observer.task_callbacks(task_id)]
-        epochs = train_task(model, sequence, task_id, config, log, callbacks)
+        checkpointer = TaskCheckpointer(checkpoint, task_id, results) if checkpoint else None
+        epochs = train_task(model, sequence, task_id, config, log, callbacks, checkpointer,
+                            resume=mid_task and task_id == first_task)
         results["train_seconds"] += time.perf_counter() - start
         row = [test_accuracy(model, sequence, t, config.optim.batch_size)
                for t in range(task_id + 1)]
@@ -120,6 +170,9 @@ def run_sequence(
         log(f"after task {task_id + 1}/{num_tasks} ({sequence.task_names[task_id]}): "
             f"ACC {results['acc']:.4f}  BWT {results['bwt']:+.4f}\n"
             + format_matrix(trained, sequence.task_names))
+        if checkpoint:
+            checkpoint.save(model, {"task_id": task_id + 1, "results": results,
+                                    "schedule": None}, best_weights=None)
         on_task_end(results)
         for observer in observers:
             observer.on_task_end(task_id, model, results)

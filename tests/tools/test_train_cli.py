@@ -2,11 +2,15 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from tests.data.test_benchmarks import fake_cifar_dir
 
 REPO = Path(__file__).resolve().parents[2]
 RESULT_KEYS = {"model", "dataset", "seed", "task_names", "num_params", "acc_matrix", "acc",
@@ -109,3 +113,32 @@ def test_a_data_dir_without_cifar_files_says_what_to_provide(tmp_path):
     assert "cifar10.npz does not exist" in done.stderr and "materialize.py" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_nan_loss_stops_the_run_naming_task_and_epoch(tmp_path):
+    done = train("--model", "alexnet_hat", "--tasks", "2", "--epochs", "2", "--width", "0.125",
+                 "--train-limit", "60", "--lr", "1e30", "--run-dir", str(tmp_path / "run"))
+    assert done.returncode == 1
+    assert re.search(r"loss became nan in task 1/2, epoch \d: the run stopped", done.stderr)
+    assert not (tmp_path / "run" / "results.json").exists()
+
+
+@pytest.mark.parametrize("breakage, reason", [
+    (lambda a: a.update(x_train=a["x_train"][:, :16]), "expected uint8 images of shape "
+                                                       "(N, 32, 32, 3), received uint8"),
+    (lambda a: a.update(x_train=a["x_train"].astype(np.float32)), "received float32"),
+    (lambda a: a.update(y_test=a["y_test"] + 10), "expected labels in 0..9, received 10..19"),
+    (lambda a: a.update(y_train=a["y_train"] % 5), "test labels [5, 6, 7, 8, 9] never occur"),
+])
+def test_bad_data_dir_arrays_exit_2_with_one_line(tmp_path, breakage, reason):
+    data_dir = Path(fake_cifar_dir(tmp_path))
+    with np.load(data_dir / "cifar10.npz") as archive:
+        arrays = dict(archive)
+    breakage(arrays)
+    np.savez(data_dir / "cifar10.npz", **arrays)
+    done = train("--model", "alexnet_hat", "--dataset", "cifar", "--data-dir", str(data_dir),
+                 "--run-dir", str(tmp_path / "run"))
+    assert done.returncode == 2
+    assert reason in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()

@@ -1,0 +1,96 @@
+"""Kill a run with SIGKILL at several moments, resume it, and get the uninterrupted answer."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+RUN = ["--model", "alexnet_hat", "--dataset", "digits", "--tasks", "3", "--epochs", "3",
+       "--width", "0.125", "--train-limit", "120", "--deterministic"]
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3",
+       "PYTHONUNBUFFERED": "1"}
+
+
+def command(*args):
+    return [sys.executable, str(REPO / "tools" / "train.py"), *RUN, *args]
+
+
+def train(*args):
+    return subprocess.run(command(*args), env=ENV, capture_output=True, text=True, timeout=600)
+
+
+def kill_when(trigger, *args):
+    """Starts train.py and SIGKILLs it as soon as it prints a line containing `trigger`."""
+    process = subprocess.Popen(command(*args), env=ENV, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    for line in process.stdout:
+        if trigger in line:
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait(timeout=600)
+    assert process.returncode == -signal.SIGKILL, f"the run ended before {trigger!r}"
+
+
+def matrix(run_dir):
+    return json.loads((Path(run_dir) / "results.json").read_text())["acc_matrix"]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "whole"
+    done = train("--run-dir", str(run_dir))
+    assert done.returncode == 0, done.stderr
+    return run_dir
+
+
+def test_same_seed_gives_the_same_matrix(uninterrupted, tmp_path):
+    done = train("--run-dir", str(tmp_path / "again"))
+    assert done.returncode == 0, done.stderr
+    assert matrix(tmp_path / "again") == matrix(uninterrupted)
+
+
+def test_killed_and_resumed_run_gives_the_uninterrupted_matrix(uninterrupted, tmp_path):
+    run_dir = str(tmp_path / "killed")
+    kill_when("task 1/3  epoch   2", "--run-dir", run_dir)  # mid-task, around a save
+    for trigger in ("after task 1/3", "task 2/3  epoch   1"):  # between tasks; mid task 2
+        kill_when(trigger, "--run-dir", run_dir, "--resume")
+    done = train("--run-dir", run_dir, "--resume")
+    assert done.returncode == 0, done.stderr
+    assert "resuming at task 2/3" in done.stdout
+    assert matrix(run_dir) == matrix(uninterrupted)
+    assert len(os.listdir(Path(run_dir) / "checkpoints")) == 2  # latest + one snapshot
+
+
+def test_resume_with_other_settings_is_refused(uninterrupted):
+    done = subprocess.run(command("--run-dir", str(uninterrupted), "--resume", "--lr", "0.1"),
+                          env=ENV, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2
+    assert "started with other settings (optim.lr)" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_corrupt_checkpoint_is_refused(uninterrupted, tmp_path):
+    run_dir = tmp_path / "corrupt"
+    subprocess.run(["cp", "-r", str(uninterrupted), str(run_dir)], check=True)
+    snapshot = run_dir / "checkpoints" / (run_dir / "checkpoints" / "latest").read_text()
+    (snapshot / "network.weights.h5").write_bytes(b"not an HDF5 file")
+    done = train("--run-dir", str(run_dir), "--resume")
+    assert done.returncode == 2
+    assert "--resume: cannot load" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_resume_needs_a_checkpoint_and_overwrite_starts_anew(tmp_path):
+    done = train("--run-dir", str(tmp_path / "none"), "--resume")
+    assert done.returncode == 2 and "holds no checkpoint" in done.stderr
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "stale.txt").write_text("old")
+    done = train("--run-dir", str(tmp_path / "old"), "--overwrite", "--tasks", "2")
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "old" / "stale.txt").exists()
+    assert len(matrix(tmp_path / "old")) == 2
