@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from hat_tf.layers import MultiHead, TaskGate, standardization
+from hat_tf.layers import TaskGate
+from hat_tf.models.network import TaskNetwork
 from hat_tf.models.topology import GateGraph
 
 CONV_FILTERS = (64, 128, 256)
@@ -27,7 +28,7 @@ def scaled(units: int, width: float) -> int:
     return max(1, int(round(units * width)))
 
 
-class AlexNet(keras.Model):
+class AlexNet(TaskNetwork):
     """AlexNet with one head per task and, when `gated`, a TaskGate after every layer.
 
     Call with `{"image": uint8 or float NHWC in 0..255, "task_id": int32 (batch,)}` and the
@@ -56,13 +57,11 @@ class AlexNet(keras.Model):
         name: str = "alexnet",
         **kwargs,
     ):
-        super().__init__(name=name, **kwargs)
-        self.settings = dict(classes_per_task=list(classes_per_task), gated=gated, width=width,
-                             s_max=s_max, embedding_clip=embedding_clip,
-                             channel_mean=list(channel_mean), channel_std=list(channel_std))
+        super().__init__(dict(gated=gated, width=width, s_max=s_max,
+                              embedding_clip=embedding_clip),
+                         classes_per_task, channel_mean, channel_std, name=name, **kwargs)
         self.s_max = s_max
         num_tasks = len(classes_per_task)
-        self.standardize = standardization(channel_mean, channel_std)
         self.convs = [
             keras.layers.Conv2D(scaled(f, width), k, kernel_initializer="glorot_uniform",
                                 name=f"conv{i + 1}")
@@ -82,13 +81,12 @@ class AlexNet(keras.Model):
                      embedding_clip, name=f"gate_{layer.name}")
             for layer in self.convs + self.denses
         ] if gated else []
-        self.head = MultiHead(classes_per_task, name="head")
 
     def call(self, inputs, training=False, s=None, all_heads=False):
         task_id = inputs["task_id"]
         s = self.s_max if s is None else s
         gates = iter(self.gates)
-        h = self.standardize(tf.cast(inputs["image"], self.compute_dtype))
+        h = self.standardized_image(inputs)
         for conv, dropout in zip(self.convs, self.conv_dropouts):
             h = self.pool(dropout(tf.nn.relu(conv(h)), training=training))
             h = self._gate(gates, h, task_id, s)
@@ -102,9 +100,6 @@ class AlexNet(keras.Model):
     def _gate(gates, h, task_id, s):
         gate = next(gates, None)
         return h if gate is None else gate(h, task_id=task_id, s=s)
-
-    def get_config(self) -> dict:
-        return {"name": self.name, **self.settings}
 
     def gate_graph(self) -> GateGraph:
         """The wiring of gates to weights (HAT_SPEC §5); every trunk weight is shared

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from hat_tf.layers import MultiHead, standardization
 from hat_tf.models.alexnet import (
     CONV_DROPOUT,
     CONV_FILTERS,
@@ -22,6 +21,7 @@ from hat_tf.models.alexnet import (
     DENSE_UNITS,
     scaled,
 )
+from hat_tf.models.network import TaskNetwork
 from hat_tf.models.topology import GateGraph
 
 IMAGE_CHANNELS = 3
@@ -58,7 +58,7 @@ def pnn_width(classes_per_task: Sequence[int], target_params: int) -> float:
                                               - target_params))
 
 
-class ProgressiveAlexNet(keras.Model):
+class ProgressiveAlexNet(TaskNetwork):
     """One AlexNet column per task with lateral connections; called like AlexNet.
 
     Args:
@@ -71,16 +71,13 @@ class ProgressiveAlexNet(keras.Model):
     def __init__(self, classes_per_task: Sequence[int], column_width: float,
                  channel_mean: Sequence[float] = (0.0, 0.0, 0.0),
                  channel_std: Sequence[float] = (1.0, 1.0, 1.0), name: str = "pnn", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.settings = dict(classes_per_task=list(classes_per_task), column_width=column_width,
-                             channel_mean=list(channel_mean), channel_std=list(channel_std))
-        self.standardize = standardization(channel_mean, channel_std)
+        super().__init__(dict(column_width=column_width), classes_per_task, channel_mean,
+                         channel_std, name=name, **kwargs)
         self.columns = [self._column(task, column_width) for task in range(len(classes_per_task))]
         self.conv_dropouts = [keras.layers.Dropout(r) for r in CONV_DROPOUT]
         self.dense_dropout = keras.layers.Dropout(DENSE_DROPOUT)
         self.pool = keras.layers.MaxPooling2D(2)
         self.flatten = keras.layers.Flatten()
-        self.head = MultiHead(classes_per_task, name="head")
 
     @staticmethod
     def _column(task: int, width: float) -> list[keras.layers.Layer]:
@@ -93,7 +90,7 @@ class ProgressiveAlexNet(keras.Model):
         return convs + denses
 
     def call(self, inputs, training=False, s=None, all_heads=False):
-        image = self.standardize(tf.cast(inputs["image"], self.compute_dtype))
+        image = self.standardized_image(inputs)
         outputs = []  # per column, the output of its current layer
         for depth in range(len(self.columns[0])):
             layer_outputs = []
@@ -115,9 +112,6 @@ class ProgressiveAlexNet(keras.Model):
         if depth == num_convs:
             h = self.flatten(h)
         return self.dense_dropout(tf.nn.relu(layer(h)), training=training)
-
-    def get_config(self) -> dict:
-        return {"name": self.name, **self.settings}
 
     def gate_graph(self) -> GateGraph:
         """Each column is private to its task, like its head."""

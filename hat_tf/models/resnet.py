@@ -16,13 +16,12 @@ import keras
 import tensorflow as tf
 
 from hat_tf.layers import (
-    MultiHead,
     SharedBatchNormalization,
     TaskBatchNormalization,
     TaskGate,
-    standardization,
 )
 from hat_tf.models.alexnet import scaled
+from hat_tf.models.network import TaskNetwork
 from hat_tf.models.topology import GateGraph
 
 STAGE_FILTERS = (64, 128, 256, 512)
@@ -98,7 +97,7 @@ def add_norm(graph: GateGraph, norm: keras.layers.Layer, gate: TaskGate) -> None
         graph.connect_per_output([norm.gamma, norm.beta], post=gate)
 
 
-class ResNet18(keras.Model):
+class ResNet18(TaskNetwork):
     """ResNet18 (CIFAR variant) with one head per task; ≈ 11.2 M parameters at width 1.
 
     Call like AlexNet: `{"image", "task_id"}`, the gate scale `s` (None: s_max), and
@@ -128,15 +127,12 @@ class ResNet18(keras.Model):
         name: str = "resnet18",
         **kwargs,
     ):
-        super().__init__(name=name, **kwargs)
-        self.settings = dict(classes_per_task=list(classes_per_task), gated=gated,
-                             per_task_norm=per_task_norm, width=width, s_max=s_max,
-                             embedding_clip=embedding_clip, channel_mean=list(channel_mean),
-                             channel_std=list(channel_std))
+        super().__init__(dict(gated=gated, per_task_norm=per_task_norm, width=width,
+                              s_max=s_max, embedding_clip=embedding_clip),
+                         classes_per_task, channel_mean, channel_std, name=name, **kwargs)
         self.s_max = s_max
         num_tasks = len(classes_per_task)
         norms = Norms(per_task_norm, num_tasks)
-        self.standardize = standardization(channel_mean, channel_std)
         stem_filters = scaled(STAGE_FILTERS[0], width)
         self.stem_conv = conv(stem_filters, 3, 1, "stem_conv")
         self.stem_bn = norms("stem_bn")
@@ -154,21 +150,17 @@ class ResNet18(keras.Model):
                     embedding_clip=embedding_clip, name=f"stage{stage + 1}_block{index + 1}"))
                 in_filters = filters
         self.pool = keras.layers.GlobalAveragePooling2D()
-        self.head = MultiHead(classes_per_task, name="head")
 
     def call(self, inputs, training=False, s=None, all_heads=False):
         task_id = inputs["task_id"]
         s = self.s_max if s is None else s
-        h = self.standardize(tf.cast(inputs["image"], self.compute_dtype))
+        h = self.standardized_image(inputs)
         h = tf.nn.relu(self.stem_bn(self.stem_conv(h), task_id=task_id, training=training))
         if self.stem_gate is not None:
             h = self.stem_gate(h, task_id=task_id, s=s)
         for block in self.blocks:
             h = block(h, task_id=task_id, s=s, training=training)
         return self.head(self.pool(h), task_id=None if all_heads else task_id)
-
-    def get_config(self) -> dict:
-        return {"name": self.name, **self.settings}
 
     def gate_graph(self) -> GateGraph:
         """The wiring of HAT_SPEC §9; the plain variant declares its trunk shared."""

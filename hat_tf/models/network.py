@@ -1,0 +1,38 @@
+"""What every hat_tf network shares: raw pixels in, one head per task out, and a config."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import tensorflow as tf
+
+from hat_tf.layers import MultiHead, standardization
+
+
+class TaskNetwork(keras.Model):
+    """Base of the architectures: standardises raw 0..255 pixels inside the network (so
+    exported models take images as they are), holds one head per task, and serialises the
+    constructor's settings (`get_config`, used for LwF's frozen copy and exports).
+
+    Args:
+        settings: The subclass's constructor arguments, JSON-ready.
+        classes_per_task: Classes of each task's head.
+        channel_mean: Per-channel mean of the raw pixels.
+        channel_std: Per-channel standard deviation of the raw pixels.
+    """
+
+    def __init__(self, settings: dict, classes_per_task: Sequence[int],
+                 channel_mean: Sequence[float], channel_std: Sequence[float], **kwargs):
+        super().__init__(**kwargs)
+        self.settings = {**settings, "classes_per_task": list(classes_per_task),
+                         "channel_mean": list(channel_mean), "channel_std": list(channel_std)}
+        self.standardize = standardization(channel_mean, channel_std)
+        self.head = MultiHead(classes_per_task, name="head")
+
+    def standardized_image(self, inputs) -> tf.Tensor:
+        """The batch's images as standardised floats of the compute dtype."""
+        return self.standardize(tf.cast(inputs["image"], self.compute_dtype))
+
+    def get_config(self) -> dict:
+        return {"name": self.name, **self.settings}
