@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import zipfile
 
 import numpy as np
 
@@ -30,8 +31,11 @@ def _save_arrays(path: str, arrays: list[np.ndarray]) -> None:
 
 
 def _load_arrays(path: str) -> list[np.ndarray]:
-    with np.load(path) as archive:
-        return [archive[f"arr_{i}"] for i in range(len(archive.files))]
+    try:
+        with np.load(path) as archive:
+            return [archive[f"arr_{i}"] for i in range(len(archive.files))]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise CheckpointError(f"cannot load {path}: {error}") from None
 
 
 def _assign(variables: list, values: list[np.ndarray], what: str) -> None:
@@ -95,7 +99,9 @@ class RunCheckpoint:
         snapshot = os.path.join(self.folder, name)
         shutil.rmtree(snapshot, ignore_errors=True)  # a half-written one from a killed run
         os.makedirs(snapshot)
-        model.network.save_weights(os.path.join(snapshot, "network.weights.h5"))
+        # All variables, in order: `save_weights` would skip the dropout seed states.
+        _save_arrays(os.path.join(snapshot, "network.npz"),
+                     [v.numpy() for v in model.network.variables])
         _save_arrays(os.path.join(snapshot, "optimizer.npz"),
                      [v.numpy() for v in model.optimizer.variables])
         _save_arrays(os.path.join(snapshot, "method.npz"),
@@ -118,10 +124,8 @@ class RunCheckpoint:
 
     def restore_network(self, model) -> None:
         """Loads the network's variables (call before the method's on_task_begin)."""
-        try:
-            model.network.load_weights(os.path.join(self._snapshot(), "network.weights.h5"))
-        except (ValueError, OSError, KeyError) as error:
-            raise CheckpointError(f"cannot load {self._snapshot()}: {error}") from None
+        _assign(model.network.variables,
+                _load_arrays(os.path.join(self._snapshot(), "network.npz")), "network")
 
     def restore_method(self, model) -> None:
         """Loads the method's own variables (EWC's Fisher, LwF's frozen copy)."""

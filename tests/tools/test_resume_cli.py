@@ -78,7 +78,7 @@ def test_a_corrupt_checkpoint_is_refused(uninterrupted, tmp_path):
     run_dir = tmp_path / "corrupt"
     subprocess.run(["cp", "-r", str(uninterrupted), str(run_dir)], check=True)
     snapshot = run_dir / "checkpoints" / (run_dir / "checkpoints" / "latest").read_text()
-    (snapshot / "network.weights.h5").write_bytes(b"not an HDF5 file")
+    (snapshot / "network.npz").write_bytes(b"not an npz file")
     done = train("--run-dir", str(run_dir), "--resume")
     assert done.returncode == 2
     assert "--resume: cannot load" in done.stderr
