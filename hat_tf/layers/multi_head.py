@@ -22,9 +22,10 @@ class MultiHead(keras.layers.Layer):
 
     The output has `max(classes_per_task)` logits; a task with fewer classes gets
     MASKED_LOGIT for the missing ones, so a batch may mix tasks and the labels stay local.
-    Without a task id, every head's logits come back, (batch, tasks, classes). The features
-    are one tensor, or one per task (a PNN's columns). The heads are the paper's "binary
-    hard-coded" last layer: never gated.
+    Without a task id, every head's logits come back, (batch, tasks, classes). A batch of
+    one task (every training batch but Joint's) runs only that task's head, so the cost does
+    not grow with the number of tasks. The features are one tensor, or one per task (a
+    PNN's columns). The heads are the paper's "binary hard-coded" last layer: never gated.
 
     Args:
         classes_per_task: Number of classes of each task's head.
@@ -39,15 +40,33 @@ class MultiHead(keras.layers.Layer):
             for task, classes in enumerate(self.classes_per_task)
         ]
 
+    def build(self, input_shape):
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape] * len(self.heads)
+        for head, shape in zip(self.heads, shapes):
+            head.build(shape)
+
     def call(self, features, task_id=None):
         if not isinstance(features, (list, tuple)):
             features = [features] * len(self.heads)
-        logits = tf.stack([
-            tf.pad(head(task_features), [[0, 0], [0, self.max_classes - classes]],
-                   constant_values=MASKED_LOGIT)
-            for head, classes, task_features in zip(self.heads, self.classes_per_task, features)
-        ], axis=1)
-        return logits if task_id is None else select_task_logits(logits, task_id)
+        if task_id is None:
+            return self._all_heads(features)
+        first = tf.reduce_min(task_id)
+        return tf.cond(
+            tf.reduce_all(tf.equal(task_id, first)),
+            lambda: tf.switch_case(first, [
+                lambda task=task: self._head(task, features[task])
+                for task in range(len(self.heads))]),
+            lambda: select_task_logits(self._all_heads(features), task_id))
+
+    def _head(self, task: int, features):
+        """Task `task`'s logits, padded with MASKED_LOGIT to `max_classes`."""
+        missing = self.max_classes - self.classes_per_task[task]
+        return tf.pad(self.heads[task](features), [[0, 0], [0, missing]],
+                      constant_values=MASKED_LOGIT)
+
+    def _all_heads(self, features):
+        return tf.stack([self._head(task, task_features)
+                         for task, task_features in enumerate(features)], axis=1)
 
     def variables_per_task(self) -> list[list]:
         """Each task's head variables: private to that task."""

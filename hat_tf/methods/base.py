@@ -13,7 +13,13 @@ from hat_tf.models.topology import GateGraph
 
 
 class Method:
-    """Plain fine-tuning: every hook is the identity. Subclasses override what they need."""
+    """Plain fine-tuning: every hook is the identity. Subclasses override what they need.
+
+    `needs_all_heads`: whether `extra_loss` needs every head's logits (LwF); otherwise the
+    step computes only each example's own head and passes None.
+    """
+
+    needs_all_heads = False
 
     def attach(self, network: keras.Model) -> None:
         """Python-side, once, after the network is built: create the method's state."""
@@ -60,7 +66,8 @@ class Method:
 
         Args:
             inputs: The batch's {"image", "task_id"}.
-            all_head_logits: The network's logits of every head, (batch, tasks, classes).
+            all_head_logits: The network's logits of every head, (batch, tasks, classes),
+                where `needs_all_heads`; else None.
             s: The step's gate scale (None at evaluation: s_max).
         """
         return tf.constant(0.0)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from hat_tf.layers import select_task_logits
 from hat_tf.methods.base import Method
 
 DEFAULT_WEIGHT = 5000.0  # the reference code's λ for EWC
@@ -53,8 +52,7 @@ def diagonal_fisher(network: keras.Model, variables: list, data: tf.data.Dataset
     @tf.function
     def batch_square_gradients(inputs, labels):
         with tf.GradientTape() as tape:
-            logits = select_task_logits(network(inputs, training=False, all_heads=True),
-                                        inputs["task_id"])
+            logits = network(inputs, training=False)
             loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
                 labels, logits, from_logits=True))
         size = tf.cast(tf.shape(labels)[0], tf.float32)

@@ -45,6 +45,7 @@ class Hat(Method):
             for i, v in enumerate(conditioned)
         }
         self._embeddings = {id(gate.embedding) for gate in self.gates}
+        self._protected: set[int] = set()
         self._capacity_reg = keras.metrics.Mean(name="capacity_reg")
         self._s_min = RunningMinimum(name="s_min")
         self._s_max = RunningMaximum(name="s_max")
@@ -57,6 +58,9 @@ class Hat(Method):
             self._factors[id(connection.variable)].assign(connection_factor(connection))
         for variable in self.graph.task_rows:
             self._factors[id(variable)].assign(task_row_factor(task_id, tuple(variable.shape)))
+        # The step (traced anew for every task) skips variables nothing protects yet.
+        self._protected = {key for key, factor in self._factors.items()
+                           if float(tf.reduce_min(factor)) < 1.0}
 
     def on_task_end(self, task_id: int, train_data) -> None:
         update_cumulative_masks(self.gates, task_id, self.config.s_max)
@@ -97,7 +101,8 @@ class Hat(Method):
         return factor * tf.convert_to_tensor(gradient)  # gathered rows arrive as IndexedSlices
 
     def snapshot(self, variables):
-        return [tf.convert_to_tensor(v) if id(v) in self._factors else None for v in variables]
+        return [tf.convert_to_tensor(v) if id(v) in self._protected else None
+                for v in variables]
 
     def condition_update(self, variables, snapshot):
         for variable, old in zip(variables, snapshot):

@@ -23,6 +23,8 @@ class Lwf(Method):
         temperature: T (reference: 1).
     """
 
+    needs_all_heads = True
+
     def __init__(self, weight: float = DEFAULT_WEIGHT,
                  temperature: float = DEFAULT_TEMPERATURE):
         self.weight = weight

@@ -44,10 +44,14 @@ class ContinualModel(keras.Model):
 
     def _forward(self, inputs, labels, training, s):
         """(loss, own-task logits): cross-entropy of each example's head, plus the method's
-        extra loss, which sees every head's logits (LwF distils the old ones)."""
-        all_head_logits = self.network(inputs, training=training, s=s, all_heads=True)
-        all_head_logits = tf.cast(all_head_logits, tf.float32)  # float16 under mixed precision
-        logits = select_task_logits(all_head_logits, inputs["task_id"])
+        extra loss, which may see every head's logits (LwF distils the old ones)."""
+        all_head_logits = None
+        if self.method.needs_all_heads:
+            all_head_logits = tf.cast(  # float16 under mixed precision
+                self.network(inputs, training=training, s=s, all_heads=True), tf.float32)
+            logits = select_task_logits(all_head_logits, inputs["task_id"])
+        else:
+            logits = tf.cast(self.network(inputs, training=training, s=s), tf.float32)
         cross_entropy = tf.reduce_mean(
             keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
         return cross_entropy + self.method.extra_loss(inputs, all_head_logits, s), logits
