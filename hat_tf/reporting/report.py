@@ -18,6 +18,16 @@ CAPACITY_PNG = "capacity.png"
 REUSE_PNG = "reuse.png"
 
 
+def task_inference_rows(results: dict) -> list[list[str]]:
+    """The rows of the task-agnostic scores, once the run has them."""
+    if results.get("task_inference_acc") is None:
+        return []
+    return [["task inferred right, without the task id (all test sets)",
+             f"{100 * results['task_inference_acc']:.2f} %"],
+            ["class-incremental accuracy (task and class right)",
+             f"{100 * results['cil_acc']:.2f} %"]]
+
+
 class MarkdownReport(RunObserver):
     """At the end of the run writes `report.md` into `run_dir`, and the PNGs it shows:
     `accuracy_matrix.png`, and for a gated network `capacity.png` and `reuse.png`.
@@ -58,6 +68,7 @@ class MarkdownReport(RunObserver):
                 ["trainable parameters", f"{results['num_params']:,}"],
                 ["epochs per task", ", ".join(map(str, results["epochs_per_task"]))],
                 ["training time", f"{results['train_seconds']:.0f} s"],
+                *task_inference_rows(results),
             ]),
             "## Accuracy matrix",
             "Accuracy (%) on each task's test set (columns) after training each task (rows); "

@@ -10,6 +10,7 @@ from hat_tf.data.task import TaskSequence
 from hat_tf.export import SavedModelExporter
 from hat_tf.reporting.capacity_warning import CAPACITY_WARNING_ABOVE, CapacityWarning
 from hat_tf.reporting.report import MarkdownReport
+from hat_tf.reporting.task_inference import TaskInferenceScorer
 from hat_tf.reporting.tensorboard import TensorBoardReporter
 from hat_tf.training.observer import RunObserver
 
@@ -19,8 +20,9 @@ TENSORBOARD_DIR = "tb"
 def standard_observers(config: RunConfig, sequence: TaskSequence,
                        log: Callable[[str], None] = print) -> list[RunObserver]:
     """TensorBoard logs in `<run_dir>/tb`, the capacity warning (printed with `log` and
-    logged to TensorBoard), the SavedModels of every task in `<run_dir>/saved_models` and
-    `report.md` at the end, for `run_sequence` on `sequence`."""
+    logged to TensorBoard), the SavedModels of every task in `<run_dir>/saved_models`, the
+    task-inference scores after the last task and `report.md` at the end, for
+    `run_sequence` on `sequence`."""
     if config.run_dir is None:
         raise ValueError("reports need a run dir: received a RunConfig with run_dir=None")
     tensorboard = TensorBoardReporter(os.path.join(config.run_dir, TENSORBOARD_DIR), config,
@@ -29,5 +31,6 @@ def standard_observers(config: RunConfig, sequence: TaskSequence,
         tensorboard,
         CapacityWarning(config.hat.s_max, CAPACITY_WARNING_ABOVE, log, tensorboard.writer),
         SavedModelExporter(config.run_dir, sequence),
+        TaskInferenceScorer(config.run_dir, sequence),
         MarkdownReport(config.run_dir, config, capacity_threshold=CAPACITY_WARNING_ABOVE),
     ]
