@@ -23,18 +23,11 @@ import keras
 import tensorflow as tf
 
 from hat_tf.data.task import TaskSequence
+from hat_tf.export_files import METADATA, MULTITASK, export_path, task_dir_name
 from hat_tf.training.observer import RunObserver
 
-SAVED_MODELS = "saved_models"
-METADATA = "metadata.json"
-MULTITASK = "multitask"
 IMAGE_DTYPES = (tf.uint8, tf.float32)  # the last is the serving_default signature's
 TASK_IDS = tf.TensorSpec([None], tf.int32, name="task_id")
-
-
-def task_dir_name(task_id: int) -> str:
-    """`task_<k>`, the folder of task `task_id`'s export."""
-    return f"task_{task_id}"
 
 
 def task_probabilities(network: keras.Model, images, task_id: int, num_classes: int):
@@ -152,7 +145,7 @@ class SavedModelExporter(RunObserver):
     """
 
     def __init__(self, run_dir: str, sequence: TaskSequence):
-        self.export_dir = os.path.join(run_dir, SAVED_MODELS)
+        self.run_dir = run_dir
         self.sequence = sequence
 
     def on_task_end(self, task_id, model, results):
@@ -161,13 +154,13 @@ class SavedModelExporter(RunObserver):
         image_shape = task.x_test.shape[1:]
         save_atomically(
             TaskServing(model.network, task_id, task.num_classes, image_shape),
-            os.path.join(self.export_dir, task_dir_name(task_id)),
+            export_path(self.run_dir, task_dir_name(task_id)),
             {"task_id": task_id, "task_name": task.name, "class_names": list(task.class_names),
              "image_shape": list(image_shape), "model": results["model"],
              "dataset": results["dataset"]})
         save_atomically(
             MultiTaskServing(model.network, task_id + 1, image_shape),
-            os.path.join(self.export_dir, MULTITASK),
+            export_path(self.run_dir, MULTITASK),
             {"tasks_trained": task_id + 1, "task_names": [t.name for t in tasks],
              "class_names": [list(t.class_names) for t in tasks],
              "image_shape": list(image_shape), "model": results["model"],

@@ -1,4 +1,5 @@
-"""A tiny digits run through `run_sequence` with the standard observers, for the exports."""
+"""A tiny digits run through `run_sequence` with the standard observers, for the tests of
+the exports and of tools/predict.py (the `exported_run` fixture)."""
 
 from dataclasses import dataclass
 
