@@ -8,7 +8,8 @@ pixels 0..255 of the size the run was trained on (32×32×3): nothing is resized
 top-k classes of each image with their probabilities. With `--task K` (0-based, as in
 `saved_models/task_K`) task K's head scores it; without, the task is inferred: the task
 whose head, under its own mask, is the most confident. Bad input exits with status 2 and
-one line; nothing is written.
+one line; nothing is written. `--prune` uses the task's compact export (its unused units
+removed; AlexNet-HAT runs).
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ import sys
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from hat_tf.export_files import METADATA, MULTITASK, export_path, task_dir_name
+from hat_tf.export_files import (
+    METADATA,
+    MULTITASK,
+    compact_dir_name,
+    export_path,
+    task_dir_name,
+)
 
 
 class InputError(Exception):
@@ -50,11 +57,14 @@ def parse_args(argv):
     parser.add_argument("--top-k", type=positive_int, default=3,
                         help="classes shown per image (default 3)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--prune", action="store_true",
+                        help="use the task's compact export (AlexNet-HAT runs; needs --task)")
     return parser.parse_args(argv)
 
 
-def read_run(run_dir: str, task: int | None) -> dict:
-    """The multi-task export's metadata, after checking that `task` can be asked for."""
+def read_run(run_dir: str, task: int | None, prune: bool) -> dict:
+    """The multi-task export's metadata, after checking that `task` (compact if `prune`)
+    can be asked for."""
     path = os.path.join(export_path(run_dir, MULTITASK), METADATA)
     if not os.path.isfile(path):
         raise InputError(f"{run_dir} holds no exported models ({path} is missing): "
@@ -67,6 +77,11 @@ def read_run(run_dir: str, task: int | None) -> dict:
     if task is not None and task >= trained:
         raise InputError(f"task {task} ({metadata['task_names'][task]}) is not trained yet: "
                          f"the run has trained tasks 0..{trained - 1}")
+    if prune and task is None:
+        raise InputError("--prune needs --task: the compact exports are per task")
+    if prune and not os.path.isdir(export_path(run_dir, compact_dir_name(task))):
+        raise InputError(f"{run_dir} has no compact export of task {task} "
+                         "(only AlexNet-HAT runs write them)")
     return metadata
 
 
@@ -115,8 +130,10 @@ def batch_of(images: list[np.ndarray]) -> np.ndarray:
     return np.stack(images).astype(dtype)
 
 
-def predict(run_dir: str, images: np.ndarray, task: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """(task ids, probabilities) of the batch: under `task`, or under the inferred tasks."""
+def predict(run_dir: str, images: np.ndarray, task: int | None,
+            prune: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(task ids, probabilities) of the batch: under `task` (its compact export if
+    `prune`), or under the inferred tasks."""
     # TensorFlow is imported only now, so that bad input is refused at once.
     from hat_tf.console import import_tensorflow_quietly, native_stderr_silenced
 
@@ -126,7 +143,8 @@ def predict(run_dir: str, images: np.ndarray, task: int | None) -> tuple[np.ndar
             model = tf.saved_model.load(export_path(run_dir, MULTITASK))
             chosen, probabilities = model.infer(images)
             return chosen.numpy(), probabilities.numpy()
-        model = tf.saved_model.load(export_path(run_dir, task_dir_name(task)))
+        name = compact_dir_name(task) if prune else task_dir_name(task)
+        model = tf.saved_model.load(export_path(run_dir, name))
         return np.full(len(images), task), model.serve(images).numpy()
 
 
@@ -157,7 +175,7 @@ def as_text(rows: list[dict]) -> str:
 def main(argv=None) -> None:
     args = parse_args(argv)
     try:
-        metadata = read_run(args.run_dir, args.task)
+        metadata = read_run(args.run_dir, args.task, args.prune)
         labeled = [item for path in args.files
                    for item in read_images(path, tuple(metadata["image_shape"]))]
         if not labeled:
@@ -166,7 +184,8 @@ def main(argv=None) -> None:
         print(f"predict.py: error: {error}", file=sys.stderr)
         sys.exit(2)
     labels, images = zip(*labeled)
-    tasks, probabilities = predict(args.run_dir, batch_of(list(images)), args.task)
+    tasks, probabilities = predict(args.run_dir, batch_of(list(images)), args.task,
+                                  args.prune)
     rows = predictions(labels, tasks, probabilities, metadata, args.task is None, args.top_k)
     print(json.dumps(rows, indent=2) if args.json else as_text(rows))
 

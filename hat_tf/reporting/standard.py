@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from hat_tf.compact import CompactExporter
 from hat_tf.config import RunConfig
 from hat_tf.data.task import TaskSequence
 from hat_tf.export import SavedModelExporter
@@ -20,9 +21,9 @@ TENSORBOARD_DIR = "tb"
 def standard_observers(config: RunConfig, sequence: TaskSequence,
                        log: Callable[[str], None] = print) -> list[RunObserver]:
     """TensorBoard logs in `<run_dir>/tb`, the capacity warning (printed with `log` and
-    logged to TensorBoard), the SavedModels of every task in `<run_dir>/saved_models`, the
-    task-inference scores after the last task and `report.md` at the end, for
-    `run_sequence` on `sequence`."""
+    logged to TensorBoard), the SavedModels of every task in `<run_dir>/saved_models` (for
+    AlexNet-HAT compact ones too), the task-inference scores after the last task and
+    `report.md` at the end, for `run_sequence` on `sequence`."""
     if config.run_dir is None:
         raise ValueError("reports need a run dir: received a RunConfig with run_dir=None")
     tensorboard = TensorBoardReporter(os.path.join(config.run_dir, TENSORBOARD_DIR), config,
@@ -31,6 +32,7 @@ def standard_observers(config: RunConfig, sequence: TaskSequence,
         tensorboard,
         CapacityWarning(config.hat.s_max, CAPACITY_WARNING_ABOVE, log, tensorboard.writer),
         SavedModelExporter(config.run_dir, sequence),
+        CompactExporter(config.run_dir, sequence),
         TaskInferenceScorer(config.run_dir, sequence),
         MarkdownReport(config.run_dir, config, capacity_threshold=CAPACITY_WARNING_ABOVE),
     ]

@@ -85,4 +85,5 @@ def test_exports_record_task_and_class_names(exported_run):
     multitask = json.loads((saved_models / "multitask" / METADATA).read_text())
     assert multitask["tasks_trained"] == 2
     assert multitask["class_names"] == [["0", "1"], ["2", "3"]]
-    assert sorted(os.listdir(saved_models)) == ["multitask", "task_0", "task_1"]  # no temp dirs
+    assert sorted(os.listdir(saved_models)) == [  # no temporary folders left
+        "multitask", "task_0", "task_0_compact", "task_1", "task_1_compact"]

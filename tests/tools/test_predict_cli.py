@@ -111,6 +111,9 @@ BAD_INPUTS = {
                       "has shape 32×32×4"),
     "not an image": (lambda run, tmp: ["--run-dir", run.run_dir, text_file(tmp / "note.png")],
                      "is not an image (PNG or JPEG) or an .npz file"),
+    "prune without a task": (lambda run, tmp: ["--run-dir", run.run_dir, "--prune",
+                                               write_image(tmp / "ok.png", (32, 32, 3))],
+                             "--prune needs --task"),
     "run dir without models": (lambda run, tmp: ["--run-dir", tmp,
                                                  write_image(tmp / "ok.png", (32, 32, 3))],
                                "holds no exported models"),
@@ -138,3 +141,14 @@ def test_bad_input_gets_one_line_and_status_2(exported_run, tmp_path, case):
     assert done.stderr.startswith("predict.py: error: ")
     assert sorted(p.name for p in inputs.rglob("*")) == before and not any(work.iterdir())
     assert sorted(p.name for p in exported_run.run_dir.rglob("*")) == exports_before
+
+
+def test_prune_uses_the_compact_export(exported_run, pngs, tmp_path):
+    paths, indices = pngs
+    done = predict("--run-dir", exported_run.run_dir, "--task", 1, "--prune", "--json", *paths,
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    probabilities = [sorted((top["probability"] for top in row["top_classes"]), reverse=True)
+                     for row in json.loads(done.stdout)]
+    expected = np.sort(exported_run.expected.per_task[1][indices], axis=1)[:, ::-1]
+    np.testing.assert_allclose(probabilities, expected, atol=1e-5)
