@@ -192,7 +192,7 @@ def main(argv=None) -> None:
     try:
         results = run_sequence(config, sequence,
                                on_task_end=lambda r: save_results(config.run_dir, r),
-                               observers=standard_observers(config),
+                               observers=standard_observers(config, sequence),
                                checkpoint=RunCheckpoint(config.run_dir), resume=args.resume)
     except CheckpointError as error:
         fail(f"--resume: {error}")

@@ -18,6 +18,32 @@ CAPACITY_PNG = "capacity.png"
 REUSE_PNG = "reuse.png"
 
 
+def task_inference_rows(results: dict) -> list[list[str]]:
+    """The rows of the task-agnostic scores, once the run has them."""
+    if results.get("task_inference_acc") is None:
+        return []
+    return [["task inferred right, without the task id (all test sets)",
+             f"{100 * results['task_inference_acc']:.2f} %"],
+            ["class-incremental accuracy (task and class right)",
+             f"{100 * results['cil_acc']:.2f} %"]]
+
+
+def compact_export_section(results: dict) -> list[str]:
+    """The compact exports' sizes and differences, for runs that wrote them."""
+    if not results.get("compact_exports"):
+        return []
+    names = results["task_names"]
+    return ["## Compact exports",
+            "Each task's model with the units its mask leaves off (a^t ≤ 0.5) removed "
+            "(`saved_models/task_<k>_compact/`): parameters kept of those the task runs "
+            "through (trunk and its head), and the largest difference of its probabilities "
+            "from the full model's on the task's test set.",
+            markdown_table(["task", "parameters", "size", "max abs. difference"], [
+                [names[row["task_id"]], f"{row['num_params']:,} of {row['full_params']:,}",
+                 f"{100 * row['size_ratio']:.1f} %", f"{row['max_abs_difference']:.1e}"]
+                for row in results["compact_exports"]])]
+
+
 class MarkdownReport(RunObserver):
     """At the end of the run writes `report.md` into `run_dir`, and the PNGs it shows:
     `accuracy_matrix.png`, and for a gated network `capacity.png` and `reuse.png`.
@@ -58,6 +84,7 @@ class MarkdownReport(RunObserver):
                 ["trainable parameters", f"{results['num_params']:,}"],
                 ["epochs per task", ", ".join(map(str, results["epochs_per_task"]))],
                 ["training time", f"{results['train_seconds']:.0f} s"],
+                *task_inference_rows(results),
             ]),
             "## Accuracy matrix",
             "Accuracy (%) on each task's test set (columns) after training each task (rows); "
@@ -85,6 +112,7 @@ class MarkdownReport(RunObserver):
             ]
         else:
             sections.append("The network has no gates: every task may change every weight.")
+        sections += compact_export_section(results)
         sections += ["## Settings",
                      markdown_table(["setting", "value"], sorted(
                          flat_settings(self.config).items()))]

@@ -5,19 +5,25 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from hat_tf.compact import CompactExporter
 from hat_tf.config import RunConfig
+from hat_tf.data.task import TaskSequence
+from hat_tf.export import SavedModelExporter
 from hat_tf.reporting.capacity_warning import CAPACITY_WARNING_ABOVE, CapacityWarning
 from hat_tf.reporting.report import MarkdownReport
+from hat_tf.reporting.task_inference import TaskInferenceScorer
 from hat_tf.reporting.tensorboard import TensorBoardReporter
 from hat_tf.training.observer import RunObserver
 
 TENSORBOARD_DIR = "tb"
 
 
-def standard_observers(config: RunConfig,
+def standard_observers(config: RunConfig, sequence: TaskSequence,
                        log: Callable[[str], None] = print) -> list[RunObserver]:
     """TensorBoard logs in `<run_dir>/tb`, the capacity warning (printed with `log` and
-    logged to TensorBoard) and `report.md` at the end, for `run_sequence`."""
+    logged to TensorBoard), the SavedModels of every task in `<run_dir>/saved_models` (for
+    AlexNet-HAT compact ones too), the task-inference scores after the last task and
+    `report.md` at the end, for `run_sequence` on `sequence`."""
     if config.run_dir is None:
         raise ValueError("reports need a run dir: received a RunConfig with run_dir=None")
     tensorboard = TensorBoardReporter(os.path.join(config.run_dir, TENSORBOARD_DIR), config,
@@ -25,5 +31,8 @@ def standard_observers(config: RunConfig,
     return [
         tensorboard,
         CapacityWarning(config.hat.s_max, CAPACITY_WARNING_ABOVE, log, tensorboard.writer),
+        SavedModelExporter(config.run_dir, sequence),
+        CompactExporter(config.run_dir, sequence),
+        TaskInferenceScorer(config.run_dir, sequence),
         MarkdownReport(config.run_dir, config, capacity_threshold=CAPACITY_WARNING_ABOVE),
     ]

@@ -95,3 +95,14 @@ def save_results(run_dir: str, results: dict) -> None:
     write_json(os.path.join(run_dir, "results.json"), results)
     write_atomically(os.path.join(run_dir, "acc_matrix.csv"),
                      matrix_csv(results["acc_matrix"], results["task_names"]))
+
+
+def task_inference_scores(true_tasks: np.ndarray, chosen_tasks: np.ndarray,
+                          true_classes: np.ndarray, predicted_classes: np.ndarray) -> dict:
+    """Scores of prediction without the task id, over the test examples of every task:
+    `task_inference_acc`, the share whose task is inferred right, and `cil_acc`
+    (class-incremental accuracy), the share whose task and class are both right."""
+    task_right = np.asarray(true_tasks) == np.asarray(chosen_tasks)
+    class_right = np.asarray(true_classes) == np.asarray(predicted_classes)
+    return {"task_inference_acc": float(np.mean(task_right)),
+            "cil_acc": float(np.mean(task_right & class_right))}

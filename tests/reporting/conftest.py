@@ -58,9 +58,9 @@ def small_run(run_dir, model_name, epochs):
     sequence = DATASETS.get("digits")(config.data)
     keras.utils.set_random_seed(0)
     log_lines, recorder = [], Recorder()
+    observers = [*standard_observers(config, sequence, log_lines.append), recorder]
     results = run_sequence(config, sequence, on_task_end=lambda r: save_results(run_dir, r),
-                           log=log_lines.append,
-                           observers=[*standard_observers(config, log_lines.append), recorder])
+                           log=log_lines.append, observers=observers)
     return Run(run_dir, results, log_lines, recorder)
 
 

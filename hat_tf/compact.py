@@ -1,0 +1,146 @@
+"""Compact per-task exports of AlexNet-HAT: the units a task's mask leaves off removed.
+
+At inference a task t uses only the units whose gate a^t = σ(s_max·e^t) is on (paper §2.2,
+Eq. 1); the paper (§4.3, Fig. 7) counts the share of the network a task needs. Here the
+units with a^t ≤ 0.5 are physically removed: every kernel loses the rows of dropped input
+units and the columns of dropped output units, and the gate values of the kept units are
+folded into the next layer's input rows (exact: the gate multiplies, the next layer is
+linear). What differs from the full model is the contribution of the dropped units, whose
+gates are small but not 0 (σ(−12) ≈ 6e-6 at s_max = 400 for e = −0.03).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from hat_tf.data.task import TaskSequence
+from hat_tf.export import image_signatures, save_atomically, task_probabilities
+from hat_tf.export_files import compact_dir_name, export_path
+from hat_tf.models.alexnet import AlexNet
+from hat_tf.training.observer import RunObserver
+from hat_tf.training.results import save_results
+
+
+def kept_units(network: keras.Model, task_id: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per gated layer of an AlexNet-HAT, (indices of the units with a^t > 0.5, their a^t)."""
+    kept = []
+    for gate in network.gates:
+        attention = gate.attention(task_id, network.s_max).numpy()
+        indices = np.flatnonzero(attention > 0.5)
+        kept.append((indices, attention[indices]))
+    return kept
+
+
+def compact_weights(network: keras.Model, task_id: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(kernel, bias) of conv1..3, fc1, fc2 and the task's head, with only the kept units,
+    each gate folded into the next kernel's input rows."""
+    kept = kept_units(network, task_id)
+    layers = [*network.convs, *network.denses, network.head.heads[task_id]]
+    weights, previous = [], None  # previous: (input rows kept, their gates)
+    for index, layer in enumerate(layers):
+        kernel, bias = (w.numpy() for w in (layer.kernel, layer.bias))
+        if previous is not None:
+            rows, gates = previous
+            kernel = np.take(kernel, rows, axis=-2) * gates[:, None]
+        if index < len(kept):
+            units, gates = kept[index]
+            kernel, bias = kernel[..., units], bias[units]
+            previous = (units, gates)
+            if layer is network.convs[-1]:
+                previous = flattened(units, gates, layer.filters,
+                                     network.denses[0].kernel.shape[0])
+        weights.append((kernel, bias))
+    return weights
+
+
+def flattened(units: np.ndarray, gates: np.ndarray, channels: int,
+              features: int) -> tuple[np.ndarray, np.ndarray]:
+    """The last conv's kept channels (of `channels`) as rows, and their gates, of fc1's
+    kernel (`features` rows): Flatten orders the features height, width, channel, so the
+    feature of channel c at position p is row p·channels + c (HAT_SPEC §5: every flattened
+    input carries the gate of its channel)."""
+    positions = features // channels
+    rows = (np.arange(positions)[:, None] * channels + units[None, :]).reshape(-1)
+    return rows, np.tile(gates, positions)
+
+
+class CompactTask(tf.Module):
+    """`serve(images)` → (batch, classes of the task): the task's probabilities from the
+    compact weights, with the network's standardisation, ReLU and max-pooling."""
+
+    def __init__(self, network: keras.Model, task_id: int, image_shape):
+        super().__init__(name=f"compact_task_{task_id}")
+        self.layer_weights = [(tf.Variable(k), tf.Variable(b))
+                              for k, b in compact_weights(network, task_id)]
+        standardize = network.standardize
+        self.scale = tf.constant(np.asarray(standardize.scale, np.float32))
+        self.offset = tf.constant(np.asarray(standardize.offset, np.float32))
+        self.num_convs = len(network.convs)
+        self.image_shape = tuple(image_shape)
+        self.serve = tf.function(self._probabilities)
+        for spec in image_signatures(image_shape):
+            self.serve.get_concrete_function(spec)
+
+    def serving_default(self):
+        """The float32 `serve`, the SavedModel's `serving_default` signature."""
+        return self.serve.get_concrete_function(image_signatures(self.image_shape)[-1])
+
+    def _probabilities(self, images):
+        h = tf.cast(images, tf.float32) * self.scale + self.offset
+        for kernel, bias in self.layer_weights[: self.num_convs]:
+            h = tf.nn.conv2d(h, kernel, strides=1, padding="VALID") + bias
+            h = tf.nn.max_pool2d(tf.nn.relu(h), 2, 2, "VALID")
+        h = tf.reshape(h, [tf.shape(h)[0], -1])
+        for kernel, bias in self.layer_weights[self.num_convs: -1]:
+            h = tf.nn.relu(tf.matmul(h, kernel) + bias)
+        kernel, bias = self.layer_weights[-1]
+        return tf.nn.softmax(tf.matmul(h, kernel) + bias)
+
+    def num_params(self) -> int:
+        return int(sum(np.prod(k.shape) + np.prod(b.shape) for k, b in self.layer_weights))
+
+
+def full_params(network: keras.Model, task_id: int) -> int:
+    """Parameters task `task_id` runs through in the full network: trunk and its head (the
+    gate embeddings left out)."""
+    layers = [*network.convs, *network.denses, network.head.heads[task_id]]
+    return int(sum(np.prod(w.shape) for layer in layers for w in (layer.kernel, layer.bias)))
+
+
+class CompactExporter(RunObserver):
+    """For a gated AlexNet, after every task writes `saved_models/task_<k>_compact/` (same
+    `serve` as `task_<k>/`) and adds to the results' `compact_exports` its size ratio
+    (parameters kept / the task's parameters in the full network) and the largest
+    difference of its probabilities from the full network's on the task's test set;
+    saves the results again. Other networks get nothing.
+
+    Args:
+        run_dir: The run's folder.
+        sequence: The tasks (test sets, class names).
+    """
+
+    def __init__(self, run_dir: str, sequence: TaskSequence):
+        self.run_dir = run_dir
+        self.sequence = sequence
+
+    def on_task_end(self, task_id, model, results):
+        network = model.network
+        if not isinstance(network, AlexNet) or not network.gates:
+            return
+        task = self.sequence.tasks[task_id]
+        compact = CompactTask(network, task_id, task.x_test.shape[1:])
+        difference = float(np.max(np.abs(
+            compact.serve(task.x_test).numpy()
+            - task_probabilities(network, task.x_test, task_id, task.num_classes).numpy())))
+        summary = {"task_id": task_id, "num_params": compact.num_params(),
+                   "full_params": full_params(network, task_id),
+                   "max_abs_difference": difference}
+        summary["size_ratio"] = summary["num_params"] / summary["full_params"]
+        save_atomically(compact, export_path(self.run_dir, compact_dir_name(task_id)),
+                        {**summary, "task_name": task.name,
+                         "class_names": list(task.class_names),
+                         "image_shape": list(task.x_test.shape[1:])})
+        results.setdefault("compact_exports", []).append(summary)
+        save_results(self.run_dir, results)

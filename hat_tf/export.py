@@ -1,0 +1,167 @@
+"""SavedModels for inference: one per task, and one that takes the task id (DESIGN: export).
+
+Each export is a `tf.Module` with `tf.function`s of explicit input signatures, so loading it
+needs only TensorFlow (`tf.saved_model.load(path).serve(images)`), not hat_tf. The images
+are a batch of raw NHWC pixels in 0..255, uint8 or float32: the network standardises them
+itself. Gates run at s = s_max, as at evaluation (HAT_SPEC §2). A `metadata.json` beside
+the SavedModel's files holds the task and class names.
+
+The modules track the network's variables, not the Keras network itself: saving a tracked
+Keras model traces its own `call` with inferred (float) inputs, which fails on the int
+task id (DESIGN: export gotcha).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+
+import keras
+import tensorflow as tf
+
+from hat_tf.data.task import TaskSequence
+from hat_tf.export_files import METADATA, MULTITASK, export_path, task_dir_name
+from hat_tf.training.observer import RunObserver
+
+IMAGE_DTYPES = (tf.uint8, tf.float32)  # the last is the serving_default signature's
+TASK_IDS = tf.TensorSpec([None], tf.int32, name="task_id")
+
+
+def task_probabilities(network: keras.Model, images, task_id: int, num_classes: int):
+    """Softmax of task `task_id`'s head over its own `num_classes` classes, under its mask."""
+    batch = tf.shape(images)[0]
+    logits = network({"image": images, "task_id": tf.fill([batch], task_id)}, training=False)
+    return tf.nn.softmax(tf.cast(logits[:, :num_classes], tf.float32))
+
+
+def padded_probabilities(network: keras.Model, images, task_ids):
+    """Each example's probabilities under its own task's head, padded to the largest class
+    count with zeros (the heads' MASKED_LOGIT)."""
+    logits = network({"image": images, "task_id": tf.cast(task_ids, tf.int32)}, training=False)
+    return tf.nn.softmax(tf.cast(logits, tf.float32))
+
+
+def choose_tasks(probabilities_per_task):
+    """The task whose head is most confident for each example: (tasks, batch, classes) of
+    probabilities (zero-padded) → (batch,) int32 task ids. Task-agnostic prediction is this
+    repo's addition; the HAT paper always gives the task id."""
+    return tf.argmax(tf.reduce_max(probabilities_per_task, axis=-1), axis=0, output_type=tf.int32)
+
+
+def all_task_probabilities(network: keras.Model, images, num_tasks: int):
+    """(tasks, batch, classes): every example scored by each of the first `num_tasks` tasks."""
+    batch = tf.shape(images)[0]
+    return tf.stack([padded_probabilities(network, images, tf.fill([batch], task))
+                     for task in range(num_tasks)])
+
+
+def infer_task(network: keras.Model, images, num_tasks: int):
+    """(task ids, probabilities): for each example the task that `choose_tasks` picks among
+    the first `num_tasks`, and its (zero-padded) class probabilities under that task."""
+    probabilities = all_task_probabilities(network, images, num_tasks)
+    chosen = choose_tasks(probabilities)
+    return chosen, tf.gather(tf.transpose(probabilities, [1, 0, 2]), chosen, batch_dims=1)
+
+
+def image_signatures(image_shape: Sequence[int]) -> list[tf.TensorSpec]:
+    """A batch of images of `image_shape`, one spec per accepted dtype."""
+    return [tf.TensorSpec([None, *image_shape], dtype, name="images") for dtype in IMAGE_DTYPES]
+
+
+class TaskServing(tf.Module):
+    """`serve(images)` → (batch, classes of the task): one task's class probabilities."""
+
+    def __init__(self, network: keras.Model, task_id: int, num_classes: int,
+                 image_shape: Sequence[int]):
+        super().__init__(name=task_dir_name(task_id))
+        self.model_variables = list(network.variables)  # not the network: see module doc
+        self._float_images = image_signatures(image_shape)[-1]
+        self.serve = tf.function(
+            lambda images: task_probabilities(network, images, task_id, num_classes))
+        for spec in image_signatures(image_shape):
+            self.serve.get_concrete_function(spec)
+
+    def serving_default(self):
+        """The float32 `serve`, the SavedModel's `serving_default` signature."""
+        return self.serve.get_concrete_function(self._float_images)
+
+
+class MultiTaskServing(tf.Module):
+    """`serve(images, task_id)` → (batch, max classes), each example under its own task
+    (zeros for classes its task lacks); `infer(images)` → (task_id, probabilities): the
+    task chosen by `choose_tasks` among the `num_trained` tasks learned, and its
+    probabilities."""
+
+    def __init__(self, network: keras.Model, num_trained: int, image_shape: Sequence[int]):
+        super().__init__(name=MULTITASK)
+        self.model_variables = list(network.variables)  # not the network: see module doc
+        self._float_images = image_signatures(image_shape)[-1]
+        self.serve = tf.function(
+            lambda images, task_id: padded_probabilities(network, images, task_id))
+        self.infer = tf.function(lambda images: infer_task(network, images, num_trained))
+        for spec in image_signatures(image_shape):
+            self.serve.get_concrete_function(spec, TASK_IDS)
+            self.infer.get_concrete_function(spec)
+
+    def serving_default(self):
+        """The float32 `serve`, the SavedModel's `serving_default` signature."""
+        return self.serve.get_concrete_function(self._float_images, TASK_IDS)
+
+
+def save_atomically(module: tf.Module, path: str, metadata: dict) -> None:
+    """Writes `module` as a SavedModel with `metadata.json` into a temporary folder beside
+    `path`, then renames it to `path` (replacing an older export: a reader sees the old or
+    the new one whole; between the two renames `path` is briefly absent)."""
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    temporary = tempfile.mkdtemp(dir=parent, prefix=".tmp-")
+    try:
+        tf.saved_model.save(module, temporary, signatures=module.serving_default())
+        with open(os.path.join(temporary, METADATA), "w") as file:
+            json.dump(metadata, file, indent=2)
+        if os.path.exists(path):
+            old = tempfile.mkdtemp(dir=parent, prefix=".old-")
+            os.replace(path, os.path.join(old, "export"))
+            os.replace(temporary, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(temporary, path)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+
+
+
+class SavedModelExporter(RunObserver):
+    """After every task writes `<run_dir>/saved_models/task_<k>/` for the task just learned
+    and rewrites `saved_models/multitask/` for the tasks learned so far, each atomically.
+
+    Args:
+        run_dir: The run's folder.
+        sequence: The tasks (names, class names, image shape).
+    """
+
+    def __init__(self, run_dir: str, sequence: TaskSequence):
+        self.run_dir = run_dir
+        self.sequence = sequence
+
+    def on_task_end(self, task_id, model, results):
+        tasks = self.sequence.tasks
+        task = tasks[task_id]
+        image_shape = task.x_test.shape[1:]
+        save_atomically(
+            TaskServing(model.network, task_id, task.num_classes, image_shape),
+            export_path(self.run_dir, task_dir_name(task_id)),
+            {"task_id": task_id, "task_name": task.name, "class_names": list(task.class_names),
+             "image_shape": list(image_shape), "model": results["model"],
+             "dataset": results["dataset"]})
+        save_atomically(
+            MultiTaskServing(model.network, task_id + 1, image_shape),
+            export_path(self.run_dir, MULTITASK),
+            {"tasks_trained": task_id + 1, "task_names": [t.name for t in tasks],
+             "class_names": [list(t.class_names) for t in tasks],
+             "image_shape": list(image_shape), "model": results["model"],
+             "dataset": results["dataset"]})

@@ -1,0 +1,58 @@
+"""A tiny digits run through `run_sequence` with the standard observers, for the tests of
+the exports and of tools/predict.py (the `exported_run` fixture)."""
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import pytest
+
+from hat_tf.config import DataConfig, OptimConfig, RunConfig
+from hat_tf.data import DATASETS
+from hat_tf.export import task_probabilities
+from hat_tf.reporting.standard import standard_observers
+from hat_tf.training.loop import run_sequence
+from hat_tf.training.observer import RunObserver
+from hat_tf.training.results import save_results
+
+
+class ExpectedPredictions(RunObserver):
+    """At each task's end, the in-memory network's probabilities for `images` under that
+    task, as its export must reproduce them; keeps the model."""
+
+    def __init__(self, images, classes_per_task):
+        self.images = images
+        self.classes_per_task = classes_per_task
+        self.per_task = []
+        self.model = None
+
+    def on_task_end(self, task_id, model, results):
+        self.model = model
+        self.per_task.append(task_probabilities(
+            model.network, self.images, task_id, self.classes_per_task[task_id]).numpy())
+
+
+@dataclass
+class ExportedRun:
+    run_dir: object
+    results: dict
+    sequence: object
+    images: np.ndarray
+    expected: ExpectedPredictions
+
+
+@pytest.fixture(scope="session")
+def exported_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "hat"
+    config = RunConfig(model="alexnet_hat", width=0.125, optim=OptimConfig(epochs=2),
+                       data=DataConfig(dataset="digits", num_tasks=2, train_limit=120),
+                       run_dir=str(run_dir))
+    sequence = DATASETS.get("digits")(config.data)
+    images = np.concatenate([task.x_test[:4] for task in sequence.tasks])
+    expected = ExpectedPredictions(images, sequence.classes_per_task)
+    keras.utils.set_random_seed(0)
+    results = run_sequence(config, sequence, on_task_end=lambda r: save_results(run_dir, r),
+                           log=lambda line: None,
+                           observers=[*standard_observers(config, sequence, lambda line: None),
+                                      expected])
+    return ExportedRun(run_dir, results, sequence, images, expected)

@@ -1,0 +1,61 @@
+"""Compact per-task exports of AlexNet-HAT: smaller, and predicting as the full model."""
+
+import json
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from hat_tf.compact import CompactTask, full_params
+from hat_tf.export import task_probabilities
+from hat_tf.models.alexnet import AlexNet
+from hat_tf.models.building import built
+
+
+def small_alexnet():
+    keras.utils.set_random_seed(0)
+    return built(AlexNet([2, 3], gated=True, width=0.125, channel_mean=(30, 40, 50),
+                         channel_std=(60, 70, 80)))
+
+
+def random_images(count=8):
+    return np.random.default_rng(0).integers(0, 256, (count, 32, 32, 3), dtype=np.uint8)
+
+
+def test_with_every_gate_on_the_compact_model_is_the_full_one():
+    network = small_alexnet()
+    for gate in network.gates:
+        gate.embedding.assign(np.full(gate.embedding.shape, 6.0, np.float32))
+    compact = CompactTask(network, 1, (32, 32, 3))
+    assert compact.num_params() == full_params(network, 1)
+    np.testing.assert_allclose(compact.serve(random_images()).numpy(),
+                               task_probabilities(network, random_images(), 1, 3).numpy(),
+                               atol=1e-6)
+
+
+def test_units_whose_gate_is_off_are_removed_and_change_nothing():
+    network = small_alexnet()
+    for gate in network.gates:  # the first half of every layer off, far below 0.5
+        embedding = np.full(gate.embedding.shape, 6.0, np.float32)
+        embedding[:, : gate.units // 2] = -6.0
+        gate.embedding.assign(embedding)
+    compact = CompactTask(network, 0, (32, 32, 3))
+    assert [kernel.shape[-1] for kernel, _ in compact.layer_weights[:-1]] == [
+        gate.units - gate.units // 2 for gate in network.gates]
+    assert compact.num_params() < 0.4 * full_params(network, 0)
+    np.testing.assert_allclose(compact.serve(random_images()).numpy(),
+                               task_probabilities(network, random_images(), 0, 2).numpy(),
+                               atol=1e-6)
+
+
+def test_a_run_writes_compact_exports_that_reload(exported_run):
+    results = json.loads((exported_run.run_dir / "results.json").read_text())
+    network = exported_run.expected.model.network
+    last = results["compact_exports"][-1]
+    assert [row["task_id"] for row in results["compact_exports"]] == [0, 1]
+    assert 0.0 < last["size_ratio"] < 1.0 and last["full_params"] == full_params(network, 1)
+    assert last["max_abs_difference"] <= 1e-5  # dropped gates are ≈ 0 after training
+    reloaded = tf.saved_model.load(str(exported_run.run_dir / "saved_models" / "task_1_compact"))
+    np.testing.assert_allclose(reloaded.serve(exported_run.images).numpy(),
+                               exported_run.expected.per_task[1], atol=1e-5)
+    assert "## Compact exports" in (exported_run.run_dir / "report.md").read_text()

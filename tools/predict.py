@@ -1,0 +1,194 @@
+"""Classify images with a trained run's SavedModels.
+
+    python tools/predict.py --run-dir runs/NAME --task 1 digit.png other.jpg
+    python tools/predict.py --run-dir runs/NAME --json batch.npz
+
+Inputs are PNG/JPEG files or .npz files with an `images` array (N×H×W×C or H×W×C), raw
+pixels 0..255 of the size the run was trained on (32×32×3): nothing is resized. Prints the
+top-k classes of each image with their probabilities. With `--task K` (0-based, as in
+`saved_models/task_K`) task K's head scores it; without, the task is inferred: the task
+whose head, under its own mask, is the most confident. Bad input exits with status 2 and
+one line; nothing is written. `--prune` uses the task's compact export (its unused units
+removed; AlexNet-HAT runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from hat_tf.export_files import (
+    METADATA,
+    MULTITASK,
+    compact_dir_name,
+    export_path,
+    task_dir_name,
+)
+
+
+class InputError(Exception):
+    """A bad argument or file: reported in one line, exit status 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1, received {text!r}")
+    return int(text)
+
+
+def parse_args(argv):
+    parser = OneLineParser(description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="+", metavar="FILE", help="PNG/JPEG images or .npz")
+    parser.add_argument("--run-dir", required=True, help="a run of tools/train.py")
+    parser.add_argument("--task", type=int, help="the task's id, 0-based (default: inferred)")
+    parser.add_argument("--top-k", type=positive_int, default=3,
+                        help="classes shown per image (default 3)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--prune", action="store_true",
+                        help="use the task's compact export (AlexNet-HAT runs; needs --task)")
+    return parser.parse_args(argv)
+
+
+def read_run(run_dir: str, task: int | None, prune: bool) -> dict:
+    """The multi-task export's metadata, after checking that `task` (compact if `prune`)
+    can be asked for."""
+    path = os.path.join(export_path(run_dir, MULTITASK), METADATA)
+    if not os.path.isfile(path):
+        raise InputError(f"{run_dir} holds no exported models ({path} is missing): "
+                         "train it with tools/train.py first")
+    with open(path) as file:
+        metadata = json.load(file)
+    num_tasks, trained = len(metadata["task_names"]), metadata["tasks_trained"]
+    if task is not None and not 0 <= task < num_tasks:
+        raise InputError(f"--task {task} is out of range: the run has tasks 0..{num_tasks - 1}")
+    if task is not None and task >= trained:
+        raise InputError(f"task {task} ({metadata['task_names'][task]}) is not trained yet: "
+                         f"the run has trained tasks 0..{trained - 1}")
+    if prune and task is None:
+        raise InputError("--prune needs --task: the compact exports are per task")
+    if prune and not os.path.isdir(export_path(run_dir, compact_dir_name(task))):
+        raise InputError(f"{run_dir} has no compact export of task {task} "
+                         "(only AlexNet-HAT runs write them)")
+    return metadata
+
+
+def read_images(path: str, image_shape: tuple[int, ...]) -> list[tuple[str, np.ndarray]]:
+    """(label, image) of each image in `path`, checked against `image_shape`; an .npz gives
+    `path[i]` labels."""
+    if path.endswith(".npz"):
+        images = read_npz(path)
+        labeled = [(f"{path}[{index}]", image) for index, image in enumerate(images)]
+    else:
+        labeled = [(path, read_image_file(path))]
+    for label, image in labeled:
+        if image.shape != image_shape:
+            raise InputError(f"{label} has shape {'×'.join(map(str, image.shape))}: the model "
+                             f"takes {'×'.join(map(str, image_shape))} (height×width×channels)")
+    return labeled
+
+
+def read_npz(path: str) -> np.ndarray:
+    try:
+        with np.load(path) as arrays:
+            images = arrays["images"] if "images" in arrays else None
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path} is not a readable .npz file ({error})") from None
+    if images is None:
+        raise InputError(f"{path} has no `images` array")
+    if images.dtype != np.uint8 and not np.issubdtype(images.dtype, np.floating):
+        raise InputError(f"{path}: `images` must be uint8 or float, received {images.dtype}")
+    return images[None] if images.ndim == 3 else images
+
+
+def read_image_file(path: str) -> np.ndarray:
+    try:
+        with Image.open(path) as image:
+            pixels = np.asarray(image)
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist") from None
+    except (UnidentifiedImageError, OSError):
+        raise InputError(f"{path} is not an image (PNG or JPEG) or an .npz file") from None
+    return pixels[..., None] if pixels.ndim == 2 else pixels
+
+
+def batch_of(images: list[np.ndarray]) -> np.ndarray:
+    """One batch: uint8 if every image is, else float32."""
+    dtype = np.uint8 if all(image.dtype == np.uint8 for image in images) else np.float32
+    return np.stack(images).astype(dtype)
+
+
+def predict(run_dir: str, images: np.ndarray, task: int | None,
+            prune: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(task ids, probabilities) of the batch: under `task` (its compact export if
+    `prune`), or under the inferred tasks."""
+    # TensorFlow is imported only now, so that bad input is refused at once.
+    from hat_tf.console import import_tensorflow_quietly, native_stderr_silenced
+
+    tf = import_tensorflow_quietly()
+    with native_stderr_silenced():
+        if task is None:
+            model = tf.saved_model.load(export_path(run_dir, MULTITASK))
+            chosen, probabilities = model.infer(images)
+            return chosen.numpy(), probabilities.numpy()
+        name = compact_dir_name(task) if prune else task_dir_name(task)
+        model = tf.saved_model.load(export_path(run_dir, name))
+        return np.full(len(images), task), model.serve(images).numpy()
+
+
+def top_classes(probabilities: np.ndarray, class_names: list[str], k: int) -> list[dict]:
+    """The `k` most probable of the task's classes, most probable first."""
+    probabilities = probabilities[: len(class_names)]
+    order = np.argsort(-probabilities, kind="stable")[:k]
+    return [{"class": class_names[i], "probability": float(probabilities[i])} for i in order]
+
+
+def predictions(labels, tasks, probabilities, metadata: dict, task_inferred: bool,
+                top_k: int) -> list[dict]:
+    return [{"input": label, "task_id": int(task), "task_name": metadata["task_names"][task],
+             "task_inferred": task_inferred,
+             "top_classes": top_classes(row, metadata["class_names"][task], top_k)}
+            for label, task, row in zip(labels, tasks, probabilities)]
+
+
+def as_text(rows: list[dict]) -> str:
+    lines = []
+    for row in rows:
+        how = "inferred" if row["task_inferred"] else "given"
+        lines.append(f"{row['input']}: task {row['task_id']} ({row['task_name']}, {how})")
+        lines += [f"  {top['probability']:7.4f}  {top['class']}" for top in row["top_classes"]]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    try:
+        metadata = read_run(args.run_dir, args.task, args.prune)
+        labeled = [item for path in args.files
+                   for item in read_images(path, tuple(metadata["image_shape"]))]
+        if not labeled:
+            raise InputError("the files hold no images")
+    except InputError as error:
+        print(f"predict.py: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    labels, images = zip(*labeled)
+    tasks, probabilities = predict(args.run_dir, batch_of(list(images)), args.task,
+                                  args.prune)
+    rows = predictions(labels, tasks, probabilities, metadata, args.task is None, args.top_k)
+    print(json.dumps(rows, indent=2) if args.json else as_text(rows))
+
+
+if __name__ == "__main__":
+    main()
