@@ -5,11 +5,13 @@
 for a weight from input unit j to output unit i; per-output parameters use 1 − a_{l,i}^{≤t},
 and a layer fed by the image (no gate) uses 1 − a_{l,i}^{≤t} too. HAT scales each step's
 *update* by the factor (HAT_SPEC §5), which the reference does to the gradient: the two
-agree for plain SGD, and only the former keeps protected weights fixed under momentum or Adam.
+agree for plain SGD (where HAT takes the cheaper gradient path), and only the former keeps
+protected weights fixed under momentum or Adam.
 """
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from hat_tf.models.topology import Connection
@@ -52,3 +54,14 @@ def task_row_factor(task_id: int, shape: tuple[int, ...]) -> tf.Tensor:
 def conditioned_update(old: tf.Tensor, new: tf.Tensor, factor: tf.Tensor) -> tf.Tensor:
     """θ_old + factor ⊙ (θ_new − θ_old): the optimizer's step, scaled per weight."""
     return old + factor * (new - old)
+
+
+def update_is_scaled_gradient(optimizer: keras.optimizers.Optimizer) -> bool:
+    """Whether the optimizer's update is −lr·g with no state (plain SGD, no momentum, no
+    weight decay: the paper's optimizer). Then factor ⊙ g yields exactly factor ⊙ update,
+    the reference's gradient masking (HAT_SPEC §5: "with plain SGD the two are identical"),
+    for one multiplication instead of a copy of the weights and a second assignment. The
+    global-norm clip then sees the conditioned gradient, as in the reference."""
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # mixed precision's wrapper
+    return (type(optimizer) is keras.optimizers.SGD and not optimizer.momentum
+            and not optimizer.weight_decay)

@@ -40,6 +40,10 @@ class Method:
             v for v in self.network.trainable_variables if id(v) in trainable
         ]
 
+    def on_compile(self, optimizer: keras.optimizers.Optimizer) -> None:
+        """Python-side, after each task's fresh optimizer is set and before the step is
+        traced."""
+
     def on_task_end(self, task_id: int, train_data: tf.data.Dataset) -> None:
         """Python-side, after the task's best weights are restored; `train_data` is the
         task's training set (EWC estimates its Fisher information on it)."""

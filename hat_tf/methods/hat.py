@@ -1,8 +1,9 @@
 """Hard Attention to the Task (Serrà et al., ICML 2018), as a set of trainer hooks.
 
 Per task: anneal s per batch (Eq. 3); add c·R (Eq. 5); compensate the embedding gradients
-(§2.5); scale each shared weight's update by 1 − min(a_out^{≤t−1}, a_in^{≤t−1}) (Eq. 2),
-and keep other tasks' embedding rows fixed. After the task, fold a^t into a^{≤t}.
+(§2.5); scale each shared weight's update by 1 − min(a_out^{≤t−1}, a_in^{≤t−1}) (Eq. 2) —
+under plain SGD, equivalently and more cheaply, its gradient — and keep other tasks'
+embedding rows fixed. After the task, fold a^t into a^{≤t}.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ import tensorflow as tf
 from hat_tf.config import HatConfig
 from hat_tf.hat.capacity import capacity_regulariser
 from hat_tf.hat.compensation import compensation_factor
-from hat_tf.hat.conditioning import conditioned_update, connection_factor, task_row_factor
+from hat_tf.hat.conditioning import (
+    conditioned_update,
+    connection_factor,
+    task_row_factor,
+    update_is_scaled_gradient,
+)
 from hat_tf.hat.masks import update_cumulative_masks
 from hat_tf.hat.schedule import annealed_s
 from hat_tf.methods.base import Method
@@ -46,6 +52,7 @@ class Hat(Method):
         }
         self._embeddings = {id(gate.embedding) for gate in self.gates}
         self._protected: set[int] = set()
+        self._conditions_gradients = False
         self._capacity_reg = keras.metrics.Mean(name="capacity_reg")
         self._s_min = RunningMinimum(name="s_min")
         self._s_max = RunningMaximum(name="s_max")
@@ -62,6 +69,11 @@ class Hat(Method):
         self._protected = {key for key, factor in self._factors.items()
                            if float(tf.reduce_min(factor)) < 1.0}
 
+    def on_compile(self, optimizer) -> None:
+        """Plain SGD gets its gradients conditioned (the same update, cheaper); any other
+        optimizer its update (HAT_SPEC §5)."""
+        self._conditions_gradients = update_is_scaled_gradient(optimizer)
+
     def on_task_end(self, task_id: int, train_data) -> None:
         update_cumulative_masks(self.gates, task_id, self.config.s_max)
 
@@ -75,12 +87,14 @@ class Hat(Method):
         return [self._capacity_reg, self._s_min, self._s_max]
 
     def update_step_metrics(self, network, s):
-        self._capacity_reg.update_state(self._regulariser(s))
+        self._capacity_reg.update_state(self._step_regulariser)
         self._s_min.update_state(s)
         self._s_max.update_state(s)
 
     def extra_loss(self, inputs, all_head_logits, s):
-        return self.config.capacity_weight * self._regulariser(s)
+        # Kept for the step's `capacity_reg` metric: the same tensor, computed once.
+        self._step_regulariser = self._regulariser(s)
+        return self.config.capacity_weight * self._step_regulariser
 
     def _regulariser(self, s):
         """R of paper Eq. 5 for the current task at gate scale s (None: s_max)."""
@@ -90,10 +104,16 @@ class Hat(Method):
         return capacity_regulariser(current, previous)
 
     def transform_gradients(self, gradients, variables, s):
-        return [
-            self._compensate(g, v, s) if id(v) in self._embeddings else g
-            for g, v in zip(gradients, variables)
-        ]
+        """Compensates the embeddings' gradients (§2.5); under plain SGD also conditions
+        every protected gradient (Eq. 2)."""
+        return [self._transform(g, v, s) for g, v in zip(gradients, variables)]
+
+    def _transform(self, gradient, variable, s):
+        if id(variable) in self._embeddings:
+            gradient = self._compensate(gradient, variable, s)
+        if self._conditions_gradients and id(variable) in self._protected:
+            gradient = self._factors[id(variable)] * tf.convert_to_tensor(gradient)
+        return gradient
 
     def _compensate(self, gradient, embedding, s):
         factor = compensation_factor(tf.convert_to_tensor(embedding), s, self.config.s_max,
@@ -101,7 +121,10 @@ class Hat(Method):
         return factor * tf.convert_to_tensor(gradient)  # gathered rows arrive as IndexedSlices
 
     def snapshot(self, variables):
-        return [tf.convert_to_tensor(v) if id(v) in self._protected else None
+        """The old values of the protected variables whose update `condition_update` scales
+        (none when the gradients were conditioned)."""
+        return [tf.convert_to_tensor(v)
+                if id(v) in self._protected and not self._conditions_gradients else None
                 for v in variables]
 
     def condition_update(self, variables, snapshot):

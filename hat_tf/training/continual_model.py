@@ -38,6 +38,11 @@ class ContinualModel(keras.Model):
     def call(self, inputs, training=False):
         return self.network(inputs, training=training)
 
+    def compile(self, optimizer, **kwargs):
+        """Keras' compile, then the method's `on_compile` hook with the optimizer."""
+        super().compile(optimizer=optimizer, **kwargs)
+        self.method.on_compile(self.optimizer)
+
     @property
     def metrics(self):
         return [self.loss_tracker, self.accuracy_tracker, *self.method_metrics]

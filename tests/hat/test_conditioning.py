@@ -1,6 +1,12 @@
+import keras
 import numpy as np
 
-from hat_tf.hat.conditioning import conditioned_update, task_row_factor, update_factor
+from hat_tf.hat.conditioning import (
+    conditioned_update,
+    task_row_factor,
+    update_factor,
+    update_is_scaled_gradient,
+)
 
 RNG = np.random.default_rng(0)
 
@@ -48,3 +54,12 @@ def test_update_is_scaled_by_the_factor():
     old, new = np.array([1.0, 1.0, 1.0]), np.array([3.0, 3.0, 3.0])
     np.testing.assert_allclose(conditioned_update(old, new, np.array([0.0, 0.5, 1.0])),
                                [1.0, 2.0, 3.0])
+
+
+def test_only_plain_sgd_takes_the_gradient_path():
+    assert update_is_scaled_gradient(keras.optimizers.SGD(0.05))
+    assert update_is_scaled_gradient(
+        keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.05)))
+    assert not update_is_scaled_gradient(keras.optimizers.SGD(0.05, momentum=0.9))
+    assert not update_is_scaled_gradient(keras.optimizers.SGD(0.05, weight_decay=1e-4))
+    assert not update_is_scaled_gradient(keras.optimizers.Adam())
