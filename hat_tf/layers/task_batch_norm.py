@@ -15,7 +15,8 @@ class TaskBatchNormalization(keras.layers.Layer):
     outputs of earlier tasks however well their weights are protected; keeping them per
     task removes that forgetting. Training normalises with the batch's statistics and moves
     only the training task's slot, through a one-hot row mask (a training batch holds one
-    task; its id is read from the first example). Inference gathers each example's slot.
+    task; its id is read from the first example, and its slot's gamma and beta scale the whole
+    batch). Inference gathers each example's slot.
 
     Args:
         num_tasks: Slots, one per task.
@@ -39,15 +40,16 @@ class TaskBatchNormalization(keras.layers.Layer):
                                                initializer="ones", trainable=False)
 
     def call(self, inputs, task_id, training=False):
-        axes = list(range(len(inputs.shape) - 1))
         if training:
-            mean, variance = tf.nn.moments(inputs, axes)
-            self._update_moving_statistics(task_id[0], mean, variance)
+            task = task_id[0]
+            mean, variance = tf.nn.moments(inputs, list(range(len(inputs.shape) - 1)))
+            self._update_moving_statistics(task, mean, variance)
+            gamma, beta = (tf.cast(tf.gather(table, task), inputs.dtype)
+                           for table in (self.gamma, self.beta))
         else:
-            mean = self._per_example(self.moving_mean, task_id, inputs)
-            variance = self._per_example(self.moving_variance, task_id, inputs)
-        gamma = self._per_example(self.gamma, task_id, inputs)
-        beta = self._per_example(self.beta, task_id, inputs)
+            mean, variance, gamma, beta = (
+                self._per_example(table, task_id, inputs)
+                for table in (self.moving_mean, self.moving_variance, self.gamma, self.beta))
         return tf.nn.batch_normalization(inputs, mean, variance, beta, gamma, self.epsilon)
 
     def _per_example(self, table, task_id, inputs):

@@ -56,8 +56,13 @@ class TaskGate(keras.layers.Layer):
         """a^t = σ(s·e^t) for a task id (scalar → (units,), vector → (batch, units))."""
         return tf.sigmoid(s * tf.gather(self.embedding, task_id))
 
-    def call(self, inputs, task_id, s):
-        gate = self.attention(task_id, s)
+    def call(self, inputs, task_id, s, training=False):
+        """inputs ⊙ a^t (paper Eq. 1), each example under its task's gate. A training batch
+        holds one task (as TaskBatchNormalization assumes): its gate, from the first id,
+        scales the whole batch, which spares the per-example rows and their gradient."""
+        if training:
+            return inputs * tf.cast(self.attention(task_id[0], s), inputs.dtype)
+        gate = tf.cast(self.attention(task_id, s), inputs.dtype)
         spatial_axes = len(inputs.shape) - 2
         return inputs * tf.reshape(gate, [-1] + [1] * spatial_axes + [self.units])
 

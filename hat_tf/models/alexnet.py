@@ -89,17 +89,17 @@ class AlexNet(TaskNetwork):
         h = self.standardized_image(inputs)
         for conv, dropout in zip(self.convs, self.conv_dropouts):
             h = self.pool(dropout(tf.nn.relu(conv(h)), training=training))
-            h = self._gate(gates, h, task_id, s)
+            h = self._gate(gates, h, task_id, s, training)
         h = self.flatten(h)
         for dense in self.denses:
             h = self.dense_dropout(tf.nn.relu(dense(h)), training=training)
-            h = self._gate(gates, h, task_id, s)
+            h = self._gate(gates, h, task_id, s, training)
         return self.head(h, task_id=None if all_heads else task_id)
 
     @staticmethod
-    def _gate(gates, h, task_id, s):
+    def _gate(gates, h, task_id, s, training):
         gate = next(gates, None)
-        return h if gate is None else gate(h, task_id=task_id, s=s)
+        return h if gate is None else gate(h, task_id=task_id, s=s, training=training)
 
     def gate_graph(self) -> GateGraph:
         """The wiring of gates to weights (HAT_SPEC §5); every trunk weight is shared

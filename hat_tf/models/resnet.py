@@ -66,7 +66,7 @@ class BasicBlock(keras.layers.Layer):
     def call(self, inputs, task_id, s, training=False):
         h = tf.nn.relu(self.bn1(self.conv1(inputs), task_id=task_id, training=training))
         if self.gate1 is not None:
-            h = self.gate1(h, task_id=task_id, s=s)
+            h = self.gate1(h, task_id=task_id, s=s, training=training)
         h = self.bn2(self.conv2(h), task_id=task_id, training=training)
         shortcut = inputs
         if self.shortcut_conv is not None:
@@ -74,7 +74,7 @@ class BasicBlock(keras.layers.Layer):
                                         training=training)
         h = tf.nn.relu(h + shortcut)
         if self.gate_out is not None:
-            h = self.gate_out(h, task_id=task_id, s=s)
+            h = self.gate_out(h, task_id=task_id, s=s, training=training)
         return h
 
     def connect(self, graph: GateGraph, pre: TaskGate | None) -> None:
@@ -157,7 +157,7 @@ class ResNet18(TaskNetwork):
         h = self.standardized_image(inputs)
         h = tf.nn.relu(self.stem_bn(self.stem_conv(h), task_id=task_id, training=training))
         if self.stem_gate is not None:
-            h = self.stem_gate(h, task_id=task_id, s=s)
+            h = self.stem_gate(h, task_id=task_id, s=s, training=training)
         for block in self.blocks:
             h = block(h, task_id=task_id, s=s, training=training)
         return self.head(self.pool(h), task_id=None if all_heads else task_id)
