@@ -49,44 +49,50 @@ def number(kind, low, high=None, low_open=False):
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, models: Sequence[str],
-                      datasets: Sequence[str]) -> None:
+                      datasets: Sequence[str]) -> list[argparse.Action]:
     """The model, the data and the training budget of a run: every setting of a
-    `RunConfig` but HAT's hyperparameters and the run dir."""
+    `RunConfig` but HAT's hyperparameters and the run dir. Returns the options added."""
     optim = DEFAULTS.optim
-    parser.add_argument("--model", required=True, choices=models,
-                        help="architecture and method")
-    parser.add_argument("--dataset", default="digits", choices=datasets,
-                        help="task sequence (default digits: offline, 5 tasks)")
-    parser.add_argument("--data-dir", default=os.environ.get("HAT_DATA_DIR"),
-                        help="folder with cifar10.npz and cifar100.npz (default: $HAT_DATA_DIR; "
-                             "without one, tensorflow-datasets is tried)")
-    parser.add_argument("--epochs", type=number(int, 1), default=optim.epochs,
-                        help=f"cap on epochs per task (default {optim.epochs})")
-    parser.add_argument("--seed", type=number(int, 0), default=0,
-                        help="seed of the task order, the validation split and the weights")
-    parser.add_argument("--batch-size", type=number(int, 1), default=optim.batch_size,
-                        help=f"examples per step (default {optim.batch_size})")
-    parser.add_argument("--lr", type=number(float, 0, low_open=True), default=optim.lr,
-                        help=f"initial learning rate of every task (default {optim.lr})")
-    parser.add_argument("--optimizer", default=optim.optimizer,
-                        help="Keras optimizer name, new for every task (default sgd)")
-    parser.add_argument("--momentum", type=number(float, 0, 1), default=optim.momentum,
-                        help="momentum of sgd (default 0, as in the paper)")
-    parser.add_argument("--tasks", type=number(int, 1),
-                        help="learn only the first N tasks of the sequence")
-    parser.add_argument("--train-limit", type=number(int, 2),
-                        help="at most N training examples per task (before the validation split)")
-    parser.add_argument("--val-fraction", type=number(float, 0, 0.9, low_open=True),
-                        default=DEFAULTS.data.val_fraction,
-                        help="share of each task's training set for validation (default 0.15)")
-    parser.add_argument("--width", type=number(float, 0, low_open=True), default=DEFAULTS.width,
-                        help="multiplier of every layer's units (default 1: the paper's sizes)")
-    parser.add_argument("--deterministic", action="store_true",
-                        help="TensorFlow's deterministic ops: the same seed gives the same "
-                             "results, and so does a killed and resumed run (slower)")
+    return [
+        parser.add_argument("--model", required=True, choices=models,
+                            help="architecture and method"),
+        parser.add_argument("--dataset", default="digits", choices=datasets,
+                            help="task sequence (default digits: offline, 5 tasks)"),
+        parser.add_argument("--data-dir", default=os.environ.get("HAT_DATA_DIR"),
+                            help="folder with cifar10.npz and cifar100.npz (default: "
+                                 "$HAT_DATA_DIR; without one, tensorflow-datasets is tried)"),
+        parser.add_argument("--epochs", type=number(int, 1), default=optim.epochs,
+                            help=f"cap on epochs per task (default {optim.epochs})"),
+        parser.add_argument("--seed", type=number(int, 0), default=0,
+                            help="seed of the task order, the validation split and the weights"),
+        parser.add_argument("--batch-size", type=number(int, 1), default=optim.batch_size,
+                            help=f"examples per step (default {optim.batch_size})"),
+        parser.add_argument("--lr", type=number(float, 0, low_open=True), default=optim.lr,
+                            help=f"initial learning rate of every task (default {optim.lr})"),
+        parser.add_argument("--optimizer", default=optim.optimizer,
+                            help="Keras optimizer name, new for every task (default sgd)"),
+        parser.add_argument("--momentum", type=number(float, 0, 1), default=optim.momentum,
+                            help="momentum of sgd (default 0, as in the paper)"),
+        parser.add_argument("--tasks", type=number(int, 1),
+                            help="learn only the first N tasks of the sequence"),
+        parser.add_argument("--train-limit", type=number(int, 2),
+                            help="at most N training examples per task (before the validation "
+                                 "split)"),
+        parser.add_argument("--val-fraction", type=number(float, 0, 0.9, low_open=True),
+                            default=DEFAULTS.data.val_fraction,
+                            help="share of each task's training set for validation "
+                                 "(default 0.15)"),
+        parser.add_argument("--width", type=number(float, 0, low_open=True),
+                            default=DEFAULTS.width,
+                            help="multiplier of every layer's units (default 1: the paper's "
+                                 "sizes)"),
+        parser.add_argument("--deterministic", action="store_true",
+                            help="TensorFlow's deterministic ops: the same seed gives the same "
+                                 "results, and so does a killed and resumed run (slower)"),
+    ]
 
 
-def run_config(args: argparse.Namespace, run_dir: str, hat: HatConfig) -> RunConfig:
+def run_config(args: argparse.Namespace, run_dir: str | None, hat: HatConfig) -> RunConfig:
     """The `RunConfig` of the options `add_run_arguments` added, with HAT's settings `hat`."""
     return RunConfig(
         model=args.model,
@@ -100,6 +106,19 @@ def run_config(args: argparse.Namespace, run_dir: str, hat: HatConfig) -> RunCon
         deterministic=args.deterministic,
         run_dir=run_dir,
     )
+
+
+def command_line(actions: Sequence[argparse.Action], args: argparse.Namespace) -> list[str]:
+    """The options among `actions` that `args` sets to other values than their defaults
+    (and the required ones), as command-line words: `["--model", "alexnet_hat", ...]`."""
+    words = []
+    for action in actions:
+        value = getattr(args, action.dest)
+        if value == action.default and not action.required:
+            continue
+        words += [action.option_strings[0]] if action.nargs == 0 else [
+            action.option_strings[0], str(value)]
+    return words
 
 
 def changed_settings(saved: dict, now: dict) -> list[str]:
