@@ -118,6 +118,15 @@ def check_run_dir(args, run_dir: str, settings: dict, role: str) -> None:
                    "--resume or --overwrite")
 
 
+def start_new_search(args, run_dir: str, settings: dict) -> None:
+    """Empties the run dir on --overwrite, then writes the settings and the HPARAMS
+    experiment (the chief's, or the lone process's, part)."""
+    if args.overwrite:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    write_json(os.path.join(run_dir, SETTINGS_FILE), settings)
+    hparams.write_experiment(os.path.join(run_dir, TENSORBOARD_DIR), search_space(args.tune_lr))
+
+
 def train_command(args, run_options: list[argparse.Action], best) -> str:
     """The tools/train.py command line that trains with the best trial's settings."""
     settings = argparse.Namespace(**{**vars(args), "lr": float(f"{best[LR]:.4g}")})
@@ -157,12 +166,8 @@ def main(argv=None) -> None:
         fail(TOOL, str(error))
     if base.deterministic:
         tf.config.experimental.enable_op_determinism()
-    if role != WORKER:
-        if args.overwrite:
-            shutil.rmtree(run_dir, ignore_errors=True)
-        write_json(os.path.join(run_dir, SETTINGS_FILE), settings)
-        hparams.write_experiment(os.path.join(run_dir, TENSORBOARD_DIR),
-                                 search_space(args.tune_lr))
+    if role != WORKER and not args.resume:
+        start_new_search(args, run_dir, settings)
     oracle = make_oracle(args.algorithm, args.trials, args.tune_lr, args.seed)
     tuner = SequenceTuner(oracle, base, sequence, run_dir)
     if role == CHIEF:

@@ -9,6 +9,7 @@ scalars, written by the process that ran the trial.
 from __future__ import annotations
 
 import os
+import shutil
 
 import keras_tuner
 import tensorflow as tf
@@ -46,8 +47,11 @@ def _hparam(name: str, searched: keras_tuner.engine.hyperparameters.Float | None
 
 def write_trial(log_dir: str, trial_id: str, values: dict[str, float],
                 metrics: dict[str, float]) -> None:
-    """A trial's run, `<log_dir>/<trial_id>`: its settings and its `METRICS` values."""
-    writer = tf.summary.create_file_writer(os.path.join(log_dir, trial_id))
+    """A trial's run, `<log_dir>/<trial_id>`: its settings and its `METRICS` values; a
+    trial run again (after a crash) replaces its earlier run."""
+    run_dir = os.path.join(log_dir, trial_id)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    writer = tf.summary.create_file_writer(run_dir)
     with writer.as_default(step=0):
         hparams_api.hparams(values, trial_id=trial_id)
         for name in METRICS:

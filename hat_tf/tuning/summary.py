@@ -22,9 +22,9 @@ COMMAND = "best_command.txt"
 
 def trials_table(trials: Iterable, lr: float) -> pd.DataFrame:
     """One row per keras-tuner trial, in trial order: `trial_id`, `status`, s_max, c
-    (`capacity_weight`), `lr` (`lr` where it was not searched), `val_acc` (the objective),
-    `acc`, `bwt` (the run's test ACC and BWT; empty for a trial that did not complete) and,
-    for a failed trial, the last line of its error in `note`."""
+    (`capacity_weight`), `lr` (the argument `lr` where it was not searched), `val_acc` (the
+    objective), `acc`, `bwt` (the run's test ACC and BWT; NaN for a trial that did not
+    complete) and, for a failed trial, the last line of its error in `note`."""
     rows = []
     for trial in sorted(trials, key=lambda t: t.trial_id):
         values = trial.hyperparameters.values
