@@ -36,6 +36,6 @@ def sensitivity_png(table: pd.DataFrame) -> bytes:
         axes.set_xlabel(label)
         axes.set_ylabel("mean validation accuracy")
         axes.grid(alpha=0.3)
-        axes.legend(loc="lower right")
+        axes.legend(loc="best")
     figure.suptitle("Objective over HAT's hyperparameters (after the paper's Fig. 4)")
     return to_png(figure)
