@@ -22,6 +22,7 @@ import sys
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from hat_tf.cli import OneLineParser
 from hat_tf.export_files import (
     METADATA,
     MULTITASK,
@@ -33,13 +34,6 @@ from hat_tf.export_files import (
 
 class InputError(Exception):
     """A bad argument or file: reported in one line, exit status 2."""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad argument in one line, exit status 2."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def positive_int(text: str) -> int:

@@ -23,8 +23,16 @@ tf = import_tensorflow_quietly()  # before anything else imports TensorFlow
 
 import keras  # noqa: E402
 
+from hat_tf import cli  # noqa: E402
 from hat_tf.catalog import MODELS  # noqa: E402
-from hat_tf.config import DataConfig, HatConfig, OptimConfig, RunConfig  # noqa: E402
+from hat_tf.cli import (  # noqa: E402
+    OneLineParser,
+    add_run_arguments,
+    changed_settings,
+    number,
+    run_config,
+)
+from hat_tf.config import HatConfig, RunConfig  # noqa: E402
 from hat_tf.data import DATASETS, DataUnavailableError, InvalidDataError  # noqa: E402
 from hat_tf.models.building import count_params  # noqa: E402
 from hat_tf.reporting.standard import standard_observers  # noqa: E402
@@ -33,75 +41,17 @@ from hat_tf.training.checkpoint import CheckpointError, RunCheckpoint  # noqa: E
 from hat_tf.training.loop import build_model, run_sequence  # noqa: E402
 from hat_tf.training.results import format_matrix, save_results, write_json  # noqa: E402
 
-DEFAULTS = RunConfig()
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad argument in one line, exit status 2."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def number(kind, low, high=None, low_open=False):
-    """An argparse type: `kind` (int or float) in [low, high], or (low, high] if `low_open`;
-    no upper bound when `high` is None."""
-
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected {kind.__name__}, received {text!r}") from None
-        below = value <= low if low_open else value < low
-        if below or (high is not None and value > high):
-            bound = f"{'(' if low_open else '['}{low}, {high if high is not None else 'inf'}]"
-            raise argparse.ArgumentTypeError(f"expected a value in {bound}, received {text}")
-        return value
-
-    return parse
-
 
 def parse_args(argv):
-    optim, hat = DEFAULTS.optim, DEFAULTS.hat
+    hat = RunConfig().hat
     parser = OneLineParser(description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, choices=MODELS.names(),
-                        help="architecture and method")
-    parser.add_argument("--dataset", default="digits", choices=DATASETS.names(),
-                        help="task sequence (default digits: offline, 5 tasks)")
-    parser.add_argument("--data-dir", default=os.environ.get("HAT_DATA_DIR"),
-                        help="folder with cifar10.npz and cifar100.npz (default: $HAT_DATA_DIR; "
-                             "without one, tensorflow-datasets is tried)")
-    parser.add_argument("--epochs", type=number(int, 1), default=optim.epochs,
-                        help=f"cap on epochs per task (default {optim.epochs})")
-    parser.add_argument("--seed", type=number(int, 0), default=0,
-                        help="seed of the task order, the validation split and the weights")
-    parser.add_argument("--run-dir", help="where results go (must not exist yet)")
-    parser.add_argument("--batch-size", type=number(int, 1), default=optim.batch_size,
-                        help=f"examples per step (default {optim.batch_size})")
-    parser.add_argument("--lr", type=number(float, 0, low_open=True), default=optim.lr,
-                        help=f"initial learning rate of every task (default {optim.lr})")
-    parser.add_argument("--optimizer", default=optim.optimizer,
-                        help="Keras optimizer name, new for every task (default sgd)")
-    parser.add_argument("--momentum", type=number(float, 0, 1), default=optim.momentum,
-                        help="momentum of sgd (default 0, as in the paper)")
+    add_run_arguments(parser, MODELS.names(), DATASETS.names())
     parser.add_argument("--smax", type=number(float, 1), default=hat.s_max,
                         help=f"HAT's s_max, the gate scale at evaluation (default {hat.s_max:g})")
     parser.add_argument("--capacity-weight", type=number(float, 0), default=hat.capacity_weight,
                         help=f"HAT's c in Eq. 5 (default {hat.capacity_weight})")
-    parser.add_argument("--tasks", type=number(int, 1),
-                        help="learn only the first N tasks of the sequence")
-    parser.add_argument("--train-limit", type=number(int, 2),
-                        help="at most N training examples per task (before the validation split)")
-    parser.add_argument("--val-fraction", type=number(float, 0, 0.9, low_open=True),
-                        default=DEFAULTS.data.val_fraction,
-                        help="share of each task's training set for validation (default 0.15)")
-    parser.add_argument("--width", type=number(float, 0, low_open=True), default=DEFAULTS.width,
-                        help="multiplier of every layer's units (default 1: the paper's sizes)")
-    parser.add_argument("--deterministic", action="store_true",
-                        help="TensorFlow's deterministic ops: the same seed gives the same "
-                             "results, and so does a killed and resumed run (slower)")
+    parser.add_argument("--run-dir", help="where results go (must not exist yet)")
     restart = parser.add_mutually_exclusive_group()
     restart.add_argument("--resume", action="store_true",
                          help="continue the run in --run-dir from its last checkpoint, with "
@@ -115,24 +65,14 @@ def parse_args(argv):
 
 
 def to_config(args) -> RunConfig:
-    return RunConfig(
-        model=args.model,
-        data=DataConfig(dataset=args.dataset, data_dir=args.data_dir, seed=args.seed,
-                        num_tasks=args.tasks, train_limit=args.train_limit,
-                        val_fraction=args.val_fraction),
-        optim=OptimConfig(optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
-                          batch_size=args.batch_size, momentum=args.momentum),
-        hat=HatConfig(s_max=args.smax, capacity_weight=args.capacity_weight),
-        width=args.width,
-        deterministic=args.deterministic,
-        run_dir=args.run_dir or os.path.join("runs", f"{args.model}_{args.dataset}_seed{args.seed}_"
-                                                      f"{time.strftime('%Y%m%d-%H%M%S')}"),
-    )
+    run_dir = args.run_dir or os.path.join(
+        "runs", f"{args.model}_{args.dataset}_seed{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}")
+    return run_config(args, run_dir,
+                      HatConfig(s_max=args.smax, capacity_weight=args.capacity_weight))
 
 
 def fail(message: str) -> None:
-    print(f"train.py: error: {message}", file=sys.stderr)
-    sys.exit(2)
+    cli.fail("train.py", message)
 
 
 def check_run_dir(args, config: RunConfig) -> None:
@@ -144,10 +84,7 @@ def check_run_dir(args, config: RunConfig) -> None:
         if not RunCheckpoint(config.run_dir).exists() or not os.path.isfile(saved_path):
             fail(f"--resume: {config.run_dir} holds no checkpoint to continue from")
         with open(saved_path) as file:
-            saved = flatten(json.load(file))
-        now = flatten(config.to_dict())
-        changed = sorted(key for key in saved.keys() | now.keys()  # a run dir may move
-                         if key != "run_dir" and saved.get(key) != now.get(key))
+            changed = changed_settings(json.load(file), config.to_dict())
         if changed:
             fail(f"--resume: the run in {config.run_dir} was started with other settings "
                  f"({', '.join(changed)}); resume it with its own")
@@ -156,17 +93,6 @@ def check_run_dir(args, config: RunConfig) -> None:
             fail(f"--run-dir {config.run_dir} exists already: choose another, or pass "
                  "--resume or --overwrite")
         shutil.rmtree(config.run_dir)
-
-
-def flatten(settings: dict, prefix: str = "") -> dict:
-    """{"optim": {"lr": 0.05}} → {"optim.lr": 0.05}."""
-    flat = {}
-    for key, value in settings.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def main(argv=None) -> None:

@@ -91,10 +91,11 @@ def train_task(
     return schedule.epochs_run
 
 
-def test_accuracy(model: ContinualModel, sequence: TaskSequence, task_id: int,
-                  batch_size: int) -> float:
-    """Accuracy on task `task_id`'s test set, scored by its own head at s = s_max."""
-    data = task_dataset([(task_id, sequence.tasks[task_id])], "test", batch_size)
+def task_accuracy(model: ContinualModel, sequence: TaskSequence, task_id: int,
+                  batch_size: int, split: str = "test") -> float:
+    """Accuracy on the `split` (`test` or `val`) of task `task_id`, scored by its own head
+    at s = s_max."""
+    data = task_dataset([(task_id, sequence.tasks[task_id])], split, batch_size)
     return float(model.evaluate(data, verbose=0, return_dict=True)["accuracy"])
 
 
@@ -160,7 +161,7 @@ def run_sequence(
         epochs = train_task(model, sequence, task_id, config, log, callbacks, checkpointer,
                             resume=mid_task and task_id == first_task)
         results["train_seconds"] += time.perf_counter() - start
-        row = [test_accuracy(model, sequence, t, config.optim.batch_size)
+        row = [task_accuracy(model, sequence, t, config.optim.batch_size)
                for t in range(task_id + 1)]
         results["acc_matrix"].append(row + [None] * (num_tasks - task_id - 1))
         results["epochs_per_task"].append(epochs)

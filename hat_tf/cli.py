@@ -1,0 +1,140 @@
+"""The options the command-line tools share (tools/train.py, tools/tune.py).
+
+Only the tools parse argv; they turn it into a `RunConfig` here, so the library below
+them takes config objects. This module does not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from hat_tf.config import DataConfig, HatConfig, OptimConfig, RunConfig
+
+DEFAULTS = RunConfig()
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def fail(tool: str, message: str) -> None:
+    """Reports bad input in one line, `<tool>: error: <message>`, and exits with status 2."""
+    print(f"{tool}: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def number(kind, low, high=None, low_open=False):
+    """An argparse type: `kind` (int or float) in [low, high], or (low, high] if `low_open`;
+    no upper bound when `high` is None."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {kind.__name__}, received {text!r}") from None
+        below = value <= low if low_open else value < low
+        if below or (high is not None and value > high):
+            bound = f"{'(' if low_open else '['}{low}, {high if high is not None else 'inf'}]"
+            raise argparse.ArgumentTypeError(f"expected a value in {bound}, received {text}")
+        return value
+
+    return parse
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, models: Sequence[str],
+                      datasets: Sequence[str]) -> list[argparse.Action]:
+    """The model, the data and the training budget of a run: every setting of a
+    `RunConfig` but HAT's hyperparameters and the run dir. Returns the options added."""
+    optim = DEFAULTS.optim
+    return [
+        parser.add_argument("--model", required=True, choices=models,
+                            help="architecture and method"),
+        parser.add_argument("--dataset", default="digits", choices=datasets,
+                            help="task sequence (default digits: offline, 5 tasks)"),
+        parser.add_argument("--data-dir", default=os.environ.get("HAT_DATA_DIR"),
+                            help="folder with cifar10.npz and cifar100.npz (default: "
+                                 "$HAT_DATA_DIR; without one, tensorflow-datasets is tried)"),
+        parser.add_argument("--epochs", type=number(int, 1), default=optim.epochs,
+                            help=f"cap on epochs per task (default {optim.epochs})"),
+        parser.add_argument("--seed", type=number(int, 0), default=0,
+                            help="seed of the task order, the validation split and the weights"),
+        parser.add_argument("--batch-size", type=number(int, 1), default=optim.batch_size,
+                            help=f"examples per step (default {optim.batch_size})"),
+        parser.add_argument("--lr", type=number(float, 0, low_open=True), default=optim.lr,
+                            help=f"initial learning rate of every task (default {optim.lr})"),
+        parser.add_argument("--optimizer", default=optim.optimizer,
+                            help="Keras optimizer name, new for every task (default sgd)"),
+        parser.add_argument("--momentum", type=number(float, 0, 1), default=optim.momentum,
+                            help="momentum of sgd (default 0, as in the paper)"),
+        parser.add_argument("--tasks", type=number(int, 1),
+                            help="learn only the first N tasks of the sequence"),
+        parser.add_argument("--train-limit", type=number(int, 2),
+                            help="at most N training examples per task (before the validation "
+                                 "split)"),
+        parser.add_argument("--val-fraction", type=number(float, 0, 0.9, low_open=True),
+                            default=DEFAULTS.data.val_fraction,
+                            help="share of each task's training set for validation "
+                                 "(default 0.15)"),
+        parser.add_argument("--width", type=number(float, 0, low_open=True),
+                            default=DEFAULTS.width,
+                            help="multiplier of every layer's units (default 1: the paper's "
+                                 "sizes)"),
+        parser.add_argument("--deterministic", action="store_true",
+                            help="TensorFlow's deterministic ops: the same seed gives the same "
+                                 "results, and so does a killed and resumed run (slower)"),
+    ]
+
+
+def run_config(args: argparse.Namespace, run_dir: str | None, hat: HatConfig) -> RunConfig:
+    """The `RunConfig` of the options `add_run_arguments` added, with HAT's settings `hat`."""
+    return RunConfig(
+        model=args.model,
+        data=DataConfig(dataset=args.dataset, data_dir=args.data_dir, seed=args.seed,
+                        num_tasks=args.tasks, train_limit=args.train_limit,
+                        val_fraction=args.val_fraction),
+        optim=OptimConfig(optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
+                          batch_size=args.batch_size, momentum=args.momentum),
+        hat=hat,
+        width=args.width,
+        deterministic=args.deterministic,
+        run_dir=run_dir,
+    )
+
+
+def command_line(actions: Sequence[argparse.Action], args: argparse.Namespace) -> list[str]:
+    """The options among `actions` that `args` sets to other values than their defaults
+    (and the required ones), as command-line words: `["--model", "alexnet_hat", ...]`."""
+    words = []
+    for action in actions:
+        value = getattr(args, action.dest)
+        if value == action.default and not action.required:
+            continue
+        words += [action.option_strings[0]] if action.nargs == 0 else [
+            action.option_strings[0], str(value)]
+    return words
+
+
+def changed_settings(saved: dict, now: dict) -> list[str]:
+    """The dotted names (`optim.lr`) of the settings that differ between two nested dicts
+    of settings, `run_dir` aside (a run dir may move)."""
+    saved, now = flatten(saved), flatten(now)
+    return sorted(key for key in saved.keys() | now.keys()
+                  if key != "run_dir" and saved.get(key) != now.get(key))
+
+
+def flatten(settings: dict, prefix: str = "") -> dict:
+    """{"optim": {"lr": 0.05}} → {"optim.lr": 0.05}."""
+    flat = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
