@@ -2,11 +2,13 @@
 
 At inference a task t uses only the units whose gate a^t = σ(s_max·e^t) is on (paper §2.2,
 Eq. 1); the paper (§4.3, Fig. 7) counts the share of the network a task needs. Here the
-units with a^t ≤ 0.5 are physically removed: every kernel loses the rows of dropped input
-units and the columns of dropped output units, and the gate values of the kept units are
-folded into the next layer's input rows (exact: the gate multiplies, the next layer is
+units with a^t ≤ a threshold are physically removed: every kernel loses the rows of dropped
+input units and the columns of dropped output units, and the gate values of the kept units
+are folded into the next layer's input rows (exact: the gate multiplies, the next layer is
 linear). What differs from the full model is the contribution of the dropped units, whose
-gates are small but not 0 (σ(−12) ≈ 6e-6 at s_max = 400 for e = −0.03).
+gates are small but not 0 while the masks are not saturated (σ(−12) ≈ 6e-6 at s_max = 400
+for e = −0.03). So the threshold is the largest of THRESHOLDS whose compact model stays
+within the tolerance of the full one on the task's validation images.
 """
 
 from __future__ import annotations
@@ -22,21 +24,28 @@ from hat_tf.models.alexnet import AlexNet
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.results import save_results
 
+# Gate values tried as the pruning threshold, from "on" (a^t > 0.5) down to "not exactly 0".
+THRESHOLDS = (0.5, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 0.0)
+TOLERANCE = 1e-5  # largest difference of the probabilities from the full model's
 
-def kept_units(network: keras.Model, task_id: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per gated layer of an AlexNet-HAT, (indices of the units with a^t > 0.5, their a^t)."""
+
+def kept_units(network: keras.Model, task_id: int,
+               threshold: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per gated layer of an AlexNet-HAT, (indices of the units with a^t > threshold,
+    their a^t)."""
     kept = []
     for gate in network.gates:
         attention = gate.attention(task_id, network.s_max).numpy()
-        indices = np.flatnonzero(attention > 0.5)
+        indices = np.flatnonzero(attention > threshold)
         kept.append((indices, attention[indices]))
     return kept
 
 
-def compact_weights(network: keras.Model, task_id: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(kernel, bias) of conv1..3, fc1, fc2 and the task's head, with only the kept units,
-    each gate folded into the next kernel's input rows."""
-    kept = kept_units(network, task_id)
+def compact_weights(network: keras.Model, task_id: int,
+                    threshold: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(kernel, bias) of conv1..3, fc1, fc2 and the task's head, with only the units whose
+    gate exceeds `threshold`, each gate folded into the next kernel's input rows."""
+    kept = kept_units(network, task_id, threshold)
     layers = [*network.convs, *network.denses, network.head.heads[task_id]]
     weights, previous = [], None  # previous: (input rows kept, their gates)
     for index, layer in enumerate(layers):
@@ -66,17 +75,57 @@ def flattened(units: np.ndarray, gates: np.ndarray, channels: int,
     return rows, np.tile(gates, positions)
 
 
+def compact_probabilities(layer_weights, images, standardize, num_convs: int) -> tf.Tensor:
+    """The task's probabilities from compact (kernel, bias) pairs, with the network's
+    standardisation, ReLU and max-pooling (dropout is off at inference)."""
+    h = tf.cast(images, tf.float32) * standardize[0] + standardize[1]
+    for kernel, bias in layer_weights[:num_convs]:
+        h = tf.nn.conv2d(h, kernel, strides=1, padding="VALID") + bias
+        h = tf.nn.max_pool2d(tf.nn.relu(h), 2, 2, "VALID")
+    h = tf.reshape(h, [tf.shape(h)[0], -1])
+    for kernel, bias in layer_weights[num_convs:-1]:
+        h = tf.nn.relu(tf.matmul(h, kernel) + bias)
+    kernel, bias = layer_weights[-1]
+    return tf.nn.softmax(tf.matmul(h, kernel) + bias)
+
+
+def standardization(network: keras.Model) -> tuple[tf.Tensor, tf.Tensor]:
+    """(scale, offset) of the network's input standardisation."""
+    return tuple(tf.constant(np.asarray(value, np.float32))
+                 for value in (network.standardize.scale, network.standardize.offset))
+
+
+def pruning_threshold(network: keras.Model, task_id: int, images: np.ndarray,
+                      num_classes: int, tolerance: float = TOLERANCE) -> float:
+    """The largest of THRESHOLDS whose compact model's probabilities on `images` differ from
+    the full network's by at most `tolerance` (the last, 0.0, if none does)."""
+    full = task_probabilities(network, images, task_id, num_classes).numpy()
+    standardize = standardization(network)
+    for threshold in THRESHOLDS:
+        compact = compact_probabilities(compact_weights(network, task_id, threshold), images,
+                                        standardize, len(network.convs)).numpy()
+        if np.max(np.abs(compact - full)) <= tolerance:
+            return threshold
+    return THRESHOLDS[-1]
+
+
 class CompactTask(tf.Module):
     """`serve(images)` → (batch, classes of the task): the task's probabilities from the
-    compact weights, with the network's standardisation, ReLU and max-pooling."""
+    compact weights (units with a^t > `threshold`).
 
-    def __init__(self, network: keras.Model, task_id: int, image_shape):
+    Args:
+        network: A gated AlexNet.
+        task_id: The task.
+        image_shape: (height, width, channels) of the images `serve` takes.
+        threshold: Units with a^t at most this are removed (see `pruning_threshold`).
+    """
+
+    def __init__(self, network: keras.Model, task_id: int, image_shape, threshold: float):
         super().__init__(name=f"compact_task_{task_id}")
+        self.threshold = threshold
         self.layer_weights = [(tf.Variable(k), tf.Variable(b))
-                              for k, b in compact_weights(network, task_id)]
-        standardize = network.standardize
-        self.scale = tf.constant(np.asarray(standardize.scale, np.float32))
-        self.offset = tf.constant(np.asarray(standardize.offset, np.float32))
+                              for k, b in compact_weights(network, task_id, threshold)]
+        self.standardize = standardization(network)
         self.num_convs = len(network.convs)
         self.image_shape = tuple(image_shape)
         self.serve = tf.function(self._probabilities)
@@ -88,15 +137,8 @@ class CompactTask(tf.Module):
         return self.serve.get_concrete_function(image_signatures(self.image_shape)[-1])
 
     def _probabilities(self, images):
-        h = tf.cast(images, tf.float32) * self.scale + self.offset
-        for kernel, bias in self.layer_weights[: self.num_convs]:
-            h = tf.nn.conv2d(h, kernel, strides=1, padding="VALID") + bias
-            h = tf.nn.max_pool2d(tf.nn.relu(h), 2, 2, "VALID")
-        h = tf.reshape(h, [tf.shape(h)[0], -1])
-        for kernel, bias in self.layer_weights[self.num_convs: -1]:
-            h = tf.nn.relu(tf.matmul(h, kernel) + bias)
-        kernel, bias = self.layer_weights[-1]
-        return tf.nn.softmax(tf.matmul(h, kernel) + bias)
+        return compact_probabilities(self.layer_weights, images, self.standardize,
+                                     self.num_convs)
 
     def num_params(self) -> int:
         return int(sum(np.prod(k.shape) + np.prod(b.shape) for k, b in self.layer_weights))
@@ -111,10 +153,11 @@ def full_params(network: keras.Model, task_id: int) -> int:
 
 class CompactExporter(RunObserver):
     """For a gated AlexNet, after every task writes `saved_models/task_<k>_compact/` (same
-    `serve` as `task_<k>/`) and adds to the results' `compact_exports` its size ratio
-    (parameters kept / the task's parameters in the full network) and the largest
-    difference of its probabilities from the full network's on the task's test set;
-    saves the results again. Other networks get nothing.
+    `serve` as `task_<k>/`), pruned at the threshold `pruning_threshold` picks on the
+    task's validation images, and adds to the results' `compact_exports` the threshold, the
+    size ratio (parameters kept / the task's parameters in the full network) and the
+    largest difference of its probabilities from the full network's on the task's test
+    set; saves the results again. Other networks get nothing.
 
     Args:
         run_dir: The run's folder.
@@ -130,12 +173,13 @@ class CompactExporter(RunObserver):
         if not isinstance(network, AlexNet) or not network.gates:
             return
         task = self.sequence.tasks[task_id]
-        compact = CompactTask(network, task_id, task.x_test.shape[1:])
+        threshold = pruning_threshold(network, task_id, task.x_val, task.num_classes)
+        compact = CompactTask(network, task_id, task.x_test.shape[1:], threshold)
         difference = float(np.max(np.abs(
             compact.serve(task.x_test).numpy()
             - task_probabilities(network, task.x_test, task_id, task.num_classes).numpy())))
         summary = {"task_id": task_id, "num_params": compact.num_params(),
-                   "full_params": full_params(network, task_id),
+                   "full_params": full_params(network, task_id), "threshold": threshold,
                    "max_abs_difference": difference}
         summary["size_ratio"] = summary["num_params"] / summary["full_params"]
         save_atomically(compact, export_path(self.run_dir, compact_dir_name(task_id)),

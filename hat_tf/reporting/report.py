@@ -34,12 +34,14 @@ def compact_export_section(results: dict) -> list[str]:
         return []
     names = results["task_names"]
     return ["## Compact exports",
-            "Each task's model with the units its mask leaves off (a^t ≤ 0.5) removed "
-            "(`saved_models/task_<k>_compact/`): parameters kept of those the task runs "
-            "through (trunk and its head), and the largest difference of its probabilities "
-            "from the full model's on the task's test set.",
-            markdown_table(["task", "parameters", "size", "max abs. difference"], [
-                [names[row["task_id"]], f"{row['num_params']:,} of {row['full_params']:,}",
+            "Each task's model with the units its mask leaves off (a^t at most the "
+            "threshold, the largest that keeps the probabilities within 1e-5 of the full "
+            "model's on the validation set) removed (`saved_models/task_<k>_compact/`): "
+            "parameters kept of those the task runs through (trunk and its head), and the "
+            "largest difference of its probabilities from the full model's on the test set.",
+            markdown_table(["task", "threshold", "parameters", "size", "max abs. difference"], [
+                [names[row["task_id"]], f"{row['threshold']:g}",
+                 f"{row['num_params']:,} of {row['full_params']:,}",
                  f"{100 * row['size_ratio']:.1f} %", f"{row['max_abs_difference']:.1e}"]
                 for row in results["compact_exports"]])]
 

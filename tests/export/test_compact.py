@@ -6,7 +6,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hat_tf.compact import CompactTask, full_params
+from hat_tf.compact import (
+    THRESHOLDS,
+    TOLERANCE,
+    CompactTask,
+    full_params,
+    pruning_threshold,
+)
 from hat_tf.export import task_probabilities
 from hat_tf.models.alexnet import AlexNet
 from hat_tf.models.building import built
@@ -26,7 +32,7 @@ def test_with_every_gate_on_the_compact_model_is_the_full_one():
     network = small_alexnet()
     for gate in network.gates:
         gate.embedding.assign(np.full(gate.embedding.shape, 6.0, np.float32))
-    compact = CompactTask(network, 1, (32, 32, 3))
+    compact = CompactTask(network, 1, (32, 32, 3), threshold=0.5)
     assert compact.num_params() == full_params(network, 1)
     np.testing.assert_allclose(compact.serve(random_images()).numpy(),
                                task_probabilities(network, random_images(), 1, 3).numpy(),
@@ -39,7 +45,7 @@ def test_units_whose_gate_is_off_are_removed_and_change_nothing():
         embedding = np.full(gate.embedding.shape, 6.0, np.float32)
         embedding[:, : gate.units // 2] = -6.0
         gate.embedding.assign(embedding)
-    compact = CompactTask(network, 0, (32, 32, 3))
+    compact = CompactTask(network, 0, (32, 32, 3), threshold=0.5)
     assert [kernel.shape[-1] for kernel, _ in compact.layer_weights[:-1]] == [
         gate.units - gate.units // 2 for gate in network.gates]
     assert compact.num_params() < 0.4 * full_params(network, 0)
@@ -48,13 +54,34 @@ def test_units_whose_gate_is_off_are_removed_and_change_nothing():
                                atol=1e-6)
 
 
+def test_half_open_units_lower_the_threshold_until_the_tolerance_is_met():
+    network = small_alexnet()
+    for gate in network.gates:  # a quarter of every layer at a^t ≈ 2.5e-3: not "on", not 0
+        embedding = np.full(gate.embedding.shape, 6.0, np.float32)
+        embedding[:, : gate.units // 2] = -6.0
+        embedding[:, gate.units // 2: 3 * gate.units // 4] = -0.015
+        gate.embedding.assign(embedding)
+    images = random_images(32)
+    full = task_probabilities(network, images, 0, 2).numpy()
+
+    def difference(threshold):
+        compact = CompactTask(network, 0, (32, 32, 3), threshold)
+        return np.max(np.abs(compact.serve(images).numpy() - full)), compact.num_params()
+
+    threshold = pruning_threshold(network, 0, images, 2)
+    assert difference(0.5)[0] > TOLERANCE  # dropping the half-open units changes outputs
+    assert threshold < 2.5e-3
+    assert difference(threshold)[0] <= TOLERANCE
+    assert difference(0.5)[1] < difference(threshold)[1] < full_params(network, 0)
+
+
 def test_a_run_writes_compact_exports_that_reload(exported_run):
     results = json.loads((exported_run.run_dir / "results.json").read_text())
     network = exported_run.expected.model.network
     last = results["compact_exports"][-1]
     assert [row["task_id"] for row in results["compact_exports"]] == [0, 1]
     assert 0.0 < last["size_ratio"] < 1.0 and last["full_params"] == full_params(network, 1)
-    assert last["max_abs_difference"] <= 1e-5  # dropped gates are ≈ 0 after training
+    assert last["max_abs_difference"] <= TOLERANCE and last["threshold"] in THRESHOLDS
     reloaded = tf.saved_model.load(str(exported_run.run_dir / "saved_models" / "task_1_compact"))
     np.testing.assert_allclose(reloaded.serve(exported_run.images).numpy(),
                                exported_run.expected.per_task[1], atol=1e-5)
