@@ -34,6 +34,7 @@ class BenchmarkSettings:
         warmup_steps: Steps run before timing (tracing, allocation).
         window_steps: Steps in one timed window.
         windows: Timed windows; the median is reported.
+        mixed_precision: Keras' `mixed_float16` policy (for GPUs).
     """
 
     model: str
@@ -43,6 +44,7 @@ class BenchmarkSettings:
     warmup_steps: int = 10
     window_steps: int = 20
     windows: int = 5
+    mixed_precision: bool = False
 
 
 def synthetic_sequence(num_tasks: int, examples: int, classes: int = 10) -> TaskSequence:
@@ -87,6 +89,7 @@ def measure(settings: BenchmarkSettings) -> dict:
     steps = settings.warmup_steps + settings.windows * settings.window_steps
     sequence = synthetic_sequence(settings.num_tasks, examples=steps * settings.batch_size)
     config = RunConfig(model=settings.model, width=settings.width,
+                       mixed_precision=settings.mixed_precision,
                        optim=OptimConfig(batch_size=settings.batch_size))
     model = build_model(config, sequence)
     task = settings.num_tasks - 1

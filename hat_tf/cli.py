@@ -89,6 +89,9 @@ def add_run_arguments(parser: argparse.ArgumentParser, models: Sequence[str],
         parser.add_argument("--deterministic", action="store_true",
                             help="TensorFlow's deterministic ops: the same seed gives the same "
                                  "results, and so does a killed and resumed run (slower)"),
+        parser.add_argument("--mixed-precision", action="store_true",
+                            help="compute in float16 with float32 weights and loss scaling "
+                                 "(Keras' mixed_float16: faster on GPUs, slow on CPUs)"),
     ]
 
 
@@ -104,6 +107,7 @@ def run_config(args: argparse.Namespace, run_dir: str | None, hat: HatConfig) ->
         hat=hat,
         width=args.width,
         deterministic=args.deterministic,
+        mixed_precision=args.mixed_precision,
         run_dir=run_dir,
     )
 

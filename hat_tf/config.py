@@ -82,7 +82,8 @@ class RunConfig:
     """Everything a run needs: the model name, its settings and where results go.
 
     `deterministic` asks for TensorFlow's deterministic ops, so that two runs with the
-    same seed, and a killed and resumed run, write identical results.
+    same seed, and a killed and resumed run, write identical results. `mixed_precision`
+    computes in float16 with float32 weights (Keras' `mixed_float16` policy, for GPUs).
     """
 
     model: str = "alexnet_hat"
@@ -92,6 +93,7 @@ class RunConfig:
     width: float = 1.0
     run_dir: str | None = None
     deterministic: bool = False
+    mixed_precision: bool = False
 
     def to_dict(self) -> dict:
         """A JSON-ready nested dict of every setting."""

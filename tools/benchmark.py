@@ -44,6 +44,8 @@ def parse_args(argv):
     parser.add_argument("--warmup-steps", type=int, default=10)
     parser.add_argument("--window-steps", type=int, default=20)
     parser.add_argument("--windows", type=int, default=5)
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="Keras' mixed_float16 policy (for GPUs; slow on CPUs)")
     parser.add_argument("--out", default="runs/benchmark")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one measurement as JSON
     return parser.parse_args(argv)
@@ -58,7 +60,8 @@ def measure_in_subprocess(settings: BenchmarkSettings) -> dict:
 def markdown(rows: list[dict], env: dict) -> str:
     lines = [f"Device: {env['device']}; TensorFlow {env['tensorflow']}, Keras {env['keras']}; "
              f"{env['cpu_count']} CPUs, intra-op threads {env['intra_op_threads']}, "
-             f"inter-op {env['inter_op_threads']} (0 = TensorFlow's default).", "",
+             f"inter-op {env['inter_op_threads']} (0 = TensorFlow's default); "
+             f"{'mixed_float16' if rows[0]['mixed_precision'] else 'float32'}.", "",
              "| model | width | tasks | params | train img/s | HAT / plain step time | "
              "inference img/s | data wait | peak MiB |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -93,7 +96,8 @@ def main(argv=None) -> None:
         for width in args.widths:
             for tasks in args.tasks:
                 settings = BenchmarkSettings(model, width, tasks, args.batch_size,
-                                             args.warmup_steps, args.window_steps, args.windows)
+                                             args.warmup_steps, args.window_steps, args.windows,
+                                             args.mixed_precision)
                 rows.append(measure_in_subprocess(settings))
                 print(f"{model} width {width:g} tasks {tasks}: "
                       f"{rows[-1]['train_images_per_second']:.0f} train img/s", flush=True)

@@ -3,6 +3,8 @@ conclusion; HAT_SPEC §9 ResNet18-HAT-BN)."""
 
 from __future__ import annotations
 
+import functools
+
 import keras
 import tensorflow as tf
 
@@ -32,35 +34,39 @@ class TaskBatchNormalization(keras.layers.Layer):
 
     def build(self, input_shape):
         shape = (self.num_tasks, input_shape[-1])
-        self.gamma = self.add_weight(name="gamma", shape=shape, initializer="ones")
-        self.beta = self.add_weight(name="beta", shape=shape, initializer="zeros")
-        self.moving_mean = self.add_weight(name="moving_mean", shape=shape,
-                                           initializer="zeros", trainable=False)
-        self.moving_variance = self.add_weight(name="moving_variance", shape=shape,
-                                               initializer="ones", trainable=False)
+        # float32 under mixed precision too (autocast off), as Keras' BatchNormalization.
+        table = functools.partial(self.add_weight, shape=shape, autocast=False)
+        self.gamma = table(name="gamma", initializer="ones")
+        self.beta = table(name="beta", initializer="zeros")
+        self.moving_mean = table(name="moving_mean", initializer="zeros", trainable=False)
+        self.moving_variance = table(name="moving_variance", initializer="ones",
+                                     trainable=False)
 
     def call(self, inputs, task_id, training=False):
+        """Normalises in float32 (the statistics of float16 activations lose precision)
+        and returns the inputs' dtype."""
+        x = tf.cast(inputs, tf.float32)
         if training:
             task = task_id[0]
-            mean, variance = tf.nn.moments(inputs, list(range(len(inputs.shape) - 1)))
+            mean, variance = tf.nn.moments(x, list(range(len(x.shape) - 1)))
             self._update_moving_statistics(task, mean, variance)
-            gamma, beta = (tf.cast(tf.gather(table, task), inputs.dtype)
-                           for table in (self.gamma, self.beta))
+            gamma, beta = (tf.gather(table, task) for table in (self.gamma, self.beta))
         else:
             mean, variance, gamma, beta = (
-                self._per_example(table, task_id, inputs)
+                self._per_example(table, task_id, x)
                 for table in (self.moving_mean, self.moving_variance, self.gamma, self.beta))
-        return tf.nn.batch_normalization(inputs, mean, variance, beta, gamma, self.epsilon)
+        normalized = tf.nn.batch_normalization(x, mean, variance, beta, gamma, self.epsilon)
+        return tf.cast(normalized, inputs.dtype)
 
-    def _per_example(self, table, task_id, inputs):
-        rows = tf.gather(tf.convert_to_tensor(table), task_id)
-        return tf.reshape(tf.cast(rows, inputs.dtype),
-                          [-1] + [1] * (len(inputs.shape) - 2) + [inputs.shape[-1]])
+    @staticmethod
+    def _per_example(table, task_id, inputs):
+        rows = tf.gather(table, task_id)
+        return tf.reshape(rows, [-1] + [1] * (len(inputs.shape) - 2) + [inputs.shape[-1]])
 
     def _update_moving_statistics(self, task, mean, variance):
         step = (1.0 - self.momentum) * tf.one_hot(task, self.num_tasks)[:, None]
         for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
-            moving.assign(moving - step * (moving - tf.cast(batch, moving.dtype)[None, :]))
+            moving.assign(moving - step * (moving - batch[None, :]))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "num_tasks": self.num_tasks,

@@ -68,8 +68,10 @@ class ContinualModel(keras.Model):
         s = self.method.gate_scale(self.optimizer.iterations)
         with tf.GradientTape() as tape:
             loss, logits = self._forward(inputs, labels, training=True, s=s)
-        # Loss scaling is the identity unless compile wrapped the optimizer for mixed_float16.
-        gradients = tape.gradient(self.optimizer.scale_loss(loss), variables)
+            # The identity unless compile wrapped the optimizer for mixed_float16; inside
+            # the tape, so the gradients flow through the scaling.
+            scaled_loss = self.optimizer.scale_loss(loss)
+        gradients = tape.gradient(scaled_loss, variables)
         gradients = self.method.transform_gradients(gradients, variables, s)
         snapshot = self.method.snapshot(variables)
         self.optimizer.apply(gradients, variables)

@@ -26,7 +26,10 @@ from hat_tf.training.results import acc, bwt, format_matrix, random_classifier_a
 
 
 def build_model(config: RunConfig, sequence: TaskSequence) -> ContinualModel:
-    """The named network, built for the sequence's tasks, with its method attached."""
+    """The named network, built for the sequence's tasks, with its method attached; the
+    run's precision (`mixed_float16` or `float32`) becomes Keras' global dtype policy."""
+    keras.mixed_precision.set_global_policy(
+        "mixed_float16" if config.mixed_precision else "float32")
     recipe = MODELS.get(config.model)
     network = built(recipe.build_network(sequence, config))
     method = recipe.build_method(config)
