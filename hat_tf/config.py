@@ -82,7 +82,9 @@ class RunConfig:
     """Everything a run needs: the model name, its settings and where results go.
 
     `deterministic` asks for TensorFlow's deterministic ops, so that two runs with the
-    same seed, and a killed and resumed run, write identical results.
+    same seed, and a killed and resumed run, write identical results. `strategy` names the
+    tf.distribute strategy (`none`, `mirrored`, `multiworker`; hat_tf.distribute) that
+    trains it; `optim.batch_size` is then the global batch, split among the replicas.
     """
 
     model: str = "alexnet_hat"
@@ -92,6 +94,7 @@ class RunConfig:
     width: float = 1.0
     run_dir: str | None = None
     deterministic: bool = False
+    strategy: str = "none"
 
     def to_dict(self) -> dict:
         """A JSON-ready nested dict of every setting."""
