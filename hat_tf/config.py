@@ -83,8 +83,8 @@ class RunConfig:
 
     `deterministic` asks for TensorFlow's deterministic ops, so that two runs with the
     same seed, and a killed and resumed run, write identical results. `strategy` names the
-    tf.distribute strategy (`none`, `mirrored`, `multiworker`; hat_tf.distribute) that
-    trains it; `optim.batch_size` is then the global batch, split among the replicas.
+    tf.distribute strategy that trains it (`none`, `mirrored`; hat_tf.distribute);
+    `optim.batch_size` is then the global batch, split among the replicas.
     """
 
     model: str = "alexnet_hat"

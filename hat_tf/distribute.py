@@ -24,25 +24,14 @@ def _local_devices() -> list[str]:
 STRATEGIES: dict[str, Callable[[], tf.distribute.Strategy]] = {
     "none": tf.distribute.get_strategy,  # the default strategy: one device, as without any
     "mirrored": lambda: tf.distribute.MirroredStrategy(_local_devices()),
-    "multiworker": tf.distribute.MultiWorkerMirroredStrategy,  # the cluster from $TF_CONFIG
 }
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
-    """The strategy called `name` (a key of STRATEGIES).
-
-    Create it before TensorFlow runs its first op: MultiWorkerMirroredStrategy configures
-    the collective ops, which is possible only at program start.
-    """
+    """The strategy called `name` (a key of STRATEGIES)."""
     if name not in STRATEGIES:
         raise ValueError(f"unknown strategy {name!r}; expected one of {', '.join(STRATEGIES)}")
     return STRATEGIES[name]()
-
-
-def owns_outputs(strategy: tf.distribute.Strategy) -> bool:
-    """Whether this process writes the run's files: always, except on the workers of a
-    multi-worker cluster other than its chief (they run the same steps, write elsewhere)."""
-    return strategy.extended.should_checkpoint
 
 
 def replica_sum(values):
