@@ -26,6 +26,7 @@ import keras  # noqa: E402
 from hat_tf.catalog import MODELS  # noqa: E402
 from hat_tf.config import DataConfig, HatConfig, OptimConfig, RunConfig  # noqa: E402
 from hat_tf.data import DATASETS, DataUnavailableError, InvalidDataError  # noqa: E402
+from hat_tf.distribute import STRATEGIES, make_strategy  # noqa: E402
 from hat_tf.models.building import count_params  # noqa: E402
 from hat_tf.reporting.standard import standard_observers  # noqa: E402
 from hat_tf.training.callbacks import NonFiniteLossError  # noqa: E402
@@ -102,6 +103,10 @@ def parse_args(argv):
     parser.add_argument("--deterministic", action="store_true",
                         help="TensorFlow's deterministic ops: the same seed gives the same "
                              "results, and so does a killed and resumed run (slower)")
+    parser.add_argument("--strategy", default=DEFAULTS.strategy, choices=list(STRATEGIES),
+                        help="tf.distribute strategy: none (one device) or mirrored (this "
+                             "machine's GPUs, else its logical CPUs); --batch-size is the "
+                             "global batch, split among the replicas")
     restart = parser.add_mutually_exclusive_group()
     restart.add_argument("--resume", action="store_true",
                          help="continue the run in --run-dir from its last checkpoint, with "
@@ -125,6 +130,7 @@ def to_config(args) -> RunConfig:
         hat=HatConfig(s_max=args.smax, capacity_weight=args.capacity_weight),
         width=args.width,
         deterministic=args.deterministic,
+        strategy=args.strategy,
         run_dir=args.run_dir or os.path.join("runs", f"{args.model}_{args.dataset}_seed{args.seed}_"
                                                       f"{time.strftime('%Y%m%d-%H%M%S')}"),
     )
@@ -146,8 +152,9 @@ def check_run_dir(args, config: RunConfig) -> None:
         with open(saved_path) as file:
             saved = flatten(json.load(file))
         now = flatten(config.to_dict())
-        changed = sorted(key for key in saved.keys() | now.keys()  # a run dir may move
-                         if key != "run_dir" and saved.get(key) != now.get(key))
+        movable = ("run_dir", "strategy")  # a run may move to another dir or devices
+        changed = sorted(key for key in saved.keys() | now.keys()
+                         if key not in movable and saved.get(key) != now.get(key))
         if changed:
             fail(f"--resume: the run in {config.run_dir} was started with other settings "
                  f"({', '.join(changed)}); resume it with its own")
@@ -182,8 +189,11 @@ def main(argv=None) -> None:
     keras.utils.set_random_seed(config.data.seed)
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
+    strategy = make_strategy(config.strategy)
+    if config.strategy != "none":
+        print(f"{config.strategy}: {strategy.num_replicas_in_sync} replicas")
     if args.dry_run:
-        model = build_model(config, sequence)
+        model = build_model(config, sequence, strategy)
         print(f"{config.model} on {sequence.name} ({len(sequence.tasks)} tasks): "
               f"{count_params(model.network):,} trainable parameters")
         return
@@ -193,7 +203,8 @@ def main(argv=None) -> None:
         results = run_sequence(config, sequence,
                                on_task_end=lambda r: save_results(config.run_dir, r),
                                observers=standard_observers(config, sequence),
-                               checkpoint=RunCheckpoint(config.run_dir), resume=args.resume)
+                               checkpoint=RunCheckpoint(config.run_dir), resume=args.resume,
+                               strategy=strategy)
     except CheckpointError as error:
         fail(f"--resume: {error}")
     except NonFiniteLossError as error:
