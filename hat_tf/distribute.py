@@ -48,7 +48,7 @@ def replica_sum(values):
 
 def global_moments(inputs: tf.Tensor, axes: list[int]) -> tuple[tf.Tensor, tf.Tensor]:
     """Mean and variance of `inputs` over `axes` and over the global batch, the same in
-    every replica (a synchronised BatchNorm's statistics); a replica's share may be empty.
+    every replica (a synchronised BatchNorm's statistics), however unevenly split.
 
     Two passes, as tf.nn.moments (E[x²] − E[x]², one pass, loses digits to cancellation):
     without a strategy it is tf.nn.moments up to rounding.

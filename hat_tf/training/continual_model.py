@@ -26,7 +26,7 @@ class ContinualModel(keras.Model):
     step on its share of the global batch. Each replica's loss is the sum of its examples'
     losses divided by the global batch size, so the gradients the optimizer sums over the
     replicas are those of the global batch's mean loss: the single-device step, whatever
-    the split (an uneven or empty last share included).
+    the split (an uneven last share included).
 
     Args:
         network: A model called as `network(inputs, training=..., s=...)`.
