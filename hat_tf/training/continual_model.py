@@ -43,6 +43,14 @@ class ContinualModel(keras.Model):
         self.traces_of_train_step = 0
         self.built = True  # the network is built, and the model has no variables of its own
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Nothing to build: the network is built, and `train_task` builds the optimizer.
+
+        Overrides Keras' TensorFlow trainer, which under a strategy draws the first batch
+        here and averages it over the replicas: that fails when the batch splits unevenly
+        (a validation set of 15 examples: 8 and 7).
+        """
+
     def call(self, inputs, training=False):
         return self.network(inputs, training=training)
 
