@@ -125,12 +125,16 @@ def command_line(actions: Sequence[argparse.Action], args: argparse.Namespace) -
     return words
 
 
+# Settings a run may change when it resumes: it may move to another dir or other devices.
+MOVABLE_SETTINGS = ("run_dir", "strategy")
+
+
 def changed_settings(saved: dict, now: dict) -> list[str]:
     """The dotted names (`optim.lr`) of the settings that differ between two nested dicts
-    of settings, `run_dir` aside (a run dir may move)."""
+    of settings, MOVABLE_SETTINGS aside."""
     saved, now = flatten(saved), flatten(now)
     return sorted(key for key in saved.keys() | now.keys()
-                  if key != "run_dir" and saved.get(key) != now.get(key))
+                  if key not in MOVABLE_SETTINGS and saved.get(key) != now.get(key))
 
 
 def flatten(settings: dict, prefix: str = "") -> dict:

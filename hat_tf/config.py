@@ -84,6 +84,9 @@ class RunConfig:
     `deterministic` asks for TensorFlow's deterministic ops, so that two runs with the
     same seed, and a killed and resumed run, write identical results. `mixed_precision`
     computes in float16 with float32 weights (Keras' `mixed_float16` policy, for GPUs).
+    `strategy` names the tf.distribute strategy that trains it (`none`, `mirrored`;
+    hat_tf.distribute); `optim.batch_size` is then the global batch, split among the
+    replicas.
     """
 
     model: str = "alexnet_hat"
@@ -94,6 +97,7 @@ class RunConfig:
     run_dir: str | None = None
     deterministic: bool = False
     mixed_precision: bool = False
+    strategy: str = "none"
 
     def to_dict(self) -> dict:
         """A JSON-ready nested dict of every setting."""

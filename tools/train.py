@@ -11,6 +11,7 @@ Bad arguments exit with status 2 and one line.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -34,6 +35,7 @@ from hat_tf.cli import (  # noqa: E402
 )
 from hat_tf.config import HatConfig, RunConfig  # noqa: E402
 from hat_tf.data import DATASETS, DataUnavailableError, InvalidDataError  # noqa: E402
+from hat_tf.distribute import STRATEGIES, make_strategy  # noqa: E402
 from hat_tf.models.building import count_params  # noqa: E402
 from hat_tf.reporting.standard import standard_observers  # noqa: E402
 from hat_tf.training.callbacks import NonFiniteLossError  # noqa: E402
@@ -52,6 +54,10 @@ def parse_args(argv):
     parser.add_argument("--capacity-weight", type=number(float, 0), default=hat.capacity_weight,
                         help=f"HAT's c in Eq. 5 (default {hat.capacity_weight})")
     parser.add_argument("--run-dir", help="where results go (must not exist yet)")
+    parser.add_argument("--strategy", default=RunConfig().strategy, choices=list(STRATEGIES),
+                        help="tf.distribute strategy: none (one device) or mirrored (this "
+                             "machine's GPUs, else its logical CPUs); --batch-size is the "
+                             "global batch, split among the replicas")
     restart = parser.add_mutually_exclusive_group()
     restart.add_argument("--resume", action="store_true",
                          help="continue the run in --run-dir from its last checkpoint, with "
@@ -67,8 +73,9 @@ def parse_args(argv):
 def to_config(args) -> RunConfig:
     run_dir = args.run_dir or os.path.join(
         "runs", f"{args.model}_{args.dataset}_seed{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}")
-    return run_config(args, run_dir,
-                      HatConfig(s_max=args.smax, capacity_weight=args.capacity_weight))
+    config = run_config(args, run_dir,
+                        HatConfig(s_max=args.smax, capacity_weight=args.capacity_weight))
+    return dataclasses.replace(config, strategy=args.strategy)
 
 
 def fail(message: str) -> None:
@@ -108,8 +115,11 @@ def main(argv=None) -> None:
     keras.utils.set_random_seed(config.data.seed)
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
+    strategy = make_strategy(config.strategy)
+    if config.strategy != "none":
+        print(f"{config.strategy}: {strategy.num_replicas_in_sync} replicas")
     if args.dry_run:
-        model = build_model(config, sequence)
+        model = build_model(config, sequence, strategy)
         print(f"{config.model} on {sequence.name} ({len(sequence.tasks)} tasks): "
               f"{count_params(model.network):,} trainable parameters")
         return
@@ -119,7 +129,8 @@ def main(argv=None) -> None:
         results = run_sequence(config, sequence,
                                on_task_end=lambda r: save_results(config.run_dir, r),
                                observers=standard_observers(config, sequence),
-                               checkpoint=RunCheckpoint(config.run_dir), resume=args.resume)
+                               checkpoint=RunCheckpoint(config.run_dir), resume=args.resume,
+                               strategy=strategy)
     except CheckpointError as error:
         fail(f"--resume: {error}")
     except NonFiniteLossError as error:

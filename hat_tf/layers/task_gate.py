@@ -60,9 +60,8 @@ class TaskGate(keras.layers.Layer):
         """inputs ⊙ a^t (paper Eq. 1), each example under its task's gate. A training batch
         holds one task (as TaskBatchNormalization assumes): its gate, from the first id,
         scales the whole batch, which spares the per-example rows and their gradient."""
-        if training:
-            return inputs * tf.cast(self.attention(task_id[0], s), inputs.dtype)
-        gate = tf.cast(self.attention(task_id, s), inputs.dtype)
+        # task_id[:1], not [0]: a replica's share of the last batch may be empty.
+        gate = tf.cast(self.attention(task_id[:1] if training else task_id, s), inputs.dtype)
         spatial_axes = len(inputs.shape) - 2
         return inputs * tf.reshape(gate, [-1] + [1] * spatial_axes + [self.units])
 

@@ -66,7 +66,9 @@ class Method:
         """Traced, after the optimizer step: update the metrics of `step_metrics`."""
 
     def extra_loss(self, inputs: dict, all_head_logits: tf.Tensor, s) -> tf.Tensor:
-        """Traced: what the method adds to the cross-entropy (HAT: c·R of paper Eq. 5).
+        """Traced: what the method adds to each example's cross-entropy (HAT: c·R of paper
+        Eq. 5), a scalar; a mean over the batch's examples (LwF) is each example's share.
+        The step averages the sum over the global batch, across replicas too.
 
         Args:
             inputs: The batch's {"image", "task_id"}.
@@ -85,4 +87,9 @@ class Method:
         return []
 
     def condition_update(self, variables: list, snapshot: list) -> None:
-        """Traced, after the optimizer step: correct the update (HAT: paper Eq. 2)."""
+        """Traced, after the optimizer step: correct the update (HAT: paper Eq. 2).
+
+        Under a tf.distribute strategy every replica runs it on its own copy of the
+        variables; an `assign` there changes only that copy, so it must compute the same
+        value on every replica (from the variables, the optimizer's all-reduced update and
+        the method's own mirrored state, never from the replica's share of the batch)."""

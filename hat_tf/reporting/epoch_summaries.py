@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from hat_tf.training.callbacks import current_lr
+
 VALIDATION_PREFIX = "val_"
 
 
@@ -35,7 +37,7 @@ class EpochSummaries(keras.callbacks.Callback):
         self.learning_rate = None
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.learning_rate = float(self.model.optimizer.learning_rate)
+        self.learning_rate = current_lr(self.model.optimizer)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}

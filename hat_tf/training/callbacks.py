@@ -8,6 +8,11 @@ from collections.abc import Callable
 import keras
 
 
+def current_lr(optimizer: keras.optimizers.Optimizer) -> float:
+    """The optimizer's learning rate now (`float()` fails on a tf.distribute variable)."""
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
 class PlateauSchedule(keras.callbacks.Callback):
     """Divides the learning rate by `factor` after `patience` epochs without a lower
     validation loss, restoring the best weights at each drop; stops when the rate falls
@@ -59,7 +64,7 @@ class PlateauSchedule(keras.callbacks.Callback):
         self.epochs_without_improvement = 0
         learning_rate = self.model.optimizer.learning_rate
         learning_rate.assign(learning_rate / self.factor)
-        if float(learning_rate) < self.lr_min:
+        if current_lr(self.model.optimizer) < self.lr_min:
             self.stopped = self.model.stop_training = True
         elif self.best_weights is not None:
             self.model.set_weights(self.best_weights)
@@ -123,7 +128,7 @@ class EpochPrinter(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.log(
             f"task {self.task_label}  epoch {epoch + 1:3d}  "
-            f"lr {float(self.model.optimizer.learning_rate):.2e}  "
+            f"lr {current_lr(self.model.optimizer):.2e}  "
             f"loss {logs['loss']:.4f}  acc {logs['accuracy']:.3f}  "
             f"val_loss {logs['val_loss']:.4f}  val_acc {logs['val_accuracy']:.3f}"
         )

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 
 import keras
+import tensorflow as tf
 
 from hat_tf.catalog import MODELS
 from hat_tf.config import OptimConfig, RunConfig
@@ -25,16 +26,22 @@ from hat_tf.training.observer import RunObserver
 from hat_tf.training.results import acc, bwt, format_matrix, random_classifier_acc
 
 
-def build_model(config: RunConfig, sequence: TaskSequence) -> ContinualModel:
-    """The named network, built for the sequence's tasks, with its method attached; the
-    run's precision (`mixed_float16` or `float32`) becomes Keras' global dtype policy."""
+def build_model(config: RunConfig, sequence: TaskSequence,
+                strategy: tf.distribute.Strategy | None = None) -> ContinualModel:
+    """The named network, built for the sequence's tasks, with its method attached.
+
+    The run's precision (`mixed_float16` or `float32`) becomes Keras' global dtype policy.
+    Every variable (the network's, the method's, the metrics') is created in the scope of
+    `strategy` (default: none, one device), which the model then trains under.
+    """
     keras.mixed_precision.set_global_policy(
         "mixed_float16" if config.mixed_precision else "float32")
     recipe = MODELS.get(config.model)
-    network = built(recipe.build_network(sequence, config))
-    method = recipe.build_method(config)
-    method.attach(network)
-    return ContinualModel(network, method)
+    with (strategy or tf.distribute.get_strategy()).scope():
+        network = built(recipe.build_network(sequence, config))
+        method = recipe.build_method(config)
+        method.attach(network)
+        return ContinualModel(network, method)
 
 
 def make_optimizer(config: OptimConfig) -> keras.optimizers.Optimizer:
@@ -72,8 +79,9 @@ def train_task(
     batch_size = config.optim.batch_size
     steps_per_epoch = math.ceil(sum(len(task.y_train) for _, task in tasks) / batch_size)
     method.on_task_begin(task_id, steps_per_epoch)
-    model.compile(optimizer=make_optimizer(config.optim))
-    model.optimizer.build(model.trainable_variables)  # as fit would, so a checkpoint can fill it
+    with model.distribute_strategy.scope():  # the optimizer's variables, like the model's
+        model.compile(optimizer=make_optimizer(config.optim))
+        model.optimizer.build(model.trainable_variables)  # as fit would: a checkpoint fills it
     schedule = PlateauSchedule(config.optim.lr_factor, config.optim.lr_patience,
                                config.optim.lr_min)
     if resume:
@@ -129,6 +137,7 @@ def run_sequence(
     observers: Sequence[RunObserver] = (),
     checkpoint: RunCheckpoint | None = None,
     resume: bool = False,
+    strategy: tf.distribute.Strategy | None = None,
 ) -> dict:
     """Learns the tasks one after another and returns the run's results (HAT_SPEC §11).
 
@@ -141,8 +150,10 @@ def run_sequence(
             `on_task_end`.
         checkpoint: Where to save a checkpoint at every epoch end and task end.
         resume: Continue from `checkpoint`'s latest snapshot instead of starting anew.
+        strategy: The tf.distribute strategy to train under (default: none, one device);
+            `batch_size` is the global batch, split among its replicas.
     """
-    model = build_model(config, sequence)
+    model = build_model(config, sequence, strategy)
     num_tasks = len(sequence.tasks)
     results, first_task, mid_task = new_results(config, sequence, model), 0, False
     if resume:

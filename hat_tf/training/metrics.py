@@ -7,7 +7,11 @@ import tensorflow as tf
 
 
 class RunningMaximum(keras.metrics.Metric):
-    """The largest value seen since the last reset (e.g. of the gate scale s in an epoch)."""
+    """The largest value seen since the last reset (e.g. of the gate scale s in an epoch).
+
+    Under a tf.distribute strategy each replica keeps its own and the first replica's is
+    read: feed it values that are the same on every replica (s is).
+    """
 
     _combine = staticmethod(tf.maximum)
     _reduce = staticmethod(tf.reduce_max)
@@ -16,7 +20,8 @@ class RunningMaximum(keras.metrics.Metric):
     def __init__(self, name: str, **kwargs):
         super().__init__(name=name, **kwargs)
         self.extremum = self.add_variable(
-            shape=(), initializer=keras.initializers.Constant(self._empty), name="extremum")
+            shape=(), initializer=keras.initializers.Constant(self._empty), name="extremum",
+            aggregation="only_first_replica")  # a sum over replicas would be no extremum
 
     def update_state(self, values, sample_weight=None):
         values = tf.cast(tf.convert_to_tensor(values), self.dtype)

@@ -95,6 +95,7 @@ def test_dry_run_prints_the_parameter_count_and_writes_nothing(tmp_path):
     (["--model", "alexnet_hat", "--dataset", "mnist"], "invalid choice: 'mnist'"),
     (["--model", "alexnet_hat", "--epochs", "-3"], "expected a value in [1, inf], received -3"),
     (["--model", "alexnet_hat", "--lr", "zero"], "expected float, received 'zero'"),
+    (["--model", "alexnet_hat", "--strategy", "tpu"], "invalid choice: 'tpu'"),
     (["--model", "alexnet_hat", "--dataset", "cifar", "--data-dir", "/no/such/dir"],
      "--data-dir /no/such/dir is not a directory"),
 ])
@@ -104,6 +105,23 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, args, reason):
     assert reason in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_mirrored_strategy_on_two_cpus_end_to_end(tmp_path):
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "tests" / "two_cpus.py"), str(REPO / "tools" / "train.py"),
+         "--model", "alexnet_hat", "--tasks", "2", "--epochs", "1", "--width", "0.125",
+         "--train-limit", "100", "--strategy", "mirrored", "--run-dir", str(run_dir)],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "mirrored: 2 replicas" in done.stdout
+    results = json.loads((run_dir / "results.json").read_text())
+    assert len(results["acc_matrix"]) == 2
+    assert json.loads((run_dir / "config.json").read_text())["strategy"] == "mirrored"
+    assert (run_dir / "saved_models" / "task_1" / "saved_model.pb").is_file()
+    assert (run_dir / "checkpoints" / "latest").is_file()
 
 
 def test_a_data_dir_without_cifar_files_says_what_to_provide(tmp_path):
