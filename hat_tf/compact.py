@@ -8,7 +8,7 @@ are folded into the next layer's input rows (exact: the gate multiplies, the nex
 linear). What differs from the full model is the contribution of the dropped units, whose
 gates are small but not 0 while the masks are not saturated (σ(−12) ≈ 6e-6 at s_max = 400
 for e = −0.03). So the threshold is the largest of THRESHOLDS whose compact model stays
-within the tolerance of the full one on the task's validation images.
+within a tenth of the tolerance of the full one on the task's validation images.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from hat_tf.training.results import save_results
 # Gate values tried as the pruning threshold, from "on" (a^t > 0.5) down to "not exactly 0".
 THRESHOLDS = (0.5, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 0.0)
 TOLERANCE = 1e-5  # largest difference of the probabilities from the full model's
+# What the threshold must meet on the validation images, so that it meets TOLERANCE on
+# images it was not chosen on (at 1e-5 a digits task's test set missed it: 1.5e-5).
+SELECTION_TOLERANCE = TOLERANCE / 10
 
 
 def kept_units(network: keras.Model, task_id: int,
@@ -96,7 +99,7 @@ def standardization(network: keras.Model) -> tuple[tf.Tensor, tf.Tensor]:
 
 
 def pruning_threshold(network: keras.Model, task_id: int, images: np.ndarray,
-                      num_classes: int, tolerance: float = TOLERANCE) -> float:
+                      num_classes: int, tolerance: float = SELECTION_TOLERANCE) -> float:
     """The largest of THRESHOLDS whose compact model's probabilities on `images` differ from
     the full network's by at most `tolerance` (the last, 0.0, if none does)."""
     full = task_probabilities(network, images, task_id, num_classes).numpy()

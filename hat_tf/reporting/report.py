@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from hat_tf.compact import SELECTION_TOLERANCE
 from hat_tf.config import RunConfig
 from hat_tf.reporting.figures import accuracy_matrix_png, capacity_png, reuse_png
 from hat_tf.reporting.masks import NETWORK, LayerCapacity, MaskSnapshot
@@ -35,10 +36,11 @@ def compact_export_section(results: dict) -> list[str]:
     names = results["task_names"]
     return ["## Compact exports",
             "Each task's model with the units its mask leaves off (a^t at most the "
-            "threshold, the largest that keeps the probabilities within 1e-5 of the full "
-            "model's on the validation set) removed (`saved_models/task_<k>_compact/`): "
-            "parameters kept of those the task runs through (trunk and its head), and the "
-            "largest difference of its probabilities from the full model's on the test set.",
+            "threshold, the largest that keeps the probabilities within "
+            f"{SELECTION_TOLERANCE:g} of the full model's on the validation set) removed "
+            "(`saved_models/task_<k>_compact/`): parameters kept of those the task runs "
+            "through (trunk and its head), and the largest difference of its probabilities "
+            "from the full model's on the test set.",
             markdown_table(["task", "threshold", "parameters", "size", "max abs. difference"], [
                 [names[row["task_id"]], f"{row['threshold']:g}",
                  f"{row['num_params']:,} of {row['full_params']:,}",
