@@ -5,6 +5,7 @@ Timings belong here and in tools/benchmark.py, never in a test's assertion.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import resource
 import statistics
@@ -84,8 +85,35 @@ def _fit_rate(model: keras.Model, data: tf.data.Dataset, settings: BenchmarkSett
     return statistics.median(rates)
 
 
+# The plain model of the same architecture that each HAT model's step is compared with.
+PLAIN_OF = {"alexnet_hat": "alexnet_sgd", "resnet18_hat": "resnet18_sgd",
+            "resnet18_hat_bn": "resnet18_sgd"}
+
+
 def measure(settings: BenchmarkSettings) -> dict:
-    """Training and inference images/s, the data-waiting share, and peak memory."""
+    """Training and inference images/s, the data-waiting share, peak memory and, for a HAT
+    model, its step time over its plain twin's (`step_time_over_plain`)."""
+    model, _, pipeline = _prepared_model(settings)
+    train_rate = _fit_rate(model, pipeline, settings)
+    # The same steps over one cached batch: what the step costs when data never waits.
+    cached_rate = _fit_rate(model, pipeline.take(1).cache().repeat(), settings)
+    row = {
+        **settings.__dict__,
+        "num_params": count_params(model.network),
+        "train_images_per_second": train_rate,
+        "inference_images_per_second": _inference_rate(model, pipeline, settings),
+        "data_wait_share": max(0.0, 1.0 - train_rate / cached_rate),
+        "peak_memory_mib": _peak_memory_mib(),  # before the plain twin is built
+    }
+    if settings.model in PLAIN_OF:
+        row["step_time_over_plain"] = step_time_ratio(
+            model, pipeline, dataclasses.replace(settings, model=PLAIN_OF[settings.model]))
+    return row
+
+
+def _prepared_model(settings: BenchmarkSettings):
+    """(model, sequence, pipeline): the model compiled for the last task of a synthetic
+    sequence, the earlier tasks ended, and that task's training pipeline."""
     steps = settings.warmup_steps + settings.windows * settings.window_steps
     sequence = synthetic_sequence(settings.num_tasks, examples=steps * settings.batch_size)
     config = RunConfig(model=settings.model, width=settings.width,
@@ -98,17 +126,37 @@ def measure(settings: BenchmarkSettings) -> dict:
     end_earlier_tasks(model, task, pipeline.take(1))
     model.method.on_task_begin(task, steps_per_epoch=steps)
     model.compile(optimizer=make_optimizer(config.optim))
-    train_rate = _fit_rate(model, pipeline, settings)
-    # The same steps over one cached batch: what the step costs when data never waits.
-    cached_rate = _fit_rate(model, pipeline.take(1).cache().repeat(), settings)
-    return {
-        **settings.__dict__,
-        "num_params": count_params(model.network),
-        "train_images_per_second": train_rate,
-        "inference_images_per_second": _inference_rate(model, pipeline, settings),
-        "data_wait_share": max(0.0, 1.0 - train_rate / cached_rate),
-        "peak_memory_mib": _peak_memory_mib(),
-    }
+    return model, sequence, pipeline
+
+
+def step_time_ratio(model, pipeline: tf.data.Dataset, plain: BenchmarkSettings) -> float:
+    """The step time of `model` over that of `plain`'s model, both over one cached batch of
+    their pipelines, timed in alternating windows in this process (the same machine state
+    for both); the median of the windows' ratios."""
+    plain_model, _, plain_pipeline = _prepared_model(plain)
+    timers = [_window_timer(m, p.take(1).cache().repeat(), plain.warmup_steps)
+              for m, p in ((plain_model, plain_pipeline), (model, pipeline))]
+    ratios = []
+    for _ in range(plain.windows):
+        plain_seconds, model_seconds = (time_steps(plain.window_steps) for time_steps in timers)
+        ratios.append(model_seconds / plain_seconds)
+    return statistics.median(ratios)
+
+
+def _window_timer(model, data: tf.data.Dataset, warmup_steps: int):
+    """After a warm-up `fit`, a function that returns the seconds of `steps` compiled train
+    steps of `model` over `data`."""
+    model.fit(data, epochs=1, steps_per_epoch=warmup_steps, verbose=0, shuffle=False)
+    iterator = iter(data)
+
+    def time_steps(steps: int) -> float:
+        start = time.perf_counter()
+        for _ in range(steps):
+            logs = model.train_function(iterator)
+        float(logs["loss"])  # waits for the last step
+        return time.perf_counter() - start
+
+    return time_steps
 
 
 def end_earlier_tasks(model, task: int, data: tf.data.Dataset) -> None:

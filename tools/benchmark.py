@@ -7,8 +7,11 @@ For every model, width and task count: training images/s of the full compiled st
 the batch size (median of --windows windows of --window-steps steps, after warm-up),
 inference images/s, the share of epoch time spent waiting for data (an epoch through the
 real tf.data pipeline against one over a cached batch), and peak memory. Each measurement
-runs in its own process, so peak memory is its own. Writes OUT/benchmark.json and
-OUT/benchmark.md with the device, the TensorFlow version and the thread settings.
+runs in its own process, so peak memory is its own. For a HAT model, the step time over
+that of the plain model of the same architecture (alexnet_sgd, resnet18_sgd), both built
+in that process and timed over a cached batch in alternating windows, so that both see
+the same machine state. Writes OUT/benchmark.json and OUT/benchmark.md with the device,
+the TensorFlow version and the thread settings.
 """
 
 from __future__ import annotations
@@ -27,9 +30,6 @@ from hat_tf.benchmarking import BenchmarkSettings, environment, measure  # noqa:
 from hat_tf.training.results import write_atomically, write_json  # noqa: E402
 
 DEFAULT_MODELS = ["alexnet_sgd", "alexnet_hat", "resnet18_sgd", "resnet18_hat_bn"]
-# The HAT model of each pair is compared with the plain model of the same architecture.
-PLAIN_OF = {"alexnet_hat": "alexnet_sgd", "resnet18_hat": "resnet18_sgd",
-            "resnet18_hat_bn": "resnet18_sgd"}
 
 
 def parse_args(argv):
@@ -76,16 +76,6 @@ def markdown(rows: list[dict], env: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def add_ratios(rows: list[dict]) -> None:
-    """Step time of each HAT row over its plain twin's (same width and task count)."""
-    rates = {(r["model"], r["width"], r["num_tasks"]): r["train_images_per_second"]
-             for r in rows}
-    for row in rows:
-        plain = rates.get((PLAIN_OF.get(row["model"]), row["width"], row["num_tasks"]))
-        if plain:
-            row["step_time_over_plain"] = plain / row["train_images_per_second"]
-
-
 def main(argv=None) -> None:
     args = parse_args(argv)
     if args.one:
@@ -101,7 +91,6 @@ def main(argv=None) -> None:
                 rows.append(measure_in_subprocess(settings))
                 print(f"{model} width {width:g} tasks {tasks}: "
                       f"{rows[-1]['train_images_per_second']:.0f} train img/s", flush=True)
-    add_ratios(rows)
     env = environment()
     write_json(os.path.join(args.out, "benchmark.json"), {"environment": env, "results": rows})
     table = markdown(rows, env)

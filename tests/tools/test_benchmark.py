@@ -25,4 +25,5 @@ def test_benchmark_writes_json_and_markdown(tmp_path):
     for key in ("train_images_per_second", "inference_images_per_second", "peak_memory_mib"):
         assert row[key] > 0
     assert 0.0 <= row["data_wait_share"] <= 1.0
+    assert row["step_time_over_plain"] > 0  # against alexnet_sgd, timed in the same process
     assert "| alexnet_hat | 0.125 | 2 |" in (tmp_path / "benchmark.md").read_text()
