@@ -131,8 +131,12 @@ MOVABLE_SETTINGS = ("run_dir", "strategy")
 
 def changed_settings(saved: dict, now: dict) -> list[str]:
     """The dotted names (`optim.lr`) of the settings that differ between two nested dicts
-    of settings, MOVABLE_SETTINGS aside."""
+    of settings, MOVABLE_SETTINGS aside; a setting `saved` lacks counts as its default."""
     saved, now = flatten(saved), flatten(now)
+    # A run saved before a setting existed ran with that setting's default.
+    defaults = flatten(DEFAULTS.to_dict())
+    saved = {**{key: defaults[key] for key in now.keys() - saved.keys() if key in defaults},
+             **saved}
     return sorted(key for key in saved.keys() | now.keys()
                   if key not in MOVABLE_SETTINGS and saved.get(key) != now.get(key))
 
