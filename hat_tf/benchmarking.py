@@ -93,10 +93,9 @@ PLAIN_OF = {"alexnet_hat": "alexnet_sgd", "resnet18_hat": "resnet18_sgd",
 def measure(settings: BenchmarkSettings) -> dict:
     """Training and inference images/s, the data-waiting share, peak memory and, for a HAT
     model, its step time over its plain twin's (`step_time_over_plain`)."""
-    model, _, pipeline = _prepared_model(settings)
+    model, pipeline = _prepared_model(settings)
     train_rate = _fit_rate(model, pipeline, settings)
-    # The same steps over one cached batch: what the step costs when data never waits.
-    cached_rate = _fit_rate(model, pipeline.take(1).cache().repeat(), settings)
+    cached_rate = _fit_rate(model, one_cached_batch(pipeline), settings)
     row = {
         **settings.__dict__,
         "num_params": count_params(model.network),
@@ -112,8 +111,8 @@ def measure(settings: BenchmarkSettings) -> dict:
 
 
 def _prepared_model(settings: BenchmarkSettings):
-    """(model, sequence, pipeline): the model compiled for the last task of a synthetic
-    sequence, the earlier tasks ended, and that task's training pipeline."""
+    """(model, pipeline): the model compiled for the last task of a synthetic sequence, the
+    earlier tasks ended, and that task's training pipeline."""
     steps = settings.warmup_steps + settings.windows * settings.window_steps
     sequence = synthetic_sequence(settings.num_tasks, examples=steps * settings.batch_size)
     config = RunConfig(model=settings.model, width=settings.width,
@@ -126,15 +125,21 @@ def _prepared_model(settings: BenchmarkSettings):
     end_earlier_tasks(model, task, pipeline.take(1))
     model.method.on_task_begin(task, steps_per_epoch=steps)
     model.compile(optimizer=make_optimizer(config.optim))
-    return model, sequence, pipeline
+    return model, pipeline
+
+
+def one_cached_batch(pipeline: tf.data.Dataset) -> tf.data.Dataset:
+    """The pipeline's first batch, cached and repeated: steps over it cost what the step
+    costs when data never waits."""
+    return pipeline.take(1).cache().repeat()
 
 
 def step_time_ratio(model, pipeline: tf.data.Dataset, plain: BenchmarkSettings) -> float:
     """The step time of `model` over that of `plain`'s model, both over one cached batch of
     their pipelines, timed in alternating windows in this process (the same machine state
     for both); the median of the windows' ratios."""
-    plain_model, _, plain_pipeline = _prepared_model(plain)
-    timers = [_window_timer(m, p.take(1).cache().repeat(), plain.warmup_steps)
+    plain_model, plain_pipeline = _prepared_model(plain)
+    timers = [_window_timer(m, one_cached_batch(p), plain.warmup_steps)
               for m, p in ((plain_model, plain_pipeline), (model, pipeline))]
     ratios = []
     for _ in range(plain.windows):
