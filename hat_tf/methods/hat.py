@@ -21,6 +21,7 @@ from hat_tf.hat.conditioning import (
     update_is_scaled_gradient,
 )
 from hat_tf.hat.masks import update_cumulative_masks
+from hat_tf.hat.row_gradients import scaled, summed_rows
 from hat_tf.hat.schedule import annealed_s
 from hat_tf.methods.base import Method
 from hat_tf.training.metrics import RunningMaximum, RunningMinimum
@@ -105,20 +106,23 @@ class Hat(Method):
 
     def transform_gradients(self, gradients, variables, s):
         """Compensates the embeddings' gradients (§2.5); under plain SGD also conditions
-        every protected gradient (Eq. 2)."""
+        every protected gradient (Eq. 2). A gathered table's gradient (the gate
+        embeddings, per-task BatchNorm) stays sparse, one row per task in the batch, so
+        the work does not grow with the number of tasks."""
         return [self._transform(g, v, s) for g, v in zip(gradients, variables)]
 
     def _transform(self, gradient, variable, s):
+        if isinstance(gradient, tf.IndexedSlices):
+            gradient = summed_rows(gradient)
         if id(variable) in self._embeddings:
             gradient = self._compensate(gradient, variable, s)
         if self._conditions_gradients and id(variable) in self._protected:
-            gradient = self._factors[id(variable)] * tf.convert_to_tensor(gradient)
+            gradient = scaled(gradient, self._factors[id(variable)])
         return gradient
 
     def _compensate(self, gradient, embedding, s):
-        factor = compensation_factor(tf.convert_to_tensor(embedding), s, self.config.s_max,
-                                     self.config.cosh_clip)
-        return factor * tf.convert_to_tensor(gradient)  # gathered rows arrive as IndexedSlices
+        return scaled(gradient, embedding, lambda rows: compensation_factor(
+            rows, s, self.config.s_max, self.config.cosh_clip))
 
     def snapshot(self, variables):
         """The old values of the protected variables whose update `condition_update` scales
