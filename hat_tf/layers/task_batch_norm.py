@@ -48,9 +48,15 @@ class TaskBatchNormalization(keras.layers.Layer):
         self.moving_variance = table(name="moving_variance", initializer="ones",
                                      trainable=False)
 
-    def call(self, inputs, task_id, training=False):
+    def call(self, inputs, task_id, training=False, channel_scale=None):
         """Normalises in float32 (the statistics of float16 activations lose precision)
-        and returns the inputs' dtype."""
+        and returns the inputs' dtype.
+
+        Args:
+            channel_scale: A HAT gate's a^t (TaskGate.channel_scale), multiplied into gamma
+                and beta: for a ≥ 0, a ⊙ ReLU(BN(x)) = ReLU(BN_{a⊙γ, a⊙β}(x)), the gate
+                of paper Eq. 1 without a pass over the activations.
+        """
         x = tf.cast(inputs, tf.float32)
         if training:
             mean, variance, tasks_present = self._batch_statistics(x, task_id)
@@ -62,6 +68,9 @@ class TaskBatchNormalization(keras.layers.Layer):
             mean, variance, gamma, beta = (
                 self._per_example(table, task_id, x)
                 for table in (self.moving_mean, self.moving_variance, self.gamma, self.beta))
+        if channel_scale is not None:
+            channel_scale = tf.cast(channel_scale, tf.float32)
+            gamma, beta = gamma * channel_scale, beta * channel_scale
         normalized = tf.nn.batch_normalization(x, mean, variance, beta, gamma, self.epsilon)
         return tf.cast(normalized, inputs.dtype)
 
@@ -105,5 +114,10 @@ class SharedBatchNormalization(keras.layers.BatchNormalization):
         """Overrides Keras' batch statistics (the networks pass no mask)."""
         return global_moments(inputs, self._reduction_axes)
 
-    def call(self, inputs, task_id=None, training=None, mask=None):
-        return super().call(inputs, training=training, mask=mask)
+    def call(self, inputs, task_id=None, training=None, mask=None, channel_scale=None):
+        """Keras' BatchNormalization, times `channel_scale` where given (its affine
+        parameters are Keras', so the gate costs a pass over the outputs here)."""
+        outputs = super().call(inputs, training=training, mask=mask)
+        if channel_scale is None:
+            return outputs
+        return outputs * tf.cast(channel_scale, outputs.dtype)

@@ -27,7 +27,9 @@ class TaskGate(keras.layers.Layer):
     Holds the task embeddings E (num_tasks × units, initialised N(0, 1), clipped to
     [-embedding_clip, embedding_clip]) and the cumulative attention a^{≤t} of the tasks
     learned so far (paper Eq. 2 context), which HAT updates between tasks. A conv output is
-    gated per channel, broadcast over space.
+    gated per channel, broadcast over space. A network may instead fold `channel_scale`
+    into a BatchNorm's affine parameters (ResNet18 does), which gates without a pass over
+    the activations.
 
     Args:
         num_tasks: Rows of the embedding, one per task.
@@ -56,14 +58,23 @@ class TaskGate(keras.layers.Layer):
         """a^t = σ(s·e^t) for a task id (scalar → (units,), vector → (batch, units))."""
         return tf.sigmoid(s * tf.gather(self.embedding, task_id))
 
-    def call(self, inputs, task_id, s, training=False):
-        """inputs ⊙ a^t (paper Eq. 1), each example under its task's gate. A training batch
-        holds one task (as TaskBatchNormalization assumes): its gate, from the first id,
-        scales the whole batch, which spares the per-example rows and their gradient."""
+    def channel_scale(self, task_id, s, rank: int, training=False):
+        """a^t shaped to multiply a (batch, …, units) tensor of `rank` dimensions: the
+        batch's one row in training, each example's row at inference.
+
+        A training batch holds one task (as TaskBatchNormalization assumes): its first id's
+        gate scales the whole batch, which spares the per-example rows and their gradient.
+        """
+        if not self.built:  # a network that folds the gate never calls it
+            self.build()  # in the caller's name scope, as a call would
         # task_id[:1], not [0]: a replica's share of the last batch may be empty.
-        gate = tf.cast(self.attention(task_id[:1] if training else task_id, s), inputs.dtype)
-        spatial_axes = len(inputs.shape) - 2
-        return inputs * tf.reshape(gate, [-1] + [1] * spatial_axes + [self.units])
+        gate = self.attention(task_id[:1] if training else task_id, s)
+        return tf.reshape(gate, [-1] + [1] * (rank - 2) + [self.units])
+
+    def call(self, inputs, task_id, s, training=False):
+        """inputs ⊙ a^t (paper Eq. 1), each example under its task's gate."""
+        scale = self.channel_scale(task_id, s, len(inputs.shape), training)
+        return inputs * tf.cast(scale, inputs.dtype)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "num_tasks": self.num_tasks, "units": self.units,

@@ -48,7 +48,8 @@ class Norms:
 
 
 class BasicBlock(keras.layers.Layer):
-    """conv3×3 → BN → ReLU → [gate] → conv3×3 → BN, plus the shortcut, → ReLU → [gate]."""
+    """conv3×3 → BN → ReLU → [gate] → conv3×3 → BN, plus the shortcut, → ReLU → [gate];
+    each gate folded into the BatchNorms before its ReLU (see `call`)."""
 
     def __init__(self, filters: int, stride: int, projection: bool, norms: Norms,
                  num_tasks: int, gated: bool, embedding_clip: float, **kwargs):
@@ -64,18 +65,22 @@ class BasicBlock(keras.layers.Layer):
                          if gated else None)
 
     def call(self, inputs, task_id, s, training=False):
-        h = tf.nn.relu(self.bn1(self.conv1(inputs), task_id=task_id, training=training))
-        if self.gate1 is not None:
-            h = self.gate1(h, task_id=task_id, s=s, training=training)
-        h = self.bn2(self.conv2(h), task_id=task_id, training=training)
-        shortcut = inputs
+        """The gates ride on the BatchNorms' gamma and beta (TaskBatchNormalization's
+        `channel_scale`): for a ≥ 0, a ⊙ ReLU(u + v) = ReLU(a⊙u + a⊙v), so gating the
+        block output scales conv2's BN and the shortcut instead of the output."""
+        gate1, gate_out = (None if gate is None else gate.channel_scale(task_id, s, 4, training)
+                           for gate in (self.gate1, self.gate_out))
+        h = tf.nn.relu(self.bn1(self.conv1(inputs), task_id=task_id, training=training,
+                                channel_scale=gate1))
+        h = self.bn2(self.conv2(h), task_id=task_id, training=training, channel_scale=gate_out)
         if self.shortcut_conv is not None:
             shortcut = self.shortcut_bn(self.shortcut_conv(inputs), task_id=task_id,
-                                        training=training)
-        h = tf.nn.relu(h + shortcut)
-        if self.gate_out is not None:
-            h = self.gate_out(h, task_id=task_id, s=s, training=training)
-        return h
+                                        training=training, channel_scale=gate_out)
+        elif gate_out is not None:
+            shortcut = inputs * tf.cast(gate_out, inputs.dtype)
+        else:
+            shortcut = inputs
+        return tf.nn.relu(h + shortcut)
 
     def connect(self, graph: GateGraph, pre: TaskGate | None) -> None:
         """Adds the block's wiring to `graph`; `pre` gates the block's input."""
@@ -155,9 +160,10 @@ class ResNet18(TaskNetwork):
         task_id = inputs["task_id"]
         s = self.s_max if s is None else s
         h = self.standardized_image(inputs)
-        h = tf.nn.relu(self.stem_bn(self.stem_conv(h), task_id=task_id, training=training))
-        if self.stem_gate is not None:
-            h = self.stem_gate(h, task_id=task_id, s=s, training=training)
+        stem_gate = (None if self.stem_gate is None
+                     else self.stem_gate.channel_scale(task_id, s, 4, training))
+        h = tf.nn.relu(self.stem_bn(self.stem_conv(h), task_id=task_id, training=training,
+                                    channel_scale=stem_gate))
         for block in self.blocks:
             h = block(h, task_id=task_id, s=s, training=training)
         return self.head(self.pool(h), task_id=None if all_heads else task_id)
