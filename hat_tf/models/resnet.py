@@ -47,6 +47,11 @@ class Norms:
         return SharedBatchNormalization(name=name)
 
 
+def channel_scale(gate: TaskGate | None, task_id, s, training):
+    """The gate's a^t shaped for an NHWC activation; None where the network has no gates."""
+    return None if gate is None else gate.channel_scale(task_id, s, 4, training)
+
+
 class BasicBlock(keras.layers.Layer):
     """conv3×3 → BN → ReLU → [gate] → conv3×3 → BN, plus the shortcut, → ReLU → [gate];
     each gate folded into the BatchNorms before its ReLU (see `call`)."""
@@ -68,7 +73,7 @@ class BasicBlock(keras.layers.Layer):
         """The gates ride on the BatchNorms' gamma and beta (TaskBatchNormalization's
         `channel_scale`): for a ≥ 0, a ⊙ ReLU(u + v) = ReLU(a⊙u + a⊙v), so gating the
         block output scales conv2's BN and the shortcut instead of the output."""
-        gate1, gate_out = (None if gate is None else gate.channel_scale(task_id, s, 4, training)
+        gate1, gate_out = (channel_scale(gate, task_id, s, training)
                            for gate in (self.gate1, self.gate_out))
         h = tf.nn.relu(self.bn1(self.conv1(inputs), task_id=task_id, training=training,
                                 channel_scale=gate1))
@@ -160,8 +165,7 @@ class ResNet18(TaskNetwork):
         task_id = inputs["task_id"]
         s = self.s_max if s is None else s
         h = self.standardized_image(inputs)
-        stem_gate = (None if self.stem_gate is None
-                     else self.stem_gate.channel_scale(task_id, s, 4, training))
+        stem_gate = channel_scale(self.stem_gate, task_id, s, training)
         h = tf.nn.relu(self.stem_bn(self.stem_conv(h), task_id=task_id, training=training,
                                     channel_scale=stem_gate))
         for block in self.blocks:
