@@ -27,9 +27,10 @@ class TaskGate(keras.layers.Layer):
     Holds the task embeddings E (num_tasks × units, initialised N(0, 1), clipped to
     [-embedding_clip, embedding_clip]) and the cumulative attention a^{≤t} of the tasks
     learned so far (paper Eq. 2 context), which HAT updates between tasks. A conv output is
-    gated per channel, broadcast over space. A network may instead fold `channel_scale`
-    into a BatchNorm's affine parameters (ResNet18 does), which gates without a pass over
-    the activations.
+    gated per channel, broadcast over space. A network may instead fold the gate into
+    the weights before it, which gates without a pass over the activations: into a
+    BatchNorm's affine parameters (`channel_scale`; ResNet18) or, in training, into a
+    conv's kernel and bias (`folded_conv`; AlexNet).
 
     Args:
         num_tasks: Rows of the embedding, one per task.
@@ -56,6 +57,8 @@ class TaskGate(keras.layers.Layer):
 
     def attention(self, task_id, s):
         """a^t = σ(s·e^t) for a task id (scalar → (units,), vector → (batch, units))."""
+        if not self.built:  # a network that folds the gate never calls it
+            self.build()  # in the caller's name scope, as a call would
         return tf.sigmoid(s * tf.gather(self.embedding, task_id))
 
     def channel_scale(self, task_id, s, rank: int, training=False):
@@ -65,11 +68,30 @@ class TaskGate(keras.layers.Layer):
         A training batch holds one task (as TaskBatchNormalization assumes): its first id's
         gate scales the whole batch, which spares the per-example rows and their gradient.
         """
-        if not self.built:  # a network that folds the gate never calls it
-            self.build()  # in the caller's name scope, as a call would
         # task_id[:1], not [0]: a replica's share of the last batch may be empty.
         gate = self.attention(task_id[:1] if training else task_id, s)
         return tf.reshape(gate, [-1] + [1] * (rank - 2) + [self.units])
+
+    def folded_conv(self, conv: keras.layers.Conv2D, inputs, task_id, s):
+        """conv(inputs) ⊙ a^t of the training batch's one task, with a^t multiplied into
+        the conv's kernel and bias (their output channels) instead of its outputs.
+
+        For a ≥ 0 the gate commutes with ReLU, dropout and max-pooling, so an AlexNet stage
+        conv → ReLU → dropout → max-pool → gate (paper Eq. 1) equals the same stage with this
+        conv and no gate, and spares a pass over the activations and two over their
+        gradient. The gradients of the kernel, the bias and the embedding are those of the
+        unfolded stage.
+        """
+        if not conv.built:
+            conv.build(inputs.shape)
+        # The batch's one row, summed so that an empty replica share gets zeros.
+        gate = tf.reduce_sum(self.attention(task_id[:1], s), axis=0)
+        gate = tf.cast(gate, inputs.dtype)
+        outputs = tf.nn.conv2d(inputs, tf.cast(conv.kernel, inputs.dtype) * gate,
+                               strides=conv.strides, padding=conv.padding.upper())
+        if conv.use_bias:
+            outputs = tf.nn.bias_add(outputs, tf.cast(conv.bias, inputs.dtype) * gate)
+        return outputs
 
     def call(self, inputs, task_id, s, training=False):
         """inputs ⊙ a^t (paper Eq. 1), each example under its task's gate."""

@@ -88,17 +88,24 @@ class AlexNet(TaskNetwork):
         gates = iter(self.gates)
         h = self.standardized_image(inputs)
         for conv, dropout in zip(self.convs, self.conv_dropouts):
-            h = self.pool(dropout(tf.nn.relu(conv(h)), training=training))
-            h = self._gate(gates, h, task_id, s, training)
+            h = self._conv_stage(conv, dropout, next(gates, None), h, task_id, s, training)
         h = self.flatten(h)
         for dense in self.denses:
             h = self.dense_dropout(tf.nn.relu(dense(h)), training=training)
-            h = self._gate(gates, h, task_id, s, training)
+            h = self._gate(next(gates, None), h, task_id, s, training)
         return self.head(h, task_id=None if all_heads else task_id)
 
+    def _conv_stage(self, conv, dropout, gate, h, task_id, s, training):
+        """conv → ReLU → dropout → max-pool → gate (HAT_SPEC §2). A training batch holds
+        one task: its gate is folded into the conv (TaskGate.folded_conv), which gates
+        without a pass over the activations. At inference each example gets its own gate."""
+        folded = gate is not None and training
+        h = gate.folded_conv(conv, h, task_id, s) if folded else conv(h)
+        h = self.pool(dropout(tf.nn.relu(h), training=training))
+        return h if folded else self._gate(gate, h, task_id, s, training)
+
     @staticmethod
-    def _gate(gates, h, task_id, s, training):
-        gate = next(gates, None)
+    def _gate(gate, h, task_id, s, training):
         return h if gate is None else gate(h, task_id=task_id, s=s, training=training)
 
     def gate_graph(self) -> GateGraph:
