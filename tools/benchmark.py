@@ -9,8 +9,10 @@ inference images/s, the share of epoch time spent waiting for data (an epoch thr
 real tf.data pipeline against one over a cached batch), and peak memory. Each measurement
 runs in its own process, so peak memory is its own. For a HAT model, the step time over
 that of the plain model of the same architecture (alexnet_sgd, resnet18_sgd), both built
-in that process and timed over a cached batch in alternating windows, so that both see
-the same machine state. Writes OUT/benchmark.json and OUT/benchmark.md with the device,
+in that process and timed over a cached batch in --ratio-windows pairs of alternating
+windows, so that both see the same machine state (the median of the pairs' ratios).
+Bad arguments, or a measurement that fails, exit with status 2 and one line; what was
+measured before is already written. Writes OUT/benchmark.json and OUT/benchmark.md with the device,
 the TensorFlow version and the thread settings.
 """
 
@@ -26,24 +28,30 @@ from hat_tf.console import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
+from hat_tf import cli  # noqa: E402
 from hat_tf.benchmarking import BenchmarkSettings, environment, measure  # noqa: E402
+from hat_tf.catalog import MODELS  # noqa: E402
 from hat_tf.training.results import write_atomically, write_json  # noqa: E402
 
 DEFAULT_MODELS = ["alexnet_sgd", "alexnet_hat", "resnet18_sgd", "resnet18_hat_bn"]
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
-    parser.add_argument("--widths", nargs="+", type=float, default=[1.0])
-    parser.add_argument("--tasks", nargs="+", type=int, default=[10],
+    parser = cli.OneLineParser(description=__doc__,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    count = cli.number(int, 1)
+    parser.add_argument("--models", nargs="+", choices=MODELS.names(), default=DEFAULT_MODELS)
+    parser.add_argument("--widths", nargs="+", type=cli.number(float, 0, low_open=True),
+                        default=[1.0])
+    parser.add_argument("--tasks", nargs="+", type=count, default=[10],
                         help="task counts to build the networks for (step time should not "
                              "depend on it)")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--warmup-steps", type=int, default=10)
-    parser.add_argument("--window-steps", type=int, default=20)
-    parser.add_argument("--windows", type=int, default=5)
+    parser.add_argument("--batch-size", type=count, default=64)
+    parser.add_argument("--warmup-steps", type=count, default=10)
+    parser.add_argument("--window-steps", type=count, default=20)
+    parser.add_argument("--windows", type=count, default=5)
+    parser.add_argument("--ratio-windows", type=count, default=11,
+                        help="alternating window pairs of a HAT model and its plain twin")
     parser.add_argument("--mixed-precision", action="store_true",
                         help="Keras' mixed_float16 policy (for GPUs; slow on CPUs)")
     parser.add_argument("--out", default="runs/benchmark")
@@ -52,8 +60,14 @@ def parse_args(argv):
 
 
 def measure_in_subprocess(settings: BenchmarkSettings) -> dict:
+    """One measurement in a fresh process (its own peak memory); a failure exits with
+    one line that names the measurement and the error."""
     command = [sys.executable, os.path.abspath(__file__), "--one", json.dumps(settings.__dict__)]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        error = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        cli.fail("benchmark.py", f"{settings.model} at width {settings.width:g} with "
+                                 f"{settings.num_tasks} tasks failed: {error}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -81,22 +95,24 @@ def main(argv=None) -> None:
     if args.one:
         print(json.dumps(measure(BenchmarkSettings(**json.loads(args.one)))))
         return
-    rows = []
+    rows, env = [], environment()
     for model in args.models:
         for width in args.widths:
             for tasks in args.tasks:
                 settings = BenchmarkSettings(model, width, tasks, args.batch_size,
                                              args.warmup_steps, args.window_steps, args.windows,
-                                             args.mixed_precision)
+                                             args.ratio_windows, args.mixed_precision)
                 rows.append(measure_in_subprocess(settings))
                 print(f"{model} width {width:g} tasks {tasks}: "
                       f"{rows[-1]['train_images_per_second']:.0f} train img/s", flush=True)
-    env = environment()
-    write_json(os.path.join(args.out, "benchmark.json"), {"environment": env, "results": rows})
-    table = markdown(rows, env)
-    write_atomically(os.path.join(args.out, "benchmark.md"), table)
-    print(table)
+                write(args.out, rows, env)  # a later failure keeps what was measured
+    print(markdown(rows, env))
 
+
+def write(out: str, rows: list[dict], env: dict) -> None:
+    """OUT/benchmark.json and OUT/benchmark.md, each replaced whole."""
+    write_json(os.path.join(out, "benchmark.json"), {"environment": env, "results": rows})
+    write_atomically(os.path.join(out, "benchmark.md"), markdown(rows, env))
 
 if __name__ == "__main__":
     main()

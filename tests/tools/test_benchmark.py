@@ -9,13 +9,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_benchmark_writes_json_and_markdown(tmp_path):
+def run_benchmark(*args):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "benchmark.py"), "--models", "alexnet_hat",
-         "--widths", "0.125", "--tasks", "2", "--warmup-steps", "2", "--window-steps", "2",
-         "--windows", "2", "--out", str(tmp_path)],
-        capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run([sys.executable, str(REPO / "tools" / "benchmark.py"), *args],
+                          capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_benchmark_writes_json_and_markdown(tmp_path):
+    done = run_benchmark("--models", "alexnet_hat", "--widths", "0.125", "--tasks", "2",
+                         "--warmup-steps", "2", "--window-steps", "2", "--windows", "2",
+                         "--ratio-windows", "2", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "benchmark.json").read_text())
     assert report["environment"]["device"] == "CPU"
@@ -27,3 +30,13 @@ def test_benchmark_writes_json_and_markdown(tmp_path):
     assert 0.0 <= row["data_wait_share"] <= 1.0
     assert row["step_time_over_plain"] > 0  # against alexnet_sgd, timed in the same process
     assert "| alexnet_hat | 0.125 | 2 |" in (tmp_path / "benchmark.md").read_text()
+
+
+def test_bad_arguments_exit_with_one_line_and_write_nothing(tmp_path):
+    out = tmp_path / "out"
+    for args in (["--models", "alexnet_nope"], ["--widths", "0"], ["--ratio-windows", "0"]):
+        done = run_benchmark(*args, "--out", str(out))
+        assert done.returncode == 2
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "expected" in done.stderr or "invalid choice" in done.stderr
+    assert not out.exists()
