@@ -107,6 +107,7 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, args, reason):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # ≈ 40 s; tests/training/test_distribute.py covers the strategy in-process
 def test_mirrored_strategy_on_two_cpus_end_to_end(tmp_path):
     run_dir = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}

@@ -127,6 +127,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow  # ≈ 40 s on 2 cores: three processes import TensorFlow and train
 def test_a_chief_and_two_workers_share_one_search(tmp_path):
     """One worker writes into the chief's run dir, the other into its own (another machine);
     the chief runs no trial and alone writes the summary."""

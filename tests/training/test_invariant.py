@@ -69,8 +69,16 @@ def task0_drift(model_name, task1_optim, binary_masks):
     return drift, model
 
 
-@pytest.mark.parametrize("model_name", ["alexnet_hat", "resnet18_hat_bn"])
-@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+# ResNet18 takes ≈ 40 s a case on 2 cores: by default only under Adam (update conditioning);
+# its plain-SGD and momentum cases run with -m slow (AlexNet covers both paths by default).
+INVARIANT_CASES = [
+    pytest.param(model_name, optimizer, marks=[pytest.mark.slow]
+                 if model_name == "resnet18_hat_bn" and optimizer != "adam" else [])
+    for model_name in ("alexnet_hat", "resnet18_hat_bn") for optimizer in sorted(OPTIMIZERS)
+]
+
+
+@pytest.mark.parametrize("model_name, optimizer", INVARIANT_CASES)
 def test_hat_keeps_task0_logits_under_any_optimizer(model_name, optimizer):
     drift, _ = task0_drift(model_name, OPTIMIZERS[optimizer], binary_masks=True)
     assert drift <= 1e-5

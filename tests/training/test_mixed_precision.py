@@ -19,7 +19,8 @@ def float32_afterwards():
     keras.mixed_precision.set_global_policy("float32")
 
 
-@pytest.mark.parametrize("model_name", ["alexnet_hat", "resnet18_hat_bn"])
+@pytest.mark.parametrize("model_name", [
+    "alexnet_hat", pytest.param("resnet18_hat_bn", marks=pytest.mark.slow)])  # ≈ 45 s
 def test_hat_keeps_task0_logits_in_mixed_precision(model_name):
     config = RunConfig(model=model_name, data=DataConfig(dataset="digits"),
                        optim=OptimConfig(optimizer="sgd", lr=0.05, epochs=1), width=0.125,
