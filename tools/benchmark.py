@@ -5,8 +5,9 @@
 
 For every model, width and task count: training images/s of the full compiled step at
 the batch size (median of --windows windows of --window-steps steps, after warm-up),
-inference images/s, the share of epoch time spent waiting for data (an epoch through the
-real tf.data pipeline against one over a cached batch), and peak memory. Each measurement
+inference images/s, the share of step time spent waiting for data (steps over the real
+tf.data pipeline against steps over a cached batch, in --ratio-windows pairs of
+alternating windows), and peak memory. Each measurement
 runs in its own process, so peak memory is its own. For a HAT model, the step time over
 that of the plain model of the same architecture (alexnet_sgd, resnet18_sgd), both built
 in that process and timed over a cached batch in --ratio-windows pairs of alternating
