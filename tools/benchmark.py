@@ -7,14 +7,14 @@ For every model, width and task count: training images/s of the full compiled st
 the batch size (median of --windows windows of --window-steps steps, after warm-up),
 inference images/s, the share of step time spent waiting for data (steps over the real
 tf.data pipeline against steps over a cached batch, in --ratio-windows pairs of
-alternating windows), and peak memory. Each measurement
-runs in its own process, so peak memory is its own. For a HAT model, the step time over
-that of the plain model of the same architecture (alexnet_sgd, resnet18_sgd), both built
-in that process and timed over a cached batch in --ratio-windows pairs of alternating
-windows, so that both see the same machine state (the median of the pairs' ratios).
-Bad arguments, or a measurement that fails, exit with status 2 and one line; what was
-measured before is already written. Writes OUT/benchmark.json and OUT/benchmark.md with the device,
-the TensorFlow version and the thread settings.
+alternating windows), and peak memory. Each measurement runs in its own process, so peak
+memory is its own. For a HAT model, the step time over that of the plain model of the
+same architecture (alexnet_sgd, resnet18_sgd), both built in that process and timed over
+a cached batch in --ratio-windows pairs of alternating windows, so that both see the same
+machine state (the median of the pairs' ratios). Writes OUT/benchmark.json and
+OUT/benchmark.md with the device, the TensorFlow version and the thread settings, after
+every measurement. Bad arguments, or a measurement that fails, exit with status 2 and one
+line; what was measured before stays written.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def parse_args(argv):
     parser.add_argument("--window-steps", type=count, default=20)
     parser.add_argument("--windows", type=count, default=5)
     parser.add_argument("--ratio-windows", type=count, default=11,
-                        help="alternating window pairs of a HAT model and its plain twin")
+                        help="pairs of alternating windows behind each ratio: a HAT model "
+                             "against its plain twin, the pipeline against a cached batch")
     parser.add_argument("--mixed-precision", action="store_true",
                         help="Keras' mixed_float16 policy (for GPUs; slow on CPUs)")
     parser.add_argument("--out", default="runs/benchmark")
