@@ -26,6 +26,9 @@ from hat_tf.models.topology import GateGraph
 
 STAGE_FILTERS = (64, 128, 256, 512)
 BLOCKS_PER_STAGE = 2
+# Below this many input channels a strided 1×1 conv goes through BasicBlock.shortcut's
+# subsampling: oneDNN's kernel for its filter gradient corrupts the heap (issue 21).
+ONEDNN_SAFE_POINTWISE_CHANNELS = 16
 
 
 def conv(filters: int, size: int, stride: int, name: str) -> keras.layers.Conv2D:
@@ -56,14 +59,20 @@ class BasicBlock(keras.layers.Layer):
     """conv3×3 → BN → ReLU → [gate] → conv3×3 → BN, plus the shortcut, → ReLU → [gate];
     each gate folded into the BatchNorms before its ReLU (see `call`)."""
 
-    def __init__(self, filters: int, stride: int, projection: bool, norms: Norms,
+    def __init__(self, in_filters: int, filters: int, stride: int, norms: Norms,
                  num_tasks: int, gated: bool, embedding_clip: float, **kwargs):
         super().__init__(**kwargs)
         self.conv1 = conv(filters, 3, stride, "conv1")
         self.bn1 = norms("bn1")
         self.conv2 = conv(filters, 3, 1, "conv2")
         self.bn2 = norms("bn2")
-        self.shortcut_conv = conv(filters, 1, stride, "shortcut_conv") if projection else None
+        # The input's subsampling before the 1×1 projection (see `shortcut`), and the
+        # projection's own stride: together the block's stride.
+        self.subsample = (stride if stride > 1 and in_filters < ONEDNN_SAFE_POINTWISE_CHANNELS
+                          else 1)
+        projection = stride != 1 or in_filters != filters
+        self.shortcut_conv = (conv(filters, 1, stride // self.subsample, "shortcut_conv")
+                              if projection else None)
         self.shortcut_bn = norms("shortcut_bn") if projection else None
         self.gate1 = TaskGate(num_tasks, filters, embedding_clip, name="gate1") if gated else None
         self.gate_out = (TaskGate(num_tasks, filters, embedding_clip, name="gate_out")
@@ -78,14 +87,24 @@ class BasicBlock(keras.layers.Layer):
         h = tf.nn.relu(self.bn1(self.conv1(inputs), task_id=task_id, training=training,
                                 channel_scale=gate1))
         h = self.bn2(self.conv2(h), task_id=task_id, training=training, channel_scale=gate_out)
-        if self.shortcut_conv is not None:
-            shortcut = self.shortcut_bn(self.shortcut_conv(inputs), task_id=task_id,
-                                        training=training, channel_scale=gate_out)
-        elif gate_out is not None:
-            shortcut = inputs * tf.cast(gate_out, inputs.dtype)
-        else:
-            shortcut = inputs
-        return tf.nn.relu(h + shortcut)
+        return tf.nn.relu(h + self.shortcut(inputs, task_id, gate_out, training))
+
+    def shortcut(self, inputs, task_id, gate_out, training):
+        """The identity, or the 1×1 projection → BN where the shape changes; gated.
+
+        Where the input has fewer than 16 channels, a strided projection is computed as a
+        stride-1 1×1 conv of the input subsampled at the stride: the same numbers (a 1×1
+        "same" conv pads nothing). TensorFlow 2.21's oneDNN filter gradient of a strided
+        1×1 conv with so few input channels corrupts the heap at odd batch sizes on AVX-512
+        CPUs (tests/models/onednn_strided_pointwise_crash.py reproduces it). Wider inputs
+        keep the strided conv: the subsampling's gradient costs 1.2–2.9× the projection's.
+        """
+        if self.shortcut_conv is None:
+            return inputs if gate_out is None else inputs * tf.cast(gate_out, inputs.dtype)
+        if self.subsample > 1:
+            inputs = inputs[:, :: self.subsample, :: self.subsample, :]
+        return self.shortcut_bn(self.shortcut_conv(inputs), task_id=task_id,
+                                training=training, channel_scale=gate_out)
 
     def connect(self, graph: GateGraph, pre: TaskGate | None) -> None:
         """Adds the block's wiring to `graph`; `pre` gates the block's input."""
@@ -155,9 +174,9 @@ class ResNet18(TaskNetwork):
             for index in range(BLOCKS_PER_STAGE):
                 stride = 2 if stage > 0 and index == 0 else 1
                 self.blocks.append(BasicBlock(
-                    filters, stride, projection=stride != 1 or in_filters != filters,
-                    norms=norms, num_tasks=num_tasks, gated=gated,
-                    embedding_clip=embedding_clip, name=f"stage{stage + 1}_block{index + 1}"))
+                    in_filters, filters, stride, norms=norms, num_tasks=num_tasks,
+                    gated=gated, embedding_clip=embedding_clip,
+                    name=f"stage{stage + 1}_block{index + 1}"))
                 in_filters = filters
         self.pool = keras.layers.GlobalAveragePooling2D()
 
