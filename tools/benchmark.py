@@ -40,9 +40,9 @@ DEFAULT_MODELS = ["alexnet_sgd", "alexnet_hat", "resnet18_sgd", "resnet18_hat_bn
 def parse_args(argv):
     parser = cli.OneLineParser(description=__doc__,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    count = cli.number(int, 1)
+    count = cli.Number(int, 1)
     parser.add_argument("--models", nargs="+", choices=MODELS.names(), default=DEFAULT_MODELS)
-    parser.add_argument("--widths", nargs="+", type=cli.number(float, 0, low_open=True),
+    parser.add_argument("--widths", nargs="+", type=cli.Number(float, 0, low_open=True),
                         default=[1.0])
     parser.add_argument("--tasks", nargs="+", type=count, default=[10],
                         help="task counts to build the networks for (step time should not "

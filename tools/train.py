@@ -27,10 +27,10 @@ import keras  # noqa: E402
 from hat_tf import cli  # noqa: E402
 from hat_tf.catalog import MODELS  # noqa: E402
 from hat_tf.cli import (  # noqa: E402
+    Number,
     OneLineParser,
     add_run_arguments,
     changed_settings,
-    number,
     run_config,
 )
 from hat_tf.config import HatConfig, RunConfig  # noqa: E402
@@ -49,9 +49,10 @@ def parse_args(argv):
     parser = OneLineParser(description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     add_run_arguments(parser, MODELS.names(), DATASETS.names())
-    parser.add_argument("--smax", type=number(float, 1), default=hat.s_max,
+    parser.add_argument("--smax", type=Number(float, 1), default=hat.s_max,
                         help=f"HAT's s_max, the gate scale at evaluation (default {hat.s_max:g})")
-    parser.add_argument("--capacity-weight", type=number(float, 0), default=hat.capacity_weight,
+    parser.add_argument("--capacity-weight", type=Number(float, 0),
+                        default=hat.capacity_weight,
                         help=f"HAT's c in Eq. 5 (default {hat.capacity_weight})")
     parser.add_argument("--run-dir", help="where results go (must not exist yet)")
     parser.add_argument("--strategy", default=RunConfig().strategy, choices=list(STRATEGIES),

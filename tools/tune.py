@@ -36,12 +36,12 @@ tf = import_tensorflow_quietly()  # before anything else imports TensorFlow
 
 from hat_tf.catalog import MODELS  # noqa: E402
 from hat_tf.cli import (  # noqa: E402
+    Number,
     OneLineParser,
     add_run_arguments,
     changed_settings,
     command_line,
     fail,
-    number,
     run_config,
 )
 from hat_tf.config import HatConfig, RunConfig  # noqa: E402
@@ -69,7 +69,7 @@ def parse_args(argv) -> tuple[argparse.Namespace, list[argparse.Action]]:
     parser = OneLineParser(description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     run_options = add_run_arguments(parser, hat_models(), DATASETS.names())
-    parser.add_argument("--trials", type=number(int, 1), default=10,
+    parser.add_argument("--trials", type=Number(int, 1), default=10,
                         help="trials in the whole search, workers' together (default 10)")
     parser.add_argument("--algorithm", choices=sorted(ORACLES), default="random",
                         help="keras-tuner's oracle: random search or Bayesian optimisation "

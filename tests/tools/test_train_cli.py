@@ -93,7 +93,7 @@ def test_dry_run_prints_the_parameter_count_and_writes_nothing(tmp_path):
 @pytest.mark.parametrize("args, reason", [
     (["--model", "alexnet_foo"], "invalid choice: 'alexnet_foo'"),
     (["--model", "alexnet_hat", "--dataset", "mnist"], "invalid choice: 'mnist'"),
-    (["--model", "alexnet_hat", "--epochs", "-3"], "expected a value in [1, inf], received -3"),
+    (["--model", "alexnet_hat", "--epochs", "-3"], "expected a value in [1, inf), received -3"),
     (["--model", "alexnet_hat", "--lr", "zero"], "expected float, received 'zero'"),
     (["--model", "alexnet_hat", "--strategy", "tpu"], "invalid choice: 'tpu'"),
     (["--model", "alexnet_hat", "--dataset", "cifar", "--data-dir", "/no/such/dir"],

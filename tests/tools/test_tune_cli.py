@@ -160,7 +160,7 @@ def test_a_chief_and_two_workers_share_one_search(tmp_path):
 
 @pytest.mark.parametrize("args, variables, reason", [
     (["--model", "alexnet_sgd"], {}, "invalid choice: 'alexnet_sgd'"),
-    (["--model", "alexnet_hat", "--trials", "0"], {}, "expected a value in [1, inf], received 0"),
+    (["--model", "alexnet_hat", "--trials", "0"], {}, "expected a value in [1, inf), received 0"),
     (["--model", "alexnet_hat", "--algorithm", "grid"], {}, "invalid choice: 'grid'"),
     (["--model", "alexnet_hat", "--dataset", "cifar", "--data-dir", "/no/such/dir"], {},
      "--data-dir /no/such/dir is not a directory"),
