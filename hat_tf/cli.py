@@ -146,11 +146,12 @@ def run_config(args: argparse.Namespace, run_dir: str | None, hat: HatConfig) ->
     )
 
 
-def command_line(actions: Sequence[argparse.Action], args: argparse.Namespace) -> list[str]:
-    """The options among `actions` that `args` sets to other values than their defaults
-    (and the required ones), as command-line words: `["--model", "alexnet_hat", ...]`."""
+def run_command_line(args: argparse.Namespace) -> list[str]:
+    """The options of `add_run_arguments` that `args` sets to other values than their
+    defaults (and the required --model), as command-line words: `["--model",
+    "alexnet_hat", ...]`."""
     words = []
-    for action in actions:
+    for action in add_run_arguments(argparse.ArgumentParser(), models=(), datasets=()):
         value = getattr(args, action.dest)
         if value == action.default and not action.required:
             continue

@@ -44,7 +44,7 @@ from hat_tf.training.loop import build_model, run_sequence  # noqa: E402
 from hat_tf.training.results import format_matrix, save_results, write_json  # noqa: E402
 
 
-def parse_args(argv):
+def build_parser() -> OneLineParser:
     hat = RunConfig().hat
     parser = OneLineParser(description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -68,7 +68,7 @@ def parse_args(argv):
     parser.add_argument("--dry-run", action="store_true",
                         help="build the model for the dataset, print its parameter count, "
                              "train and write nothing")
-    return parser.parse_args(argv)
+    return parser
 
 
 def to_config(args) -> RunConfig:
@@ -104,7 +104,7 @@ def check_run_dir(args, config: RunConfig) -> None:
 
 
 def main(argv=None) -> None:
-    args = parse_args(argv)
+    args = build_parser().parse_args(argv)
     config = to_config(args)
     if config.data.data_dir is not None and not os.path.isdir(config.data.data_dir):
         fail(f"--data-dir {config.data.data_dir} is not a directory")
