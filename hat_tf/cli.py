@@ -1,7 +1,8 @@
-"""The options the command-line tools share (tools/train.py, tools/tune.py).
+"""What the command-line tools share: their options, one-line errors, loading the data.
 
 Only the tools parse argv; they turn it into a `RunConfig` here, so the library below
-them takes config objects. This module does not import TensorFlow.
+them takes config objects. This module does not import TensorFlow (`load_sequence` does,
+when called).
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hat_tf.config import DataConfig, HatConfig, OptimConfig, RunConfig
+
+if TYPE_CHECKING:
+    from hat_tf.data import TaskSequence
 
 DEFAULTS = RunConfig()
 
@@ -144,6 +149,25 @@ def run_config(args: argparse.Namespace, run_dir: str | None, hat: HatConfig) ->
         mixed_precision=args.mixed_precision,
         run_dir=run_dir,
     )
+
+
+def load_sequence(tool: str, data: DataConfig) -> TaskSequence:
+    """The task sequence `data` describes; exits with one line (`fail`) when its data cannot
+    be found or read, or --tasks asks for more tasks than the benchmark has.
+
+    Imports hat_tf.data, and so TensorFlow: for the tools that train, which have it already.
+    """
+    from hat_tf.data import DATASETS, DataUnavailableError, InvalidDataError, TaskCountError
+
+    if data.data_dir is not None and not os.path.isdir(data.data_dir):
+        fail(tool, f"--data-dir {data.data_dir} is not a directory")
+    try:
+        return DATASETS.get(data.dataset)(data)
+    except (DataUnavailableError, InvalidDataError) as error:
+        fail(tool, str(error))
+    except TaskCountError as error:
+        fail(tool, f"{error.benchmark} has {error.available} tasks, received --tasks "
+                   f"{data.num_tasks}")
 
 
 def run_command_line(args: argparse.Namespace) -> list[str]:

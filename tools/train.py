@@ -34,7 +34,7 @@ from hat_tf.cli import (  # noqa: E402
     run_config,
 )
 from hat_tf.config import HatConfig, RunConfig  # noqa: E402
-from hat_tf.data import DATASETS, DataUnavailableError, InvalidDataError  # noqa: E402
+from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.distribute import STRATEGIES, make_strategy  # noqa: E402
 from hat_tf.models.building import count_params  # noqa: E402
 from hat_tf.reporting.standard import standard_observers  # noqa: E402
@@ -106,13 +106,8 @@ def check_run_dir(args, config: RunConfig) -> None:
 def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     config = to_config(args)
-    if config.data.data_dir is not None and not os.path.isdir(config.data.data_dir):
-        fail(f"--data-dir {config.data.data_dir} is not a directory")
     check_run_dir(args, config)
-    try:
-        sequence = DATASETS.get(config.data.dataset)(config.data)
-    except (DataUnavailableError, InvalidDataError) as error:
-        fail(str(error))
+    sequence = cli.load_sequence("train.py", config.data)
     keras.utils.set_random_seed(config.data.seed)
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()

@@ -41,11 +41,12 @@ from hat_tf.cli import (  # noqa: E402
     add_run_arguments,
     changed_settings,
     fail,
+    load_sequence,
     run_command_line,
     run_config,
 )
 from hat_tf.config import HatConfig, RunConfig  # noqa: E402
-from hat_tf.data import DATASETS, DataUnavailableError, InvalidDataError  # noqa: E402
+from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.methods.hat import Hat  # noqa: E402
 from hat_tf.training.results import write_json  # noqa: E402
 from hat_tf.tuning import hparams  # noqa: E402
@@ -156,13 +157,8 @@ def main(argv=None) -> None:
                                                    f"{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}")
     base = run_config(args, run_dir=None, hat=HatConfig())
     settings = search_settings(args, base)
-    if args.data_dir is not None and not os.path.isdir(args.data_dir):
-        fail(TOOL, f"--data-dir {args.data_dir} is not a directory")
     check_run_dir(args, run_dir, settings, role)
-    try:
-        sequence = DATASETS.get(args.dataset)(base.data)
-    except (DataUnavailableError, InvalidDataError) as error:
-        fail(TOOL, str(error))
+    sequence = load_sequence(TOOL, base.data)
     if base.deterministic:
         tf.config.experimental.enable_op_determinism()
     if role != WORKER and not args.resume:
