@@ -84,7 +84,8 @@ def fail(message: str) -> None:
 
 
 def check_run_dir(args, config: RunConfig) -> None:
-    """Refuses to overwrite a run by accident, and to resume one with other settings."""
+    """Refuses to overwrite a run by accident, and to resume one with other settings;
+    deletes nothing (`start_run_dir` does, on --overwrite)."""
     if args.resume:
         if args.run_dir is None:
             fail("--resume needs the --run-dir of the run to continue")
@@ -96,11 +97,17 @@ def check_run_dir(args, config: RunConfig) -> None:
         if changed:
             fail(f"--resume: the run in {config.run_dir} was started with other settings "
                  f"({', '.join(changed)}); resume it with its own")
-    elif os.path.exists(config.run_dir) and not args.dry_run:
-        if not args.overwrite:
-            fail(f"--run-dir {config.run_dir} exists already: choose another, or pass "
-                 "--resume or --overwrite")
+    elif os.path.exists(config.run_dir) and not args.dry_run and not args.overwrite:
+        fail(f"--run-dir {config.run_dir} exists already: choose another, or pass "
+             "--resume or --overwrite")
+
+
+def start_run_dir(args, config: RunConfig) -> None:
+    """Empties the run dir on --overwrite and writes config.json: once the arguments and
+    the data have passed, so that bad input never deletes a run."""
+    if args.overwrite and os.path.exists(config.run_dir):
         shutil.rmtree(config.run_dir)
+    write_json(os.path.join(config.run_dir, "config.json"), config.to_dict())
 
 
 def main(argv=None) -> None:
@@ -120,7 +127,7 @@ def main(argv=None) -> None:
               f"{count_params(model.network):,} trainable parameters")
         return
     if not args.resume:
-        write_json(os.path.join(config.run_dir, "config.json"), config.to_dict())
+        start_run_dir(args, config)
     try:
         results = run_sequence(config, sequence,
                                on_task_end=lambda r: save_results(config.run_dir, r),

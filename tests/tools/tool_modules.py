@@ -4,6 +4,8 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = ("train", "tune", "compare", "predict", "benchmark", "report")
 
@@ -14,3 +16,13 @@ def load_tool(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def refusal(tool, args, capsys) -> str:
+    """The error `tool.main(args)` exits with: status 2 and one line on stderr."""
+    with pytest.raises(SystemExit) as exit_info:
+        tool.main(args)
+    error = capsys.readouterr().err
+    assert exit_info.value.code == 2, error
+    assert error.count("\n") == 1 and ": error: " in error, error
+    return error
