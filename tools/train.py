@@ -5,7 +5,9 @@
 
 Writes config.json, results.json, acc_matrix.csv, TensorBoard logs (tb/) and at the end
 report.md with its plots to the run dir (default runs/<model>_<dataset>_seed<seed>_<time>).
-Bad arguments exit with status 2 and one line.
+Bad arguments (a number out of range or not finite, more --tasks than the dataset has, a
+data file that cannot be used) exit with status 2 and one line, before anything is written
+or --overwrite deletes anything.
 """
 
 from __future__ import annotations
