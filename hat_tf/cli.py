@@ -69,8 +69,9 @@ class Number:
         return f"{'(' if self.low_open else '['}{self.low}, {high}"
 
 
-# np.random.seed, which keras.utils.set_random_seed calls, takes seeds below 2**32.
-MAX_SEED = 2**32 - 1
+# np.random.seed (under keras.utils.set_random_seed) takes seeds below 2**32, and so does
+# keras-tuner's Bayesian oracle, which tune.py gives seed + 1.
+MAX_SEED = 2**32 - 2
 # The ranges of the numeric run options; compare.py passes some on to train.py.
 RUN_NUMBERS = {
     "epochs": Number(int, 1),

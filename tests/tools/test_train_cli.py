@@ -104,7 +104,7 @@ def train_tool():
     (["--model", "alexnet_hat", "--lr", "zero"], "expected float, received 'zero'"),
     (["--model", "alexnet_hat", "--lr", "nan"], "expected a value in (0, inf), received nan"),
     (["--model", "alexnet_hat", "--seed", str(2**32)],
-     "expected a value in [0, 4294967295], received 4294967296"),
+     "expected a value in [0, 4294967294], received 4294967296"),
     (["--model", "alexnet_hat", "--strategy", "tpu"], "invalid choice: 'tpu'"),
     (["--model", "alexnet_hat", "--dataset", "cifar", "--data-dir", "/no/such/dir"],
      "--data-dir /no/such/dir is not a directory"),
