@@ -63,7 +63,10 @@ def main(argv=None) -> None:
         command = [sys.executable, os.path.join(TOOLS, "train.py"), "--model", model,
                    "--dataset", args.dataset, "--seed", str(args.seed), "--run-dir", run_dir,
                    *budget]
-        if subprocess.run(command).returncode:
+        status = subprocess.run(command).returncode
+        if status == 2:  # bad input, which train.py has named in its one line
+            sys.exit(2)
+        if status:
             sys.exit(f"compare.py: training {model} failed")
     report = [sys.executable, os.path.join(TOOLS, "report.py"), *run_dirs[1:],
               "--joint", run_dirs[0], "--out", out]
