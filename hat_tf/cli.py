@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from hat_tf.config import DataConfig, HatConfig, OptimConfig, RunConfig
 
@@ -30,7 +30,7 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def fail(tool: str, message: str) -> None:
+def fail(tool: str, message: str) -> NoReturn:
     """Reports bad input in one line, `<tool>: error: <message>`, and exits with status 2."""
     print(f"{tool}: error: {message}", file=sys.stderr)
     sys.exit(2)

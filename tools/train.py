@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import time
+from typing import NoReturn
 
 from hat_tf.console import import_tensorflow_quietly
 
@@ -81,7 +82,7 @@ def to_config(args) -> RunConfig:
     return dataclasses.replace(config, strategy=args.strategy)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     cli.fail("train.py", message)
 
 
