@@ -1,17 +1,24 @@
-"""The options the command-line tools share (tools/train.py, tools/tune.py).
+"""What the command-line tools share: their options, one-line errors, loading the data.
 
 Only the tools parse argv; they turn it into a `RunConfig` here, so the library below
-them takes config objects. This module does not import TensorFlow.
+them takes config objects. This module does not import TensorFlow (`load_sequence` does,
+when called).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NoReturn
 
 from hat_tf.config import DataConfig, HatConfig, OptimConfig, RunConfig
+
+if TYPE_CHECKING:
+    from hat_tf.data import TaskSequence
 
 DEFAULTS = RunConfig()
 
@@ -23,29 +30,60 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def fail(tool: str, message: str) -> None:
+def fail(tool: str, message: str) -> NoReturn:
     """Reports bad input in one line, `<tool>: error: <message>`, and exits with status 2."""
     print(f"{tool}: error: {message}", file=sys.stderr)
     sys.exit(2)
 
 
-def number(kind, low, high=None, low_open=False):
-    """An argparse type: `kind` (int or float) in [low, high], or (low, high] if `low_open`;
-    no upper bound when `high` is None."""
+@dataclass(frozen=True)
+class Number:
+    """An argparse type: a finite `kind` (int or float) in [low, high], or in (low, high] if
+    `low_open`; no upper bound when `high` is None. NaN and infinities are refused."""
 
-    def parse(text):
+    kind: type
+    low: float
+    high: float | None = None
+    low_open: bool = False
+
+    def __call__(self, text: str):
         try:
-            value = kind(text)
+            value = self.kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"expected {kind.__name__}, received {text!r}") from None
-        below = value <= low if low_open else value < low
-        if below or (high is not None and value > high):
-            bound = f"{'(' if low_open else '['}{low}, {high if high is not None else 'inf'}]"
-            raise argparse.ArgumentTypeError(f"expected a value in {bound}, received {text}")
+                f"expected {self.kind.__name__}, received {text!r}") from None
+        if not self.holds(value):
+            raise argparse.ArgumentTypeError(
+                f"expected a value in {self.interval()}, received {text}")
         return value
 
-    return parse
+    def holds(self, value) -> bool:
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        below = value <= self.low if self.low_open else value < self.low
+        return not below and (self.high is None or value <= self.high)
+
+    def interval(self) -> str:
+        """`[1, inf)`, `(0, 0.9]`: the values accepted."""
+        high = "inf)" if self.high is None else f"{self.high}]"
+        return f"{'(' if self.low_open else '['}{self.low}, {high}"
+
+
+# np.random.seed (under keras.utils.set_random_seed) takes seeds below 2**32, and so does
+# keras-tuner's Bayesian oracle, which tune.py gives seed + 1.
+MAX_SEED = 2**32 - 2
+# The ranges of the numeric run options; compare.py passes some on to train.py.
+RUN_NUMBERS = {
+    "epochs": Number(int, 1),
+    "seed": Number(int, 0, MAX_SEED),
+    "batch_size": Number(int, 1),
+    "lr": Number(float, 0, low_open=True),
+    "momentum": Number(float, 0, 1),
+    "tasks": Number(int, 1),
+    "train_limit": Number(int, 2),
+    "val_fraction": Number(float, 0, 0.9, low_open=True),
+    "width": Number(float, 0, low_open=True),
+}
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, models: Sequence[str],
@@ -61,28 +99,30 @@ def add_run_arguments(parser: argparse.ArgumentParser, models: Sequence[str],
         parser.add_argument("--data-dir", default=os.environ.get("HAT_DATA_DIR"),
                             help="folder with cifar10.npz and cifar100.npz (default: "
                                  "$HAT_DATA_DIR; without one, tensorflow-datasets is tried)"),
-        parser.add_argument("--epochs", type=number(int, 1), default=optim.epochs,
+        parser.add_argument("--epochs", type=RUN_NUMBERS["epochs"], default=optim.epochs,
                             help=f"cap on epochs per task (default {optim.epochs})"),
-        parser.add_argument("--seed", type=number(int, 0), default=0,
+        parser.add_argument("--seed", type=RUN_NUMBERS["seed"], default=0,
                             help="seed of the task order, the validation split and the weights"),
-        parser.add_argument("--batch-size", type=number(int, 1), default=optim.batch_size,
+        parser.add_argument("--batch-size", type=RUN_NUMBERS["batch_size"],
+                            default=optim.batch_size,
                             help=f"examples per step (default {optim.batch_size})"),
-        parser.add_argument("--lr", type=number(float, 0, low_open=True), default=optim.lr,
+        parser.add_argument("--lr", type=RUN_NUMBERS["lr"], default=optim.lr,
                             help=f"initial learning rate of every task (default {optim.lr})"),
         parser.add_argument("--optimizer", default=optim.optimizer,
                             help="Keras optimizer name, new for every task (default sgd)"),
-        parser.add_argument("--momentum", type=number(float, 0, 1), default=optim.momentum,
+        parser.add_argument("--momentum", type=RUN_NUMBERS["momentum"],
+                            default=optim.momentum,
                             help="momentum of sgd (default 0, as in the paper)"),
-        parser.add_argument("--tasks", type=number(int, 1),
+        parser.add_argument("--tasks", type=RUN_NUMBERS["tasks"],
                             help="learn only the first N tasks of the sequence"),
-        parser.add_argument("--train-limit", type=number(int, 2),
+        parser.add_argument("--train-limit", type=RUN_NUMBERS["train_limit"],
                             help="at most N training examples per task (before the validation "
                                  "split)"),
-        parser.add_argument("--val-fraction", type=number(float, 0, 0.9, low_open=True),
+        parser.add_argument("--val-fraction", type=RUN_NUMBERS["val_fraction"],
                             default=DEFAULTS.data.val_fraction,
                             help="share of each task's training set for validation "
                                  "(default 0.15)"),
-        parser.add_argument("--width", type=number(float, 0, low_open=True),
+        parser.add_argument("--width", type=RUN_NUMBERS["width"],
                             default=DEFAULTS.width,
                             help="multiplier of every layer's units (default 1: the paper's "
                                  "sizes)"),
@@ -112,11 +152,31 @@ def run_config(args: argparse.Namespace, run_dir: str | None, hat: HatConfig) ->
     )
 
 
-def command_line(actions: Sequence[argparse.Action], args: argparse.Namespace) -> list[str]:
-    """The options among `actions` that `args` sets to other values than their defaults
-    (and the required ones), as command-line words: `["--model", "alexnet_hat", ...]`."""
+def load_sequence(tool: str, data: DataConfig) -> TaskSequence:
+    """The task sequence `data` describes; exits with one line (`fail`) when its data cannot
+    be found or read, or --tasks asks for more tasks than the benchmark has.
+
+    Imports hat_tf.data, and so TensorFlow: for the tools that train, which have it already.
+    """
+    from hat_tf.data import DATASETS, DataUnavailableError, InvalidDataError, TaskCountError
+
+    if data.data_dir is not None and not os.path.isdir(data.data_dir):
+        fail(tool, f"--data-dir {data.data_dir} is not a directory")
+    try:
+        return DATASETS.get(data.dataset)(data)
+    except (DataUnavailableError, InvalidDataError) as error:
+        fail(tool, str(error))
+    except TaskCountError as error:
+        fail(tool, f"{error.benchmark} has {error.available} tasks, received --tasks "
+                   f"{data.num_tasks}")
+
+
+def run_command_line(args: argparse.Namespace) -> list[str]:
+    """The options of `add_run_arguments` that `args` sets to other values than their
+    defaults (and the required --model), as command-line words: `["--model",
+    "alexnet_hat", ...]`."""
     words = []
-    for action in actions:
+    for action in add_run_arguments(argparse.ArgumentParser(), models=(), datasets=()):
         value = getattr(args, action.dest)
         if value == action.default and not action.required:
             continue

@@ -37,12 +37,12 @@ from hat_tf.training.results import write_atomically, write_json  # noqa: E402
 DEFAULT_MODELS = ["alexnet_sgd", "alexnet_hat", "resnet18_sgd", "resnet18_hat_bn"]
 
 
-def parse_args(argv):
+def build_parser() -> cli.OneLineParser:
     parser = cli.OneLineParser(description=__doc__,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    count = cli.number(int, 1)
+    count = cli.Number(int, 1)
     parser.add_argument("--models", nargs="+", choices=MODELS.names(), default=DEFAULT_MODELS)
-    parser.add_argument("--widths", nargs="+", type=cli.number(float, 0, low_open=True),
+    parser.add_argument("--widths", nargs="+", type=cli.Number(float, 0, low_open=True),
                         default=[1.0])
     parser.add_argument("--tasks", nargs="+", type=count, default=[10],
                         help="task counts to build the networks for (step time should not "
@@ -58,7 +58,7 @@ def parse_args(argv):
                         help="Keras' mixed_float16 policy (for GPUs; slow on CPUs)")
     parser.add_argument("--out", default="runs/benchmark")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one measurement as JSON
-    return parser.parse_args(argv)
+    return parser
 
 
 def measure_in_subprocess(settings: BenchmarkSettings) -> dict:
@@ -93,7 +93,7 @@ def markdown(rows: list[dict], env: dict) -> str:
 
 
 def main(argv=None) -> None:
-    args = parse_args(argv)
+    args = build_parser().parse_args(argv)
     if args.one:
         print(json.dumps(measure(BenchmarkSettings(**json.loads(args.one)))))
         return

@@ -22,7 +22,7 @@ import sys
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from hat_tf.cli import OneLineParser
+from hat_tf.cli import Number, OneLineParser
 from hat_tf.export_files import (
     METADATA,
     MULTITASK,
@@ -36,24 +36,19 @@ class InputError(Exception):
     """A bad argument or file: reported in one line, exit status 2."""
 
 
-def positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer ≥ 1, received {text!r}")
-    return int(text)
-
-
-def parse_args(argv):
+def build_parser() -> OneLineParser:
     parser = OneLineParser(description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="+", metavar="FILE", help="PNG/JPEG images or .npz")
     parser.add_argument("--run-dir", required=True, help="a run of tools/train.py")
-    parser.add_argument("--task", type=int, help="the task's id, 0-based (default: inferred)")
-    parser.add_argument("--top-k", type=positive_int, default=3,
+    parser.add_argument("--task", type=Number(int, 0),
+                        help="the task's id, 0-based (default: inferred)")
+    parser.add_argument("--top-k", type=Number(int, 1), default=3,
                         help="classes shown per image (default 3)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--prune", action="store_true",
                         help="use the task's compact export (AlexNet-HAT runs; needs --task)")
-    return parser.parse_args(argv)
+    return parser
 
 
 def read_run(run_dir: str, task: int | None, prune: bool) -> dict:
@@ -167,7 +162,7 @@ def as_text(rows: list[dict]) -> str:
 
 
 def main(argv=None) -> None:
-    args = parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         metadata = read_run(args.run_dir, args.task, args.prune)
         labeled = [item for path in args.files

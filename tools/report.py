@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 
+from hat_tf.cli import OneLineParser
 from hat_tf.reporting.comparison import (
     IncomparableRunsError,
     comparison_table,
@@ -23,13 +24,17 @@ from hat_tf.reporting.comparison import (
 from hat_tf.training.results import write_atomically
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", help="run dirs holding results.json")
     parser.add_argument("--joint", required=True, help="the Joint run dir (A_J)")
     parser.add_argument("--out", required=True, help="folder for the table and the plot")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> None:
+    args = build_parser().parse_args(argv)
     try:
         joint = load_results(args.joint)
         runs = {os.path.basename(os.path.normpath(d)): load_results(d) for d in args.runs}

@@ -5,7 +5,9 @@
 
 Writes config.json, results.json, acc_matrix.csv, TensorBoard logs (tb/) and at the end
 report.md with its plots to the run dir (default runs/<model>_<dataset>_seed<seed>_<time>).
-Bad arguments exit with status 2 and one line.
+Bad arguments (a number out of range or not finite, more --tasks than the dataset has, a
+data file that cannot be used) exit with status 2 and one line, before anything is written
+or --overwrite deletes anything.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import shutil
 import sys
 import time
+from typing import NoReturn
 
 from hat_tf.console import import_tensorflow_quietly
 
@@ -27,14 +30,14 @@ import keras  # noqa: E402
 from hat_tf import cli  # noqa: E402
 from hat_tf.catalog import MODELS  # noqa: E402
 from hat_tf.cli import (  # noqa: E402
+    Number,
     OneLineParser,
     add_run_arguments,
     changed_settings,
-    number,
     run_config,
 )
 from hat_tf.config import HatConfig, RunConfig  # noqa: E402
-from hat_tf.data import DATASETS, DataUnavailableError, InvalidDataError  # noqa: E402
+from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.distribute import STRATEGIES, make_strategy  # noqa: E402
 from hat_tf.models.building import count_params  # noqa: E402
 from hat_tf.reporting.standard import standard_observers  # noqa: E402
@@ -44,14 +47,15 @@ from hat_tf.training.loop import build_model, run_sequence  # noqa: E402
 from hat_tf.training.results import format_matrix, save_results, write_json  # noqa: E402
 
 
-def parse_args(argv):
+def build_parser() -> OneLineParser:
     hat = RunConfig().hat
     parser = OneLineParser(description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     add_run_arguments(parser, MODELS.names(), DATASETS.names())
-    parser.add_argument("--smax", type=number(float, 1), default=hat.s_max,
+    parser.add_argument("--smax", type=Number(float, 1), default=hat.s_max,
                         help=f"HAT's s_max, the gate scale at evaluation (default {hat.s_max:g})")
-    parser.add_argument("--capacity-weight", type=number(float, 0), default=hat.capacity_weight,
+    parser.add_argument("--capacity-weight", type=Number(float, 0),
+                        default=hat.capacity_weight,
                         help=f"HAT's c in Eq. 5 (default {hat.capacity_weight})")
     parser.add_argument("--run-dir", help="where results go (must not exist yet)")
     parser.add_argument("--strategy", default=RunConfig().strategy, choices=list(STRATEGIES),
@@ -67,7 +71,7 @@ def parse_args(argv):
     parser.add_argument("--dry-run", action="store_true",
                         help="build the model for the dataset, print its parameter count, "
                              "train and write nothing")
-    return parser.parse_args(argv)
+    return parser
 
 
 def to_config(args) -> RunConfig:
@@ -78,12 +82,13 @@ def to_config(args) -> RunConfig:
     return dataclasses.replace(config, strategy=args.strategy)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     cli.fail("train.py", message)
 
 
 def check_run_dir(args, config: RunConfig) -> None:
-    """Refuses to overwrite a run by accident, and to resume one with other settings."""
+    """Refuses to overwrite a run by accident, and to resume one with other settings;
+    deletes nothing (`start_run_dir` does, on --overwrite)."""
     if args.resume:
         if args.run_dir is None:
             fail("--resume needs the --run-dir of the run to continue")
@@ -95,23 +100,24 @@ def check_run_dir(args, config: RunConfig) -> None:
         if changed:
             fail(f"--resume: the run in {config.run_dir} was started with other settings "
                  f"({', '.join(changed)}); resume it with its own")
-    elif os.path.exists(config.run_dir) and not args.dry_run:
-        if not args.overwrite:
-            fail(f"--run-dir {config.run_dir} exists already: choose another, or pass "
-                 "--resume or --overwrite")
+    elif os.path.exists(config.run_dir) and not args.dry_run and not args.overwrite:
+        fail(f"--run-dir {config.run_dir} exists already: choose another, or pass "
+             "--resume or --overwrite")
+
+
+def start_run_dir(args, config: RunConfig) -> None:
+    """Empties the run dir on --overwrite and writes config.json: once the arguments and
+    the data have passed, so that bad input never deletes a run."""
+    if args.overwrite and os.path.exists(config.run_dir):
         shutil.rmtree(config.run_dir)
+    write_json(os.path.join(config.run_dir, "config.json"), config.to_dict())
 
 
 def main(argv=None) -> None:
-    args = parse_args(argv)
+    args = build_parser().parse_args(argv)
     config = to_config(args)
-    if config.data.data_dir is not None and not os.path.isdir(config.data.data_dir):
-        fail(f"--data-dir {config.data.data_dir} is not a directory")
     check_run_dir(args, config)
-    try:
-        sequence = DATASETS.get(config.data.dataset)(config.data)
-    except (DataUnavailableError, InvalidDataError) as error:
-        fail(str(error))
+    sequence = cli.load_sequence("train.py", config.data)
     keras.utils.set_random_seed(config.data.seed)
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -124,7 +130,7 @@ def main(argv=None) -> None:
               f"{count_params(model.network):,} trainable parameters")
         return
     if not args.resume:
-        write_json(os.path.join(config.run_dir, "config.json"), config.to_dict())
+        start_run_dir(args, config)
     try:
         results = run_sequence(config, sequence,
                                on_task_end=lambda r: save_results(config.run_dir, r),

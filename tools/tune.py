@@ -36,16 +36,17 @@ tf = import_tensorflow_quietly()  # before anything else imports TensorFlow
 
 from hat_tf.catalog import MODELS  # noqa: E402
 from hat_tf.cli import (  # noqa: E402
+    Number,
     OneLineParser,
     add_run_arguments,
     changed_settings,
-    command_line,
     fail,
-    number,
+    load_sequence,
+    run_command_line,
     run_config,
 )
 from hat_tf.config import HatConfig, RunConfig  # noqa: E402
-from hat_tf.data import DATASETS, DataUnavailableError, InvalidDataError  # noqa: E402
+from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.methods.hat import Hat  # noqa: E402
 from hat_tf.training.results import write_json  # noqa: E402
 from hat_tf.tuning import hparams  # noqa: E402
@@ -64,12 +65,11 @@ def hat_models() -> list[str]:
             if isinstance(MODELS.get(name).build_method(RunConfig()), Hat)]
 
 
-def parse_args(argv) -> tuple[argparse.Namespace, list[argparse.Action]]:
-    """The arguments, and the options train.py shares (for the best trial's command)."""
+def build_parser() -> OneLineParser:
     parser = OneLineParser(description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    run_options = add_run_arguments(parser, hat_models(), DATASETS.names())
-    parser.add_argument("--trials", type=number(int, 1), default=10,
+    add_run_arguments(parser, hat_models(), DATASETS.names())
+    parser.add_argument("--trials", type=Number(int, 1), default=10,
                         help="trials in the whole search, workers' together (default 10)")
     parser.add_argument("--algorithm", choices=sorted(ORACLES), default="random",
                         help="keras-tuner's oracle: random search or Bayesian optimisation "
@@ -84,7 +84,7 @@ def parse_args(argv) -> tuple[argparse.Namespace, list[argparse.Action]]:
                               "state (interrupted trials run again)")
     restart.add_argument("--overwrite", action="store_true",
                          help="delete an existing --run-dir and start anew")
-    return parser.parse_args(argv), run_options
+    return parser
 
 
 def search_settings(args, base: RunConfig) -> dict:
@@ -127,19 +127,19 @@ def start_new_search(args, run_dir: str, settings: dict) -> None:
     hparams.write_experiment(os.path.join(run_dir, TENSORBOARD_DIR), search_space(args.tune_lr))
 
 
-def train_command(args, run_options: list[argparse.Action], best) -> str:
+def train_command(args, best) -> str:
     """The tools/train.py command line that trains with the best trial's settings."""
     settings = argparse.Namespace(**{**vars(args), "lr": float(f"{best[LR]:.4g}")})
-    return shlex.join(["python", "tools/train.py", *command_line(run_options, settings),
+    return shlex.join(["python", "tools/train.py", *run_command_line(settings),
                        "--smax", f"{best[S_MAX]:.4g}",
                        "--capacity-weight", f"{best[CAPACITY_WEIGHT]:.4g}"])
 
 
-def summarise(tuner: SequenceTuner, args, run_options, run_dir: str, lr: float) -> None:
+def summarise(tuner: SequenceTuner, args, run_dir: str, lr: float) -> None:
     """Writes and prints the table of trials, the best command and the plot."""
     table = trials_table(tuner.oracle.trials.values(), lr)
     best = best_trial(table)
-    command = None if best is None else train_command(args, run_options, best)
+    command = None if best is None else train_command(args, best)
     write_summary(run_dir, table, f"HAT search: {args.model} on {args.dataset}, seed "
                                   f"{args.seed}, {args.algorithm}", command)
     print(f"\n{table.to_string(index=False, float_format=lambda v: f'{v:.4f}')}\n"
@@ -148,7 +148,7 @@ def summarise(tuner: SequenceTuner, args, run_options, run_dir: str, lr: float) 
 
 
 def main(argv=None) -> None:
-    args, run_options = parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         role = search_role()
     except DistributionError as error:
@@ -157,13 +157,8 @@ def main(argv=None) -> None:
                                                    f"{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}")
     base = run_config(args, run_dir=None, hat=HatConfig())
     settings = search_settings(args, base)
-    if args.data_dir is not None and not os.path.isdir(args.data_dir):
-        fail(TOOL, f"--data-dir {args.data_dir} is not a directory")
     check_run_dir(args, run_dir, settings, role)
-    try:
-        sequence = DATASETS.get(args.dataset)(base.data)
-    except (DataUnavailableError, InvalidDataError) as error:
-        fail(TOOL, str(error))
+    sequence = load_sequence(TOOL, base.data)
     if base.deterministic:
         tf.config.experimental.enable_op_determinism()
     if role != WORKER and not args.resume:
@@ -183,7 +178,7 @@ def main(argv=None) -> None:
     if role == WORKER:
         print(f"worker {tuner.tuner_id}: no trials left; the chief writes the summary")
         return
-    summarise(tuner, args, run_options, run_dir, base.optim.lr)
+    summarise(tuner, args, run_dir, base.optim.lr)
 
 
 if __name__ == "__main__":

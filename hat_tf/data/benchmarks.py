@@ -37,6 +37,15 @@ DIGITS_TEST_FRACTION = 0.2
 DIGITS_TEST_SEED = 1234
 
 
+class TaskCountError(ValueError):
+    """A run asked for more tasks than its benchmark has (or for none)."""
+
+    def __init__(self, benchmark: str, available: int, requested: int):
+        super().__init__(f"{benchmark} has {available} tasks, received num_tasks={requested}")
+        self.benchmark = benchmark
+        self.available = available
+
+
 def _class_block_tasks(
     prefix: str, arrays, class_names: tuple[str, ...], blocks: list[range], config: DataConfig,
     rng: np.random.Generator,
@@ -59,6 +68,9 @@ def _class_block_tasks(
 
 
 def _sequence(name: str, tasks: list[Task], mean, std, config: DataConfig) -> TaskSequence:
+    """The first `config.num_tasks` of `tasks` (all if None) as the sequence `name`."""
+    if config.num_tasks is not None and not 1 <= config.num_tasks <= len(tasks):
+        raise TaskCountError(name, len(tasks), config.num_tasks)
     return TaskSequence(name, tuple(tasks[: config.num_tasks]), tuple(mean), tuple(std))
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -21,10 +23,14 @@ class DataUnavailableError(RuntimeError):
 
 
 class InvalidDataError(ValueError):
-    """Arrays that do not have the shape, dtype or label range a dataset must have."""
+    """A data file that cannot be read, or arrays without the shape, dtype, label range or
+    classes a dataset must have."""
 
 
 Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test")
+# What np.load raises on an archive damaged inside, or on arrays it refuses (pickled objects).
+READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 def load_cifar(name: str, data_dir: str | None) -> Arrays:
@@ -36,48 +42,78 @@ def load_cifar(name: str, data_dir: str | None) -> Arrays:
 
     Raises:
         DataUnavailableError: Neither source has the data.
-        InvalidDataError: The arrays found are malformed.
+        InvalidDataError: The file cannot be read, or its arrays are malformed; the message
+            names the file (or tensorflow-datasets) and the array.
     """
     if data_dir is not None:
-        path = os.path.join(data_dir, f"{name}.npz")
-        if not os.path.isfile(path):
-            raise DataUnavailableError(
-                f"{path} does not exist: expected a folder with cifar10.npz and cifar100.npz "
-                "(write them with `python ../shared/datasets/materialize.py DIR`)"
-            )
-        with np.load(path) as arrays:
-            train = (arrays["x_train"], arrays["y_train"].reshape(-1))
-            test = (arrays["x_test"], arrays["y_test"].reshape(-1))
+        source = os.path.join(data_dir, f"{name}.npz")
+        arrays = _read_npz(source)
     else:
-        train, test = _load_from_tfds(name)
-    for split, (images, labels) in (("train", train), ("test", test)):
-        validate_arrays(f"{name} {split}", images, labels, NUM_CLASSES[name])
-    unseen = np.setdiff1d(test[1], train[1])
-    if len(unseen):
-        raise InvalidDataError(f"{name}: test labels {unseen.tolist()} never occur in training: "
-                               "expected the same classes in both splits")
-    return train, test
+        source = f"{name} of tensorflow-datasets"
+        arrays = _load_from_tfds(name)
+    return tuple(_checked_split(source, split, arrays, NUM_CLASSES[name])
+                 for split in ("train", "test"))
 
 
-def validate_arrays(what: str, images: np.ndarray, labels: np.ndarray, num_classes: int) -> None:
-    """Raises InvalidDataError unless images are uint8 (N, 32, 32, 3) with N labels in range."""
+def _read_npz(path: str) -> dict[str, np.ndarray]:
+    """The arrays ARRAY_NAMES of the .npz file `path`."""
+    if not os.path.isfile(path):
+        raise DataUnavailableError(
+            f"{path} does not exist: expected a folder with cifar10.npz and cifar100.npz "
+            "(write them with `python ../shared/datasets/materialize.py DIR`)"
+        )
+    if not os.access(path, os.R_OK):
+        raise DataUnavailableError(f"{path} cannot be read: permission denied")
+    if not zipfile.is_zipfile(path):
+        raise InvalidDataError(f"{path} is not an .npz file (a zip archive): it is truncated "
+                               "or of another format")
+    try:
+        with np.load(path) as archive:
+            arrays = {key: archive[key] for key in ARRAY_NAMES if key in archive.files}
+    except READ_ERRORS as error:
+        message = f"{path} cannot be read ({type(error).__name__}: {error})"
+        raise InvalidDataError(message) from None
+    missing = [key for key in ARRAY_NAMES if key not in arrays]
+    if missing:
+        raise InvalidDataError(f"{path} lacks {', '.join(missing)}: expected the arrays "
+                               f"{', '.join(ARRAY_NAMES)} (as keras.datasets returns them)")
+    return arrays
+
+
+def _checked_split(source: str, split: str, arrays: dict[str, np.ndarray],
+                   num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(images, flat int64 labels) of `split` after `validate_arrays`; labels may come
+    as (N,) or (N, 1)."""
+    images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    validate_arrays(source, split, images, labels, num_classes)
+    return images, labels.astype(np.int64)
+
+
+def validate_arrays(source: str, split: str, images: np.ndarray, labels: np.ndarray,
+                    num_classes: int) -> None:
+    """Raises InvalidDataError, naming `source` and the array, unless the images are uint8
+    (N, 32, 32, 3), N ≥ 1, with N integer labels in 0..num_classes-1 that hold every class."""
+    x, y = f"{source}: x_{split}", f"{source}: y_{split}"
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != (32, 32, 3):
-        raise InvalidDataError(
-            f"{what}: expected uint8 images of shape (N, 32, 32, 3), "
-            f"received {images.dtype} {images.shape}"
-        )
-    if labels.shape != (len(images),):
-        raise InvalidDataError(
-            f"{what}: expected {len(images)} labels, received shape {labels.shape}"
-        )
-    if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
-        raise InvalidDataError(
-            f"{what}: expected labels in 0..{num_classes - 1}, "
-            f"received {labels.min()}..{labels.max()}"
-        )
+        raise InvalidDataError(f"{x}: expected uint8 images of shape (N, 32, 32, 3), "
+                               f"received {images.dtype} {images.shape}")
+    if not len(images):
+        raise InvalidDataError(f"{x}: expected images, received none")
+    if not np.issubdtype(labels.dtype, np.integer) or labels.shape != (len(images),):
+        raise InvalidDataError(f"{y}: expected {len(images)} integer labels, one per image, "
+                               f"received {labels.dtype} {labels.shape}")
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise InvalidDataError(f"{y}: expected labels in 0..{num_classes - 1}, "
+                               f"received {labels.min()}..{labels.max()}")
+    absent = np.setdiff1d(np.arange(num_classes), labels)
+    if len(absent):
+        raise InvalidDataError(f"{y}: expected examples of every class 0..{num_classes - 1}, "
+                               f"received none of {absent.tolist()}")
 
 
-def _load_from_tfds(name: str) -> Arrays:
+def _load_from_tfds(name: str) -> dict[str, np.ndarray]:
     """Reads a prepared tfds copy, downloading one only when the download host answers."""
     import tensorflow_datasets as tfds  # slow import; only runs without a data dir
 
@@ -91,7 +127,10 @@ def _load_from_tfds(name: str) -> Arrays:
             f"({type(error).__name__}): pass --data-dir DIR holding cifar10.npz and "
             "cifar100.npz (or set HAT_DATA_DIR)"
         ) from None
-    return tuple((np.asarray(x), np.asarray(y, np.int64)) for x, y in tfds.as_numpy(splits))
+    arrays = {}
+    for split, (images, labels) in zip(("train", "test"), tfds.as_numpy(splits)):
+        arrays.update({f"x_{split}": np.asarray(images), f"y_{split}": np.asarray(labels)})
+    return arrays
 
 
 def _download_host_reachable(timeout_seconds: float = 3.0) -> bool:

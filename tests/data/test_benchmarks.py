@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 
 from hat_tf.config import DataConfig
-from hat_tf.data import DATASETS, DataUnavailableError, InvalidDataError, sources, task_dataset
+from hat_tf.data import (
+    DATASETS,
+    DataUnavailableError,
+    InvalidDataError,
+    TaskCountError,
+    sources,
+    task_dataset,
+)
 
 
 def fake_cifar_dir(path, per_class=5):
@@ -38,6 +45,13 @@ def test_limits_cut_tasks_and_training_examples():
     sequence = DATASETS.get("digits")(DataConfig(num_tasks=2, train_limit=100, val_fraction=0.2))
     assert len(sequence.tasks) == 2
     assert [(len(t.y_train), len(t.y_val)) for t in sequence.tasks] == [(80, 20), (80, 20)]
+
+
+@pytest.mark.parametrize("num_tasks", [6, 0])
+def test_a_task_count_the_benchmark_cannot_give_is_refused(num_tasks):
+    message = f"^digits has 5 tasks, received num_tasks={num_tasks}$"
+    with pytest.raises(TaskCountError, match=message):
+        DATASETS.get("digits")(DataConfig(num_tasks=num_tasks))
 
 
 def test_cifar_is_the_papers_ten_tasks_in_a_seeded_order(tmp_path):

@@ -1,8 +1,13 @@
-"""The settings comparison that --resume relies on."""
+"""The options the tools share: numbers checked at parse time, and the settings
+comparison that --resume relies on."""
 
+import argparse
 import dataclasses
+import re
 
-from hat_tf.cli import changed_settings
+import pytest
+
+from hat_tf.cli import Number, changed_settings
 from hat_tf.config import OptimConfig, RunConfig
 
 
@@ -19,3 +24,22 @@ def test_a_setting_added_after_the_run_started_counts_as_its_default():
     assert changed_settings(saved, RunConfig().to_dict()) == []
     assert changed_settings(saved, RunConfig(mixed_precision=True).to_dict()) == [
         "mixed_precision"]
+
+
+@pytest.mark.parametrize("number, text, message", [
+    (Number(float, 0, low_open=True), "nan", "expected a value in (0, inf), received nan"),
+    (Number(float, 0, low_open=True), "inf", "expected a value in (0, inf), received inf"),
+    (Number(float, 0, 1), "-inf", "expected a value in [0, 1], received -inf"),
+    (Number(float, 0, 1), "1.5", "expected a value in [0, 1], received 1.5"),
+    (Number(float, 0, low_open=True), "0", "expected a value in (0, inf), received 0"),
+    (Number(int, 1), "inf", "expected int, received 'inf'"),
+    (Number(int, 1), "2.5", "expected int, received '2.5'"),
+])
+def test_a_number_outside_its_interval_or_not_finite_is_refused(number, text, message):
+    with pytest.raises(argparse.ArgumentTypeError, match=f"^{re.escape(message)}$"):
+        number(text)
+
+
+def test_a_number_inside_its_interval_is_parsed():
+    assert Number(float, 0, 1)("1") == 1.0 and Number(float, 0, 1)("0") == 0.0
+    assert Number(int, 1)("3") == 3 and Number(int, 1)("1" + "0" * 30) == 10**30

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 from tests.data.test_benchmarks import fake_cifar_dir
+from tests.data.test_sources import BREAKAGES
+from tests.tools.tool_modules import load_tool, refusal
 
 REPO = Path(__file__).resolve().parents[2]
 RESULT_KEYS = {"model", "dataset", "seed", "task_names", "num_params", "acc_matrix", "acc",
@@ -90,20 +92,28 @@ def test_dry_run_prints_the_parameter_count_and_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.fixture(scope="module")
+def train_tool():
+    return load_tool("train")
+
+
 @pytest.mark.parametrize("args, reason", [
     (["--model", "alexnet_foo"], "invalid choice: 'alexnet_foo'"),
     (["--model", "alexnet_hat", "--dataset", "mnist"], "invalid choice: 'mnist'"),
-    (["--model", "alexnet_hat", "--epochs", "-3"], "expected a value in [1, inf], received -3"),
+    (["--model", "alexnet_hat", "--epochs", "-3"], "expected a value in [1, inf), received -3"),
     (["--model", "alexnet_hat", "--lr", "zero"], "expected float, received 'zero'"),
+    (["--model", "alexnet_hat", "--lr", "nan"], "expected a value in (0, inf), received nan"),
+    (["--model", "alexnet_hat", "--seed", str(2**32)],
+     "expected a value in [0, 4294967294], received 4294967296"),
     (["--model", "alexnet_hat", "--strategy", "tpu"], "invalid choice: 'tpu'"),
     (["--model", "alexnet_hat", "--dataset", "cifar", "--data-dir", "/no/such/dir"],
      "--data-dir /no/such/dir is not a directory"),
+    (["--model", "alexnet_hat", "--tasks", "6"], "digits has 5 tasks, received --tasks 6"),
 ])
-def test_bad_arguments_exit_2_with_one_line(tmp_path, args, reason):
-    done = train(*args, cwd=tmp_path)
-    assert done.returncode == 2
-    assert reason in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+def test_bad_arguments_exit_2_with_one_line(train_tool, tmp_path, monkeypatch, capsys, args,
+                                            reason):
+    monkeypatch.chdir(tmp_path)
+    assert reason in refusal(train_tool, args, capsys)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -125,15 +135,6 @@ def test_mirrored_strategy_on_two_cpus_end_to_end(tmp_path):
     assert (run_dir / "checkpoints" / "latest").is_file()
 
 
-def test_a_data_dir_without_cifar_files_says_what_to_provide(tmp_path):
-    done = train("--model", "alexnet_hat", "--dataset", "cifar", "--data-dir", str(tmp_path),
-                 "--run-dir", str(tmp_path / "run"))
-    assert done.returncode == 2
-    assert "cifar10.npz does not exist" in done.stderr and "materialize.py" in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
-    assert list(tmp_path.iterdir()) == []
-
-
 def test_a_nan_loss_stops_the_run_naming_task_and_epoch(tmp_path):
     done = train("--model", "alexnet_hat", "--tasks", "2", "--epochs", "2", "--width", "0.125",
                  "--train-limit", "60", "--lr", "1e30", "--run-dir", str(tmp_path / "run"))
@@ -142,22 +143,33 @@ def test_a_nan_loss_stops_the_run_naming_task_and_epoch(tmp_path):
     assert not (tmp_path / "run" / "results.json").exists()
 
 
-@pytest.mark.parametrize("breakage, reason", [
-    (lambda a: a.update(x_train=a["x_train"][:, :16]), "expected uint8 images of shape "
-                                                       "(N, 32, 32, 3), received uint8"),
-    (lambda a: a.update(x_train=a["x_train"].astype(np.float32)), "received float32"),
-    (lambda a: a.update(y_test=a["y_test"] + 10), "expected labels in 0..9, received 10..19"),
-    (lambda a: a.update(y_train=a["y_train"] % 5), "test labels [5, 6, 7, 8, 9] never occur"),
-])
-def test_bad_data_dir_arrays_exit_2_with_one_line(tmp_path, breakage, reason):
-    data_dir = Path(fake_cifar_dir(tmp_path))
-    with np.load(data_dir / "cifar10.npz") as archive:
-        arrays = dict(archive)
-    breakage(arrays)
-    np.savez(data_dir / "cifar10.npz", **arrays)
-    done = train("--model", "alexnet_hat", "--dataset", "cifar", "--data-dir", str(data_dir),
-                 "--run-dir", str(tmp_path / "run"))
-    assert done.returncode == 2
-    assert reason in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "run").exists()
+@pytest.mark.parametrize("case", BREAKAGES)
+def test_an_unusable_data_file_exits_2_and_never_deletes_the_run_it_would_overwrite(
+        train_tool, tmp_path, capsys, case):
+    breakage, _, reason = BREAKAGES[case]
+    data_dir, run_dir = tmp_path / "data", tmp_path / "run"
+    data_dir.mkdir()
+    breakage(Path(fake_cifar_dir(data_dir)) / "cifar10.npz")
+    run_dir.mkdir()
+    (run_dir / "results.json").write_text("{}")
+    error = refusal(train_tool, ["--model", "alexnet_hat", "--dataset", "cifar", "--data-dir",
+                                 str(data_dir), "--run-dir", str(run_dir), "--overwrite"],
+                    capsys)
+    assert str(data_dir / "cifar10.npz") in error and reason in error
+    assert [path.name for path in run_dir.iterdir()] == ["results.json"]
+
+
+def test_the_three_kinds_of_bad_input_exit_2_end_to_end_with_one_line_and_no_run_dir(tmp_path):
+    """As a user meets them: the process's whole stderr is the one line."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "cifar10.npz").write_bytes(np.random.default_rng(0).bytes(4096))
+    for args, reason in [(["--lr", "nan"], "expected a value in (0, inf), received nan"),
+                         (["--dataset", "cifar", "--data-dir", str(data_dir)],
+                          "cifar10.npz is not an .npz file"),
+                         (["--tasks", "99"], "digits has 5 tasks, received --tasks 99")]:
+        done = train("--model", "alexnet_hat", *args, "--run-dir", str(tmp_path / "run"))
+        assert done.returncode == 2 and done.stdout == "", done.stderr
+        assert done.stderr.startswith("train.py: error: ") and reason in done.stderr
+        assert done.stderr.count("\n") == 1, done.stderr
+        assert not (tmp_path / "run").exists()

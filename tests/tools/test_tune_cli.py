@@ -2,7 +2,6 @@
 a chief with two workers over gRPC on 127.0.0.1, and bad input."""
 
 import csv
-import importlib.util
 import json
 import os
 import shlex
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.tools.tool_modules import load_tool
 from tests.tuning.test_hparams import read_hparams
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,14 +36,6 @@ def tune_command(*args) -> list[str]:
 def tune(*args, cwd=REPO):
     return subprocess.run(tune_command(*args), cwd=cwd, env=clean_environment(),
                           capture_output=True, text=True, timeout=600)
-
-
-def load_tool(name):
-    """tools/<name>.py as a module, to call its main() in this process."""
-    spec = importlib.util.spec_from_file_location(f"{name}_tool", REPO / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def read_table(run_dir) -> list[dict]:
@@ -115,7 +107,7 @@ def test_the_best_command_is_a_valid_train_command(search):
     best = max(table, key=lambda row: float(row["val_acc"]))
     words = shlex.split((run_dir / "best_command.txt").read_text())
     assert words[:2] == ["python", "tools/train.py"]
-    args = load_tool("train").parse_args(words[2:])
+    args = load_tool("train").build_parser().parse_args(words[2:])
     assert args.model == "alexnet_hat" and args.tasks == 2 and args.width == 0.05
     assert args.smax == pytest.approx(float(best["s_max"]), rel=1e-3)
     assert args.capacity_weight == pytest.approx(float(best["capacity_weight"]), rel=1e-3)
@@ -160,10 +152,13 @@ def test_a_chief_and_two_workers_share_one_search(tmp_path):
 
 @pytest.mark.parametrize("args, variables, reason", [
     (["--model", "alexnet_sgd"], {}, "invalid choice: 'alexnet_sgd'"),
-    (["--model", "alexnet_hat", "--trials", "0"], {}, "expected a value in [1, inf], received 0"),
+    (["--model", "alexnet_hat", "--trials", "0"], {}, "expected a value in [1, inf), received 0"),
     (["--model", "alexnet_hat", "--algorithm", "grid"], {}, "invalid choice: 'grid'"),
     (["--model", "alexnet_hat", "--dataset", "cifar", "--data-dir", "/no/such/dir"], {},
      "--data-dir /no/such/dir is not a directory"),
+    (["--model", "alexnet_hat", "--dataset", "cifar", "--data-dir", "."], {},
+     "./cifar10.npz does not exist"),
+    (["--model", "alexnet_hat", "--tasks", "99"], {}, "digits has 5 tasks, received --tasks 99"),
     (["--model", "alexnet_hat", "--resume", "--run-dir", "old"], {},
      "--resume: old holds no search to continue"),
     (["--model", "alexnet_hat"], {"KERASTUNER_ORACLE_IP": "127.0.0.1"},
