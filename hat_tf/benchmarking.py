@@ -36,10 +36,11 @@ class BenchmarkSettings:
         window_steps: Steps in one timed window.
         windows: Timed windows; the median is reported.
         ratio_windows: Pairs of alternating windows that time a HAT model against its
-            plain twin, and the real pipeline against a cached batch; their median ratio
-            is reported. A ratio is a small difference between two noisy timings (single
-            pairs spread by ±4 % on 2 CPUs), so it gets more windows than the rates.
-        mixed_precision: Keras' `mixed_float16` policy (for GPUs).
+            plain twin, a model in reduced precision against its float32 twin, and the
+            real pipeline against a cached batch; their median ratio is reported. A ratio
+            is a small difference between two noisy timings (single pairs spread by ±4 %
+            on 2 CPUs), so it gets more windows than the rates.
+        precision: The Keras dtype policy (RunConfig.precision).
     """
 
     model: str
@@ -50,7 +51,7 @@ class BenchmarkSettings:
     window_steps: int = 20
     windows: int = 5
     ratio_windows: int = 11
-    mixed_precision: bool = False
+    precision: str = "float32"
 
 
 def synthetic_sequence(num_tasks: int, examples: int, classes: int = 10) -> TaskSequence:
@@ -96,8 +97,9 @@ PLAIN_OF = {"alexnet_hat": "alexnet_sgd", "resnet18_hat": "resnet18_sgd",
 
 
 def measure(settings: BenchmarkSettings) -> dict:
-    """Training and inference images/s, the data-waiting share, peak memory and, for a HAT
-    model, its step time over its plain twin's (`step_time_over_plain`)."""
+    """Training and inference images/s, the data-waiting share, peak memory; for a HAT
+    model, its step time over its plain twin's (`step_time_over_plain`); in reduced
+    precision, the step time over the float32 twin's (`step_time_over_float32`)."""
     model, pipeline = _prepared_model(settings)
     row = {
         **settings.__dict__,
@@ -110,6 +112,9 @@ def measure(settings: BenchmarkSettings) -> dict:
     if settings.model in PLAIN_OF:
         row["step_time_over_plain"] = step_time_ratio(
             model, pipeline, dataclasses.replace(settings, model=PLAIN_OF[settings.model]))
+    if settings.precision != "float32":
+        row["step_time_over_float32"] = step_time_ratio(
+            model, pipeline, dataclasses.replace(settings, precision="float32"))
     return row
 
 
@@ -119,7 +124,7 @@ def _prepared_model(settings: BenchmarkSettings):
     steps = settings.warmup_steps + settings.windows * settings.window_steps
     sequence = synthetic_sequence(settings.num_tasks, examples=steps * settings.batch_size)
     config = RunConfig(model=settings.model, width=settings.width,
-                       mixed_precision=settings.mixed_precision,
+                       precision=settings.precision,
                        optim=OptimConfig(batch_size=settings.batch_size))
     model = build_model(config, sequence)
     task = settings.num_tasks - 1
@@ -146,14 +151,14 @@ def data_wait_share(model, pipeline: tf.data.Dataset, settings: BenchmarkSetting
     return max(0.0, 1.0 - alternating_median_ratio(cached, real, settings))
 
 
-def step_time_ratio(model, pipeline: tf.data.Dataset, plain: BenchmarkSettings) -> float:
-    """The step time of `model` over that of `plain`'s model, both over one cached batch of
-    their pipelines, timed in alternating windows in this process (the same machine state
-    for both)."""
-    plain_model, plain_pipeline = _prepared_model(plain)
-    plain_timer, model_timer = (_window_timer(m, one_cached_batch(p), plain.warmup_steps)
-                                for m, p in ((plain_model, plain_pipeline), (model, pipeline)))
-    return alternating_median_ratio(model_timer, plain_timer, plain)
+def step_time_ratio(model, pipeline: tf.data.Dataset, twin: BenchmarkSettings) -> float:
+    """The step time of `model` over that of `twin`'s model (its plain or float32 twin),
+    both over one cached batch of their pipelines, timed in alternating windows in this
+    process (the same machine state for both)."""
+    twin_model, twin_pipeline = _prepared_model(twin)
+    twin_timer, model_timer = (_window_timer(m, one_cached_batch(p), twin.warmup_steps)
+                               for m, p in ((twin_model, twin_pipeline), (model, pipeline)))
+    return alternating_median_ratio(model_timer, twin_timer, twin)
 
 
 def alternating_median_ratio(numerator, denominator, settings: BenchmarkSettings) -> float:

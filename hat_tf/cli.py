@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
-from hat_tf.config import DataConfig, HatConfig, OptimConfig, RunConfig
+from hat_tf.config import PRECISIONS, DataConfig, HatConfig, OptimConfig, RunConfig
 
 if TYPE_CHECKING:
     from hat_tf.data import TaskSequence
@@ -129,9 +129,10 @@ def add_run_arguments(parser: argparse.ArgumentParser, models: Sequence[str],
         parser.add_argument("--deterministic", action="store_true",
                             help="TensorFlow's deterministic ops: the same seed gives the same "
                                  "results, and so does a killed and resumed run (slower)"),
-        parser.add_argument("--mixed-precision", action="store_true",
-                            help="compute in float16 with float32 weights and loss scaling "
-                                 "(Keras' mixed_float16: faster on GPUs, slow on CPUs)"),
+        parser.add_argument("--precision", default=DEFAULTS.precision, choices=PRECISIONS,
+                            help="Keras dtype policy (default float32); mixed_bfloat16: "
+                                 "bfloat16 compute, float32 weights (CPUs with AVX512_BF16, "
+                                 "GPUs); mixed_float16: float16 with loss scaling (GPUs)"),
     ]
 
 
@@ -147,7 +148,7 @@ def run_config(args: argparse.Namespace, run_dir: str | None, hat: HatConfig) ->
         hat=hat,
         width=args.width,
         deterministic=args.deterministic,
-        mixed_precision=args.mixed_precision,
+        precision=args.precision,
         run_dir=run_dir,
     )
 
@@ -187,12 +188,20 @@ def run_command_line(args: argparse.Namespace) -> list[str]:
 
 # Settings a run may change when it resumes: it may move to another dir or other devices.
 MOVABLE_SETTINGS = ("run_dir", "strategy")
+# Settings renamed since runs were saved: old name → (new name, old value → new value).
+RENAMED_SETTINGS = {
+    "mixed_precision": ("precision", lambda on: "mixed_float16" if on else "float32"),
+}
 
 
 def changed_settings(saved: dict, now: dict) -> list[str]:
     """The dotted names (`optim.lr`) of the settings that differ between two nested dicts
-    of settings, MOVABLE_SETTINGS aside; a setting `saved` lacks counts as its default."""
+    of settings, MOVABLE_SETTINGS aside; a setting `saved` lacks counts as its default,
+    and one saved under an old name (RENAMED_SETTINGS) counts under its new one."""
     saved, now = flatten(saved), flatten(now)
+    for old, (new, translate) in RENAMED_SETTINGS.items():
+        if old in saved:
+            saved[new] = translate(saved.pop(old))
     # A run saved before a setting existed ran with that setting's default.
     defaults = flatten(DEFAULTS.to_dict())
     saved = {**{key: defaults[key] for key in now.keys() - saved.keys() if key in defaults},

@@ -77,13 +77,19 @@ class HatConfig:
     embedding_clip: float = 6.0
 
 
+# Keras dtype policies a run may compute in (RunConfig.precision).
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs: the model name, its settings and where results go.
 
     `deterministic` asks for TensorFlow's deterministic ops, so that two runs with the
-    same seed, and a killed and resumed run, write identical results. `mixed_precision`
-    computes in float16 with float32 weights (Keras' `mixed_float16` policy, for GPUs).
+    same seed, and a killed and resumed run, write identical results. `precision` is the
+    Keras dtype policy of the network, one of PRECISIONS: `float32`; `mixed_bfloat16`
+    (bfloat16 compute, float32 weights: for CPUs with AVX512_BF16 or AMX, and GPUs);
+    `mixed_float16` (float16 compute with loss scaling: for GPUs, slow on CPUs).
     `strategy` names the tf.distribute strategy that trains it (`none`, `mirrored`;
     hat_tf.distribute); `optim.batch_size` is then the global batch, split among the
     replicas.
@@ -96,7 +102,7 @@ class RunConfig:
     width: float = 1.0
     run_dir: str | None = None
     deterministic: bool = False
-    mixed_precision: bool = False
+    precision: str = "float32"
     strategy: str = "none"
 
     def to_dict(self) -> dict:

@@ -2,8 +2,9 @@
 
     python tools/benchmark.py                                   # the default table
     python tools/benchmark.py --models alexnet_sgd alexnet_hat --widths 1 --tasks 10 50
+    python tools/benchmark.py --models alexnet_hat --precisions float32 mixed_bfloat16
 
-For every model, width and task count: training images/s of the full compiled step at
+For every model, width, task count and precision (a Keras dtype policy): training images/s of the full compiled step at
 the batch size (median of --windows windows of --window-steps steps, after warm-up),
 inference images/s, the share of step time spent waiting for data (steps over the real
 tf.data pipeline against steps over a cached batch, in --ratio-windows pairs of
@@ -11,7 +12,8 @@ alternating windows), and peak memory. Each measurement runs in its own process,
 memory is its own. For a HAT model, the step time over that of the plain model of the
 same architecture (alexnet_sgd, resnet18_sgd), both built in that process and timed over
 a cached batch in --ratio-windows pairs of alternating windows, so that both see the same
-machine state (the median of the pairs' ratios). Writes OUT/benchmark.json and
+machine state (the median of the pairs' ratios); in a reduced precision, likewise the
+step time over that of the same model in float32. Writes OUT/benchmark.json and
 OUT/benchmark.md with the device, the TensorFlow version and the thread settings, after
 every measurement. Bad arguments, or a measurement that fails, exit with status 2 and one
 line; what was measured before stays written.
@@ -20,6 +22,7 @@ line; what was measured before stays written.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -32,6 +35,7 @@ import_tensorflow_quietly()
 from hat_tf import cli  # noqa: E402
 from hat_tf.benchmarking import BenchmarkSettings, environment, measure  # noqa: E402
 from hat_tf.catalog import MODELS  # noqa: E402
+from hat_tf.config import PRECISIONS  # noqa: E402
 from hat_tf.training.results import write_atomically, write_json  # noqa: E402
 
 DEFAULT_MODELS = ["alexnet_sgd", "alexnet_hat", "resnet18_sgd", "resnet18_hat_bn"]
@@ -54,8 +58,9 @@ def build_parser() -> cli.OneLineParser:
     parser.add_argument("--ratio-windows", type=count, default=11,
                         help="pairs of alternating windows behind each ratio: a HAT model "
                              "against its plain twin, the pipeline against a cached batch")
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="Keras' mixed_float16 policy (for GPUs; slow on CPUs)")
+    parser.add_argument("--precisions", nargs="+", choices=PRECISIONS, default=["float32"],
+                        help="Keras dtype policies to measure each model in; a reduced one "
+                             "is also timed against its float32 twin in the same process")
     parser.add_argument("--out", default="runs/benchmark")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: one measurement as JSON
     return parser
@@ -76,20 +81,23 @@ def measure_in_subprocess(settings: BenchmarkSettings) -> dict:
 def markdown(rows: list[dict], env: dict) -> str:
     lines = [f"Device: {env['device']}; TensorFlow {env['tensorflow']}, Keras {env['keras']}; "
              f"{env['cpu_count']} CPUs, intra-op threads {env['intra_op_threads']}, "
-             f"inter-op {env['inter_op_threads']} (0 = TensorFlow's default); "
-             f"{'mixed_float16' if rows[0]['mixed_precision'] else 'float32'}.", "",
-             "| model | width | tasks | params | train img/s | HAT / plain step time | "
-             "inference img/s | data wait | peak MiB |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             f"inter-op {env['inter_op_threads']} (0 = TensorFlow's default).", "",
+             "| model | width | tasks | precision | params | train img/s | HAT / plain step "
+             "time | step time / float32 | inference img/s | data wait | peak MiB |",
+             "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for row in rows:
-        ratio = row.get("step_time_over_plain")
         lines.append(
-            f"| {row['model']} | {row['width']:g} | {row['num_tasks']} | {row['num_params']:,} "
-            f"| {row['train_images_per_second']:.0f} | "
-            f"{'' if ratio is None else f'{ratio:.3f}'} | "
+            f"| {row['model']} | {row['width']:g} | {row['num_tasks']} | {row['precision']} "
+            f"| {row['num_params']:,} | {row['train_images_per_second']:.0f} | "
+            f"{ratio(row, 'step_time_over_plain')} | {ratio(row, 'step_time_over_float32')} | "
             f"{row['inference_images_per_second']:.0f} | {100 * row['data_wait_share']:.1f} % "
             f"| {row['peak_memory_mib']:.0f} |")
     return "\n".join(lines) + "\n"
+
+
+def ratio(row: dict, key: str) -> str:
+    """A row's ratio to three decimals; blank where the row has none."""
+    return f"{row[key]:.3f}" if key in row else ""
 
 
 def main(argv=None) -> None:
@@ -98,16 +106,15 @@ def main(argv=None) -> None:
         print(json.dumps(measure(BenchmarkSettings(**json.loads(args.one)))))
         return
     rows, env = [], environment()
-    for model in args.models:
-        for width in args.widths:
-            for tasks in args.tasks:
-                settings = BenchmarkSettings(model, width, tasks, args.batch_size,
-                                             args.warmup_steps, args.window_steps, args.windows,
-                                             args.ratio_windows, args.mixed_precision)
-                rows.append(measure_in_subprocess(settings))
-                print(f"{model} width {width:g} tasks {tasks}: "
-                      f"{rows[-1]['train_images_per_second']:.0f} train img/s", flush=True)
-                write(args.out, rows, env)  # a later failure keeps what was measured
+    for model, width, tasks, precision in itertools.product(args.models, args.widths,
+                                                            args.tasks, args.precisions):
+        settings = BenchmarkSettings(model, width, tasks, args.batch_size, args.warmup_steps,
+                                     args.window_steps, args.windows, args.ratio_windows,
+                                     precision)
+        rows.append(measure_in_subprocess(settings))
+        print(f"{model} width {width:g} tasks {tasks} {precision}: "
+              f"{rows[-1]['train_images_per_second']:.0f} train img/s", flush=True)
+        write(args.out, rows, env)  # a later failure keeps what was measured
     print(markdown(rows, env))
 
 

@@ -30,12 +30,12 @@ def build_model(config: RunConfig, sequence: TaskSequence,
                 strategy: tf.distribute.Strategy | None = None) -> ContinualModel:
     """The named network, built for the sequence's tasks, with its method attached.
 
-    The run's precision (`mixed_float16` or `float32`) becomes Keras' global dtype policy.
+    The run's precision (`float32`, `mixed_bfloat16`, `mixed_float16`) becomes Keras'
+    global dtype policy.
     Every variable (the network's, the method's, the metrics') is created in the scope of
     `strategy` (default: none, one device), which the model then trains under.
     """
-    keras.mixed_precision.set_global_policy(
-        "mixed_float16" if config.mixed_precision else "float32")
+    keras.mixed_precision.set_global_policy(config.precision)
     recipe = MODELS.get(config.model)
     with (strategy or tf.distribute.get_strategy()).scope():
         network = built(recipe.build_network(sequence, config))

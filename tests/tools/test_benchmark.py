@@ -19,8 +19,9 @@ def run_benchmark(*args):
 
 def test_benchmark_writes_json_and_markdown(tmp_path):
     done = run_benchmark("--models", "alexnet_hat", "--widths", "0.125", "--tasks", "2",
-                         "--warmup-steps", "2", "--window-steps", "2", "--windows", "2",
-                         "--ratio-windows", "2", "--out", str(tmp_path))
+                         "--precisions", "mixed_bfloat16", "--warmup-steps", "2",
+                         "--window-steps", "2", "--windows", "2", "--ratio-windows", "2",
+                         "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "benchmark.json").read_text())
     assert report["environment"]["device"] == "CPU"
@@ -31,7 +32,9 @@ def test_benchmark_writes_json_and_markdown(tmp_path):
         assert row[key] > 0
     assert 0.0 <= row["data_wait_share"] <= 1.0
     assert row["step_time_over_plain"] > 0  # against alexnet_sgd, timed in the same process
-    assert "| alexnet_hat | 0.125 | 2 |" in (tmp_path / "benchmark.md").read_text()
+    assert row["step_time_over_float32"] > 0  # against its float32 twin, likewise
+    assert "| alexnet_hat | 0.125 | 2 | mixed_bfloat16 |" in (
+        tmp_path / "benchmark.md").read_text()
 
 
 def test_bad_arguments_exit_with_one_line_and_write_nothing(tmp_path, capsys):

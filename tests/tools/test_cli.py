@@ -20,10 +20,18 @@ def test_changed_settings_names_what_differs_but_not_where_a_run_lies():
 
 def test_a_setting_added_after_the_run_started_counts_as_its_default():
     saved = RunConfig().to_dict()
-    del saved["mixed_precision"]  # a run saved before the option existed
+    del saved["precision"]  # a run saved before the option existed
     assert changed_settings(saved, RunConfig().to_dict()) == []
-    assert changed_settings(saved, RunConfig(mixed_precision=True).to_dict()) == [
-        "mixed_precision"]
+    assert changed_settings(saved, RunConfig(precision="mixed_bfloat16").to_dict()) == [
+        "precision"]
+
+
+def test_a_run_saved_with_the_old_mixed_precision_flag_resumes_under_its_precision():
+    saved = RunConfig().to_dict()
+    del saved["precision"]
+    saved["mixed_precision"] = True  # before --precision replaced --mixed-precision
+    assert changed_settings(saved, RunConfig(precision="mixed_float16").to_dict()) == []
+    assert changed_settings(saved, RunConfig().to_dict()) == ["precision"]
 
 
 @pytest.mark.parametrize("number, text, message", [

@@ -1,5 +1,5 @@
-"""Mixed precision (Keras' mixed_float16 policy, an option for GPUs): every model trains,
-and HAT still keeps task 0's outputs under it."""
+"""Mixed precision (Keras' mixed_bfloat16 policy, for CPUs with AVX512_BF16, and
+mixed_float16, for GPUs): HAT still keeps task 0's outputs under it."""
 
 import dataclasses
 
@@ -19,16 +19,19 @@ def float32_afterwards():
     keras.mixed_precision.set_global_policy("float32")
 
 
-@pytest.mark.parametrize("model_name", [
-    "alexnet_hat", pytest.param("resnet18_hat_bn", marks=pytest.mark.slow)])  # ≈ 45 s
-def test_hat_keeps_task0_logits_in_mixed_precision(model_name):
+@pytest.mark.parametrize("model_name, precision", [
+    ("alexnet_hat", "mixed_float16"),
+    ("alexnet_hat", "mixed_bfloat16"),
+    ("resnet18_hat_bn", "mixed_bfloat16"),  # ≈ 45 s
+    pytest.param("resnet18_hat_bn", "mixed_float16", marks=pytest.mark.slow)])
+def test_hat_keeps_task0_logits_in_mixed_precision(model_name, precision):
     config = RunConfig(model=model_name, data=DataConfig(dataset="digits"),
                        optim=OptimConfig(optimizer="sgd", lr=0.05, epochs=1), width=0.125,
-                       mixed_precision=True)
+                       precision=precision)
     sequence = digits_two_tasks()
     keras.utils.set_random_seed(0)
     model = build_model(config, sequence)
-    assert model.network.compute_dtype == "float16"
+    assert model.network.compute_dtype == precision.removeprefix("mixed_")
     train_task(model, sequence, 0, config, silent)
     binarise_task_masks(model, 0)
     probe = task_dataset([(0, sequence.tasks[0])], "test", batch_size=1000)
@@ -41,6 +44,6 @@ def test_hat_keeps_task0_logits_in_mixed_precision(model_name):
     assert any(not np.array_equal(v.numpy(), old)  # task 1 did train
                for v, old in zip(model.network.trainable_variables, trunk_before))
     assert np.abs(after - before)[:, :2].max() <= 1e-5
-    assert keras.mixed_precision.global_policy().name == "mixed_float16"
-    build_model(dataclasses.replace(config, mixed_precision=False), sequence)
+    assert keras.mixed_precision.global_policy().name == precision
+    build_model(dataclasses.replace(config, precision="float32"), sequence)
     assert keras.mixed_precision.global_policy().name == "float32"
