@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import keras
 
+from hat_tf.training.progress import RunProgress
+
 
 def current_lr(optimizer: keras.optimizers.Optimizer) -> float:
     """The optimizer's learning rate now (`float()` fails on a tf.distribute variable)."""
@@ -118,17 +120,38 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
 
 class EpochPrinter(keras.callbacks.Callback):
-    """One line per epoch: task t/T, epoch, lr, training and validation loss and accuracy."""
+    """One line per epoch: task t/T, epoch, lr, training and validation loss and accuracy,
+    and with a RunProgress the elapsed time and the time left; after the run's first
+    epoch, the estimated total.
 
-    def __init__(self, task_label: str, log: Callable[[str], None] = print):
+    Args:
+        task_id: The task trained.
+        num_tasks: Tasks of the run.
+        log: Where the lines go.
+        progress: The run's clock, or None (no times).
+    """
+
+    def __init__(self, task_id: int, num_tasks: int, log: Callable[[str], None] = print,
+                 progress: RunProgress | None = None):
         super().__init__()
-        self.task_label = task_label
+        self.task_id = task_id
+        self.task_label = f"{task_id + 1}/{num_tasks}"
         self.log = log
+        self.progress = progress
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.progress:
+            self.progress.epoch_begins()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.log(
-            f"task {self.task_label}  epoch {epoch + 1:3d}  "
-            f"lr {current_lr(self.model.optimizer):.2e}  "
-            f"loss {logs['loss']:.4f}  acc {logs['accuracy']:.3f}  "
-            f"val_loss {logs['val_loss']:.4f}  val_acc {logs['val_accuracy']:.3f}"
-        )
+        line = (f"task {self.task_label}  epoch {epoch + 1:3d}  "
+                f"lr {current_lr(self.model.optimizer):.2e}  "
+                f"loss {logs['loss']:.4f}  acc {logs['accuracy']:.3f}  "
+                f"val_loss {logs['val_loss']:.4f}  val_acc {logs['val_accuracy']:.3f}")
+        if self.progress is None:
+            self.log(line)
+            return
+        self.log(f"{line}  {self.progress.epoch_ends(self.task_id, epoch + 1)}")
+        estimate = self.progress.first_estimate()
+        if estimate:
+            self.log(estimate)

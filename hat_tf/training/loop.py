@@ -23,6 +23,7 @@ from hat_tf.training.callbacks import (
 from hat_tf.training.checkpoint import RunCheckpoint, TaskCheckpointer
 from hat_tf.training.continual_model import ContinualModel
 from hat_tf.training.observer import RunObserver
+from hat_tf.training.progress import RunProgress
 from hat_tf.training.results import acc, bwt, format_matrix, random_classifier_acc
 
 
@@ -61,6 +62,7 @@ def train_task(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     checkpointer: TaskCheckpointer | None = None,
     resume: bool = False,
+    progress: RunProgress | None = None,
 ) -> int:
     """Trains task `task_id` until the schedule stops it; returns the epochs run.
 
@@ -73,12 +75,13 @@ def train_task(
         callbacks: Join the schedule's in the task's `fit` (reporters' per-epoch logs).
         checkpointer: Saves the task at every epoch end.
         resume: Continue the task from `checkpointer`'s checkpoint (the network restored).
+        progress: The run's clock, for the elapsed and remaining times of the epoch lines.
     """
     method = model.method
     tasks = [(t, sequence.tasks[t]) for t in method.training_tasks(task_id)]
     batch_size = config.optim.batch_size
-    steps_per_epoch = math.ceil(sum(len(task.y_train) for _, task in tasks) / batch_size)
-    method.on_task_begin(task_id, steps_per_epoch)
+    steps = epoch_steps(model, sequence, task_id, batch_size)
+    method.on_task_begin(task_id, steps)
     with model.distribute_strategy.scope():  # the optimizer's variables, like the model's
         model.compile(optimizer=make_optimizer(config.optim))
         model.optimizer.build(model.trainable_variables)  # as fit would: a checkpoint fills it
@@ -86,20 +89,28 @@ def train_task(
                                config.optim.lr_min)
     if resume:
         checkpointer.restore(model, schedule)
-    task_label = f"{task_id + 1}/{len(sequence.tasks)}"
+    printer = EpochPrinter(task_id, len(sequence.tasks), log, progress)
     if not schedule.stopped and schedule.epochs_run < config.optim.epochs:
         saver = ([EpochCheckpoint(lambda: checkpointer.save(model, schedule))]
                  if checkpointer else [])
         train_data = training_batches(tasks, batch_size, seed=config.data.seed * 1000 + task_id,
                                       epochs=config.optim.epochs, first_epoch=schedule.epochs_run)
         model.fit(train_data, validation_data=task_dataset(tasks, "val", batch_size),
-                  steps_per_epoch=steps_per_epoch, initial_epoch=schedule.epochs_run,
+                  steps_per_epoch=steps, initial_epoch=schedule.epochs_run,
                   epochs=config.optim.epochs, verbose=0, shuffle=False,
-                  callbacks=[NonFiniteLossGuard(task_label), schedule,
-                             EpochPrinter(task_label, log), *saver, *callbacks])
+                  callbacks=[NonFiniteLossGuard(printer.task_label), schedule, printer, *saver,
+                             *callbacks])
     schedule.restore_best(model)
     method.on_task_end(task_id, task_dataset(tasks, "train", batch_size))
     return schedule.epochs_run
+
+
+def epoch_steps(model: ContinualModel, sequence: TaskSequence, task_id: int,
+                    batch_size: int) -> int:
+    """Training steps of one epoch of task `task_id`: its method's training tasks'
+    examples (Joint: tasks 0..task_id) in batches."""
+    examples = sum(len(sequence.tasks[t].y_train) for t in model.method.training_tasks(task_id))
+    return math.ceil(examples / batch_size)
 
 
 def task_accuracy(model: ContinualModel, sequence: TaskSequence, task_id: int,
@@ -166,6 +177,10 @@ def run_sequence(
         log(f"resuming at task {first_task + 1}/{num_tasks}"
             + (f", after epoch {progress['schedule']['epochs_run']}" if mid_task else ""))
     log(f"{config.model}: {results['num_params']:,} parameters, {num_tasks} tasks")
+    clock = RunProgress(
+        [epoch_steps(model, sequence, t, config.optim.batch_size) for t in range(num_tasks)],
+        config.optim.epochs, on_cpu=not tf.config.list_physical_devices("GPU"),
+        first_task=first_task)
     for observer in observers:
         observer.on_run_begin(model, results)
     for task_id in range(first_task, num_tasks):
@@ -173,7 +188,7 @@ def run_sequence(
         callbacks = [c for observer in observers for c in observer.task_callbacks(task_id)]
         checkpointer = TaskCheckpointer(checkpoint, task_id, results) if checkpoint else None
         epochs = train_task(model, sequence, task_id, config, log, callbacks, checkpointer,
-                            resume=mid_task and task_id == first_task)
+                            resume=mid_task and task_id == first_task, progress=clock)
         results["train_seconds"] += time.perf_counter() - start
         row = [task_accuracy(model, sequence, t, config.optim.batch_size)
                for t in range(task_id + 1)]

@@ -73,6 +73,11 @@ def test_tensorboard_logs_and_report_are_written(hat_run):
 def test_progress_and_matrix_are_printed(hat_run):
     _, stdout = hat_run
     assert "task 2/3  epoch   2  lr 5.00e-02" in stdout
+    assert re.search(r"task 1/3  epoch   1 .* elapsed \d+:\d\d:\d\d, left at most: task "
+                     r"\d+:\d\d:\d\d, run \d+:\d\d:\d\d\n"
+                     r"estimate: this run takes at most \d+:\d\d:\d\d more \(3 tasks of up to 2 "
+                     r"epochs", stdout)
+    assert stdout.count("estimate:") == 1 and "\r" not in stdout  # line-oriented
     assert "after task 3/3 (digits-4-5): ACC" in stdout
     assert stdout.count("digits-0-1") >= 4  # the matrix table after every task
 
