@@ -53,8 +53,10 @@ class Method:
         `on_task_begin` cannot derive again from the network)."""
         return []
 
-    def gate_scale(self, iteration: tf.Tensor) -> tf.Tensor | None:
-        """Traced: the gate scale s of this step; None lets the network use s_max."""
+    def next_gate_scale(self) -> tf.Tensor | None:
+        """Traced, once at the start of every train step: the gate scale s of that step;
+        None lets the network use s_max. Being called once per step, whether or not the
+        optimizer then applies it, it may advance the method's own step counter (HAT)."""
         return None
 
     def step_metrics(self) -> list[keras.metrics.Metric]:
