@@ -48,6 +48,21 @@ def test_hat_keeps_task0_logits_in_mixed_precision(model_name):
     assert keras.mixed_precision.global_policy().name == "float32"
 
 
+def test_lwf_distils_heads_of_unequal_class_counts_to_a_finite_loss():
+    """Task 0's head has 2 classes, task 1's 3: head 0's logits are padded, and the padding
+    must not turn the distillation into 0·(−inf) in float16."""
+    sequence = digits_two_tasks()
+    three_classes = dataclasses.replace(sequence.tasks[1], class_names=("2", "3", "none"))
+    sequence = dataclasses.replace(sequence, tasks=(sequence.tasks[0], three_classes))
+    config = RunConfig(model="alexnet_lwf", optim=OptimConfig(epochs=1), width=0.125,
+                       mixed_precision=True)
+    keras.utils.set_random_seed(0)
+    model = build_model(config, sequence)
+    history = keras.callbacks.History()
+    train_task(model, sequence, 1, config, silent, callbacks=[history])  # distils head 0
+    assert np.isfinite(history.history["loss"]).all()
+
+
 class InfiniteGradientAt(keras.callbacks.Callback):
     """Makes the gradients of one batch infinite, so the loss-scale optimizer skips that
     step (what mixed_float16 does after an overflow), and records the step's s."""
