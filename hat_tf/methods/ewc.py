@@ -19,6 +19,8 @@ class Ewc(Method):
         weight: λ (reference: 5000).
     """
 
+    gradient_clip_norm = 100.0  # reference approaches/ewc.py: clipgrad=100
+
     def __init__(self, weight: float = DEFAULT_WEIGHT):
         self.weight = weight
 

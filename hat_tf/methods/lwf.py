@@ -24,6 +24,7 @@ class Lwf(Method):
     """
 
     needs_all_heads = True
+    gradient_clip_norm = 100.0  # reference approaches/lwf.py: clipgrad=100
 
     def __init__(self, weight: float = DEFAULT_WEIGHT,
                  temperature: float = DEFAULT_TEMPERATURE):
