@@ -108,3 +108,22 @@ def test_each_method_clips_its_gradients_at_the_reference_norm(model_name, clip)
     train_task(model, digits(), 0, config, silent)
     assert model.optimizer.global_clipnorm == clip
     assert new_results(config, digits(), model)["method"]["gradient_clip_norm"] == clip
+
+
+def test_ewc_estimates_its_fisher_in_training_mode_and_leaves_no_state_behind():
+    config = RunConfig(model="resnet18_ewc", width=0.0625)
+    keras.utils.set_random_seed(0)
+    model = build_model(config, digits())
+    network, method = model.network, model.method
+    data = task_dataset([(0, digits().tasks[0])], "train", 64)
+    state = values(network.non_trainable_variables)
+    method.on_task_end(0, data)
+    for old, new in zip(state, values(network.non_trainable_variables)):
+        np.testing.assert_array_equal(old, new)
+    fisher = values(method.fisher)
+    method.on_task_end(0, data)  # the same state, the same estimate
+    for old, new in zip(fisher, values(method.fisher)):
+        np.testing.assert_array_equal(old, new)
+    network(next(iter(data))[0], training=True)  # the control: training mode moves them
+    assert any(not np.array_equal(a, b)
+               for a, b in zip(state, values(network.non_trainable_variables)))
