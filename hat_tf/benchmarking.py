@@ -132,7 +132,7 @@ def _prepared_model(settings: BenchmarkSettings):
                                 epochs=1)
     end_earlier_tasks(model, task, pipeline.take(1))
     model.method.on_task_begin(task, steps_per_epoch=steps)
-    model.compile(optimizer=make_optimizer(config.optim))
+    model.compile(optimizer=make_optimizer(config.optim, model.method.gradient_clip_norm))
     return model, pipeline
 
 

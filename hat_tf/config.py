@@ -36,6 +36,7 @@ class DataConfig:
 @dataclass(frozen=True)
 class OptimConfig:
     """The paper's training protocol (HAT_SPEC §8; reference code `approaches/hat.py`).
+    The gradient clip is the method's (`Method.gradient_clip_norm`), as in the reference.
 
     Attributes:
         optimizer: A Keras optimizer name; a fresh one is created for every task.
@@ -45,7 +46,6 @@ class OptimConfig:
         lr_min: Stop the task when the learning rate falls below this (paper: 1e-4).
         epochs: Cap on epochs per task (paper: 200).
         batch_size: Examples per step (paper: 64).
-        clipnorm: Global gradient-norm clip, after compensation (reference: 10000).
         momentum: Momentum for `sgd` (paper: none).
     """
 
@@ -56,7 +56,6 @@ class OptimConfig:
     lr_min: float = 1e-4
     epochs: int = 200
     batch_size: int = 64
-    clipnorm: float = 10000.0
     momentum: float = 0.0
 
 

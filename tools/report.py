@@ -20,6 +20,7 @@ from hat_tf.reporting.comparison import (
     comparison_table,
     load_results,
     plot_forgetting_ratio,
+    warm_started_joint_note,
 )
 from hat_tf.training.results import write_atomically
 
@@ -45,8 +46,10 @@ def main(argv=None) -> None:
     os.makedirs(args.out, exist_ok=True)
     write_atomically(os.path.join(args.out, "comparison.csv"), table.to_csv(index=False))
     plot_forgetting_ratio(table, os.path.join(args.out, "forgetting_ratio.png"))
+    note = warm_started_joint_note(joint)
     markdown = (f"# {joint['dataset']}, seed {joint['seed']}: forgetting ratio against "
                 f"{os.path.normpath(args.joint)}\n\n"
+                + (f"{note}\n\n" if note else "")
                 + table.to_markdown(index=False, floatfmt=".4f")
                 + "\n\n![forgetting ratio](forgetting_ratio.png)\n")
     write_atomically(os.path.join(args.out, "comparison.md"), markdown)

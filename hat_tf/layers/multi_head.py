@@ -8,6 +8,8 @@ import keras
 import tensorflow as tf
 
 # Logit given to the classes a task does not have, so softmax gives them probability 0.
+# In float16 (mixed precision) it is −inf: fine for softmax and an example's own
+# cross-entropy, but a sum over log-probabilities must leave the padding out (LwF does).
 MASKED_LOGIT = -1e9
 
 

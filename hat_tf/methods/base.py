@@ -17,9 +17,15 @@ class Method:
 
     `needs_all_heads`: whether `extra_loss` needs every head's logits (LwF); otherwise the
     step computes only each example's own head and passes None.
+
+    `gradient_clip_norm`: the global norm the task's optimizer clips the gradients to,
+    after `transform_gradients` (HAT_SPEC §8). The reference sets it per method
+    (`clipgrad=10000` in approaches/sgd.py, sgd_frozen.py, joint.py, progressive.py and
+    hat.py; EWC and LwF override it).
     """
 
     needs_all_heads = False
+    gradient_clip_norm = 10000.0
 
     def attach(self, network: keras.Model) -> None:
         """Python-side, once, after the network is built: create the method's state."""
@@ -48,13 +54,20 @@ class Method:
         """Python-side, after the task's best weights are restored; `train_data` is the
         task's training set (EWC estimates its Fisher information on it)."""
 
+    def protocol(self) -> dict:
+        """Python-side: how the method trains, for the `method` record of results.json
+        (the run's config does not say it): the gradient clip, and what subclasses add."""
+        return {"gradient_clip_norm": self.gradient_clip_norm}
+
     def checkpoint_variables(self) -> list:
         """Python-side: the method's own variables that a checkpoint must keep (state that
         `on_task_begin` cannot derive again from the network)."""
         return []
 
-    def gate_scale(self, iteration: tf.Tensor) -> tf.Tensor | None:
-        """Traced: the gate scale s of this step; None lets the network use s_max."""
+    def next_gate_scale(self) -> tf.Tensor | None:
+        """Traced, once at the start of every train step: the gate scale s of that step;
+        None lets the network use s_max. Being called once per step, whether or not the
+        optimizer then applies it, it may advance the method's own step counter (HAT)."""
         return None
 
     def step_metrics(self) -> list[keras.metrics.Metric]:

@@ -1,5 +1,16 @@
 """Elastic Weight Consolidation (Kirkpatrick et al., 2017), as in the HAT reference code
-(`approaches/ewc.py`): a diagonal empirical Fisher, averaged over tasks."""
+(`approaches/ewc.py`): a diagonal empirical Fisher, averaged over tasks.
+
+The Fisher is estimated as the reference's `utils.fisher_matrix_diag` does: batches of 20,
+the network in training mode (dropout on). λ = 5000 was grid-searched there against that
+estimator, and the estimate's scale depends on both: a batch of B contributes B·ḡ², whose
+mean is B·(E g)² + Var g, so its mean-gradient part grows with B, and dropout adds its own
+variance. Another estimator (we used batch 64, dropout off) would leave λ tuned for a
+different penalty. Two departures: the last, smaller batch is weighted by its size (the
+reference weights it by 20), and the pass leaves no trace on the network (training mode
+would move a BatchNorm's moving statistics in `resnet18_ewc`; the reference's AlexNet has
+none): every non-trainable variable is put back afterwards.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +20,7 @@ import tensorflow as tf
 from hat_tf.methods.base import Method
 
 DEFAULT_WEIGHT = 5000.0  # the reference code's λ for EWC
+FISHER_BATCH_SIZE = 20  # reference utils.fisher_matrix_diag: sbatch=20
 
 
 class Ewc(Method):
@@ -18,6 +30,8 @@ class Ewc(Method):
     Args:
         weight: λ (reference: 5000).
     """
+
+    gradient_clip_norm = 100.0  # reference approaches/ewc.py: clipgrad=100
 
     def __init__(self, weight: float = DEFAULT_WEIGHT):
         self.weight = weight
@@ -33,7 +47,8 @@ class Ewc(Method):
         return self.fisher + self.anchor
 
     def on_task_end(self, task_id: int, train_data: tf.data.Dataset) -> None:
-        fisher = diagonal_fisher(self.network, self.shared, train_data)
+        fisher = diagonal_fisher(self.network, self.shared,
+                                 train_data.unbatch().batch(FISHER_BATCH_SIZE))
         for running, new, anchor, variable in zip(self.fisher, fisher, self.anchor, self.shared):
             running.assign((running * task_id + new) / (task_id + 1))
             anchor.assign(variable)
@@ -45,22 +60,26 @@ class Ewc(Method):
 
 
 def diagonal_fisher(network: keras.Model, variables: list, data: tf.data.Dataset) -> list:
-    """E[g²] of the cross-entropy gradient, one batch gradient per batch weighted by its size
-    (the reference's empirical Fisher). Dropout is off here and BatchNorm uses its moving
-    statistics, so estimating changes no state (the reference ran in training mode)."""
+    """E[g²] of the cross-entropy gradient, one batch gradient per batch of `data` weighted
+    by its size (the reference's empirical Fisher), in training mode as the reference; the
+    network's non-trainable variables (BatchNorm statistics, dropout seeds) are restored
+    afterwards, so estimating changes no state."""
 
     @tf.function
     def batch_square_gradients(inputs, labels):
         with tf.GradientTape() as tape:
-            logits = network(inputs, training=False)
+            logits = tf.cast(network(inputs, training=True), tf.float32)
             loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
                 labels, logits, from_logits=True))
         size = tf.cast(tf.shape(labels)[0], tf.float32)
         return [size * tf.square(g) for g in tape.gradient(loss, variables)]
 
+    state = [v.numpy() for v in network.non_trainable_variables]
     totals = [tf.zeros(v.shape) for v in variables]
     count = 0
     for inputs, labels in data:
         totals = [t + g for t, g in zip(totals, batch_square_gradients(inputs, labels))]
         count += int(labels.shape[0])
+    for variable, value in zip(network.non_trainable_variables, state):
+        variable.assign(value)
     return [t / count for t in totals]

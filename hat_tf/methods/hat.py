@@ -46,6 +46,14 @@ class Hat(Method):
         self.task_id = tf.Variable(0, dtype=tf.int32, trainable=False, name="hat_task_id")
         self.steps_per_epoch = tf.Variable(1, dtype=tf.int64, trainable=False,
                                            name="hat_steps_per_epoch")
+        # The index of the next train step in its epoch, for s (Eq. 3). Not the optimizer's
+        # `iterations`: a loss-scale optimizer (mixed_float16) does not count the steps it
+        # skips, while the epoch goes on. Under tf.distribute every replica adds 1 and the
+        # first replica's value is kept: it counts global steps. Checkpoints are taken at
+        # epoch ends, where it is 0, as on_task_begin sets it: a resumed task needs no copy.
+        self.batch_in_epoch = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                          aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+                                          name="hat_batch_in_epoch")
         conditioned = [c.variable for c in self.graph.connections] + self.graph.task_rows
         self._factors = {
             id(v): tf.Variable(tf.ones(v.shape), trainable=False, name=f"factor_{i}")
@@ -62,6 +70,7 @@ class Hat(Method):
         super().on_task_begin(task_id, steps_per_epoch)
         self.task_id.assign(task_id)
         self.steps_per_epoch.assign(steps_per_epoch)
+        self.batch_in_epoch.assign(0)
         for connection in self.graph.connections:
             self._factors[id(connection.variable)].assign(connection_factor(connection))
         for variable in self.graph.task_rows:
@@ -78,8 +87,11 @@ class Hat(Method):
     def on_task_end(self, task_id: int, train_data) -> None:
         update_cumulative_masks(self.gates, task_id, self.config.s_max)
 
-    def gate_scale(self, iteration):
-        batch_index = tf.cast(iteration, tf.int64) % self.steps_per_epoch
+    def next_gate_scale(self):
+        """s of Eq. 3 for this step's batch index, which restarts every epoch; counts the
+        step, applied or skipped."""
+        batch_index = tf.convert_to_tensor(self.batch_in_epoch)
+        self.batch_in_epoch.assign((batch_index + 1) % self.steps_per_epoch)
         return annealed_s(batch_index, self.steps_per_epoch, self.config.s_max)
 
     def step_metrics(self):

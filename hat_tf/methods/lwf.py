@@ -24,6 +24,7 @@ class Lwf(Method):
     """
 
     needs_all_heads = True
+    gradient_clip_norm = 100.0  # reference approaches/lwf.py: clipgrad=100
 
     def __init__(self, weight: float = DEFAULT_WEIGHT,
                  temperature: float = DEFAULT_TEMPERATURE):
@@ -33,7 +34,8 @@ class Lwf(Method):
     def attach(self, network: keras.Model) -> None:
         super().attach(network)
         self.old_network = built(network.__class__.from_config(network.get_config()))
-        num_tasks = len(self.graph.task_private)
+        self.classes_per_task = network.head.classes_per_task
+        num_tasks = len(self.classes_per_task)
         self.old_tasks = tf.Variable(tf.zeros(num_tasks), trainable=False, name="lwf_old_tasks")
 
     def on_task_begin(self, task_id: int, steps_per_epoch: int) -> None:
@@ -45,8 +47,16 @@ class Lwf(Method):
         return [*self.old_network.variables, self.old_tasks]
 
     def extra_loss(self, inputs, all_head_logits, s):
-        old = self.old_network(inputs, training=False, all_heads=True)
-        targets = tf.nn.softmax(tf.stop_gradient(old) / self.temperature)
-        log_predictions = tf.nn.log_softmax(all_head_logits / self.temperature)
-        per_head = -tf.reduce_mean(tf.reduce_sum(targets * log_predictions, axis=-1), axis=0)
+        old = tf.cast(self.old_network(inputs, training=False, all_heads=True), tf.float32)
+        per_head = tf.stack([
+            self._distillation(old[:, task, :classes], all_head_logits[:, task, :classes])
+            for task, classes in enumerate(self.classes_per_task)])
         return self.weight * tf.reduce_sum(self.old_tasks * per_head)
+
+    def _distillation(self, old_logits, new_logits):
+        """The batch's mean of CE(softmax(old/T), softmax(new/T)), in float32 and over the
+        head's own classes: MultiHead pads a smaller head with MASKED_LOGIT, which float16
+        (mixed precision) turns into −inf, and the padding's 0·(−inf) would make it NaN."""
+        targets = tf.nn.softmax(tf.stop_gradient(old_logits) / self.temperature)
+        log_predictions = tf.nn.log_softmax(new_logits / self.temperature)
+        return -tf.reduce_mean(tf.reduce_sum(targets * log_predictions, axis=-1))

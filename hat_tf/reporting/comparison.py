@@ -41,6 +41,16 @@ def check_comparable(runs: dict[str, dict], joint: dict) -> None:
                     f"{name}: {key} {results[key]!r} differs from the joint run's {joint[key]!r}")
 
 
+def warm_started_joint_note(joint: dict) -> str | None:
+    """A note for the comparison when the Joint run kept training one network from task to
+    task (hat_tf before its Joint was retrained from the initial weights at every task, as
+    HAT_SPEC §11 asks: its results.json has no `method` record); None otherwise."""
+    if joint.get("method", {}).get("retrained_from_initial_weights"):
+        return None
+    return ("Note: this Joint run warm-started every task from the previous one (a run of an "
+            "older hat_tf); the paper's A_J retrains from the initial weights at every task.")
+
+
 def comparison_table(runs: dict[str, dict], joint: dict) -> pd.DataFrame:
     """One row per run: model, ACC, BWT, ρ_{≤t} for every t, parameters, training time."""
     check_comparable(runs, joint)

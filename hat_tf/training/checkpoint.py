@@ -71,8 +71,10 @@ class TaskCheckpointer:
                                      "schedule": schedule.state()}, schedule.best_weights)
 
     def restore(self, model, schedule) -> None:
-        """After the task's on_task_begin and the optimizer's build: the method's and the
-        optimizer's variables, and the schedule."""
+        """After the task's on_task_begin and the optimizer's build: the network's variables
+        again (on_task_begin may have reset them: Joint), the method's and the optimizer's,
+        and the schedule."""
+        self.checkpoint.restore_network(model)
         self.checkpoint.restore_method(model)
         best_weights = self.checkpoint.restore_optimizer(model)
         schedule.load_state(self.checkpoint.progress()["schedule"], best_weights)
@@ -123,7 +125,8 @@ class RunCheckpoint:
             raise CheckpointError(f"cannot read the checkpoint's progress: {error}") from None
 
     def restore_network(self, model) -> None:
-        """Loads the network's variables (call before the method's on_task_begin)."""
+        """Loads the network's variables (call before the method's on_task_begin, which may
+        derive state from them: HAT's factors from its masks)."""
         _assign(model.network.variables,
                 _load_arrays(os.path.join(self._snapshot(), "network.npz")), "network")
 

@@ -82,7 +82,7 @@ class ContinualModel(keras.Model):
         self.traces_of_train_step += 1  # Python runs this line only while tracing
         inputs, labels = data
         variables = self.method.variables_to_train
-        s = self.method.gate_scale(self.optimizer.iterations)
+        s = self.method.next_gate_scale()
         global_batch_size = replica_sum(tf.cast(tf.shape(labels)[0], tf.float32))
         with tf.GradientTape() as tape:
             losses, logits = self._forward(inputs, labels, training=True, s=s)

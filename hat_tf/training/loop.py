@@ -45,9 +45,10 @@ def build_model(config: RunConfig, sequence: TaskSequence,
         return ContinualModel(network, method)
 
 
-def make_optimizer(config: OptimConfig) -> keras.optimizers.Optimizer:
-    """A fresh optimizer for a task (HAT_SPEC §8: reference behaviour)."""
-    options = {"learning_rate": config.lr, "global_clipnorm": config.clipnorm}
+def make_optimizer(config: OptimConfig, gradient_clip_norm: float) -> keras.optimizers.Optimizer:
+    """A fresh optimizer for a task (HAT_SPEC §8: reference behaviour), clipping the
+    gradients to the global norm the method declares (`Method.gradient_clip_norm`)."""
+    options = {"learning_rate": config.lr, "global_clipnorm": gradient_clip_norm}
     if config.momentum:
         options["momentum"] = config.momentum
     return keras.optimizers.get({"class_name": config.optimizer, "config": options})
@@ -83,7 +84,7 @@ def train_task(
     steps = epoch_steps(model, sequence, task_id, batch_size)
     method.on_task_begin(task_id, steps)
     with model.distribute_strategy.scope():  # the optimizer's variables, like the model's
-        model.compile(optimizer=make_optimizer(config.optim))
+        model.compile(optimizer=make_optimizer(config.optim, method.gradient_clip_norm))
         model.optimizer.build(model.trainable_variables)  # as fit would: a checkpoint fills it
     schedule = PlateauSchedule(config.optim.lr_factor, config.optim.lr_patience,
                                config.optim.lr_min)
@@ -129,6 +130,7 @@ def new_results(config: RunConfig, sequence: TaskSequence, model: ContinualModel
         "seed": config.data.seed,
         "task_names": sequence.task_names,
         "num_params": count_params(model.network),
+        "method": model.method.protocol(),
         "acc_matrix": [],
         "acc": None,
         "bwt": None,

@@ -11,7 +11,7 @@ from hat_tf.config import DataConfig, OptimConfig, RunConfig
 from hat_tf.data import DATASETS, task_dataset
 from hat_tf.methods.ewc import Ewc
 from hat_tf.methods.joint import Joint
-from hat_tf.training.loop import build_model, train_task
+from hat_tf.training.loop import build_model, new_results, train_task
 
 OPTIM = OptimConfig(epochs=2)
 
@@ -97,3 +97,33 @@ def test_joint_trains_task_t_on_the_union_of_tasks_up_to_t():
     trained = {id(v) for v in model.method.variables_to_train}
     for task in range(3):
         assert all(id(v) in trained for v in model.method.graph.task_private[task])
+
+
+@pytest.mark.parametrize("model_name, clip", [
+    ("alexnet_ewc", 100.0), ("alexnet_lwf", 100.0),  # reference ewc.py, lwf.py: clipgrad=100
+    ("alexnet_hat", 10000.0), ("alexnet_sgd", 10000.0)])  # the reference's other methods
+def test_each_method_clips_its_gradients_at_the_reference_norm(model_name, clip):
+    config = RunConfig(model=model_name, optim=OptimConfig(epochs=1), width=0.125)
+    model = build_model(config, digits())
+    train_task(model, digits(), 0, config, silent)
+    assert model.optimizer.global_clipnorm == clip
+    assert new_results(config, digits(), model)["method"]["gradient_clip_norm"] == clip
+
+
+def test_ewc_estimates_its_fisher_in_training_mode_and_leaves_no_state_behind():
+    config = RunConfig(model="resnet18_ewc", width=0.0625)
+    keras.utils.set_random_seed(0)
+    model = build_model(config, digits())
+    network, method = model.network, model.method
+    data = task_dataset([(0, digits().tasks[0])], "train", 64)
+    state = values(network.non_trainable_variables)
+    method.on_task_end(0, data)
+    for old, new in zip(state, values(network.non_trainable_variables)):
+        np.testing.assert_array_equal(old, new)
+    fisher = values(method.fisher)
+    method.on_task_end(0, data)  # the same state, the same estimate
+    for old, new in zip(fisher, values(method.fisher)):
+        np.testing.assert_array_equal(old, new)
+    network(next(iter(data))[0], training=True)  # the control: training mode moves them
+    assert any(not np.array_equal(a, b)
+               for a, b in zip(state, values(network.non_trainable_variables)))

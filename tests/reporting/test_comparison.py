@@ -12,12 +12,13 @@ REPO = Path(__file__).resolve().parents[2]
 TASKS = ["a", "b"]
 
 
-def write_run(path, model, matrix, seed=0, tasks=TASKS):
+def write_run(path, model, matrix, seed=0, tasks=TASKS, **more):
+    """A results.json as older hat_tf versions wrote it; `more` adds keys of newer ones."""
     path.mkdir(parents=True)
     results = {"model": model, "dataset": "digits", "seed": seed, "task_names": tasks,
                "num_params": 10, "acc_matrix": matrix, "acc": sum(matrix[-1]) / 2,
                "bwt": matrix[1][0] - matrix[0][0], "random_acc": [0.5, 0.5],
-               "epochs_per_task": [1, 1], "train_seconds": 3.0, "tasks_completed": 2}
+               "epochs_per_task": [1, 1], "train_seconds": 3.0, "tasks_completed": 2, **more}
     (path / "results.json").write_text(json.dumps(results))
     return str(path)
 
@@ -54,3 +55,15 @@ def test_runs_that_do_not_match_the_joint_run_are_refused(tmp_path, change):
     assert "differs from the joint run" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("method, noted", [
+    (None, True),  # an older run: Joint warm-started every task
+    ({"gradient_clip_norm": 10000.0, "retrained_from_initial_weights": True}, False)])
+def test_a_warm_started_joint_run_is_noted(tmp_path, method, noted):
+    more = {"method": method} if method else {}
+    joint = write_run(tmp_path / "joint", "alexnet_joint", [[0.9, None], [0.9, 0.9]], **more)
+    hat = write_run(tmp_path / "hat", "alexnet_hat", [[0.9, None], [0.9, 0.8]])
+    done = report(hat, "--joint", joint, "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert ("warm-started" in (tmp_path / "out" / "comparison.md").read_text()) == noted

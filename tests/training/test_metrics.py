@@ -35,7 +35,7 @@ def fit_history(model_name):
     model = build_model(config, sequence)
     tasks = [(0, sequence.tasks[0])]
     model.method.on_task_begin(0, steps_per_epoch=2)  # 102 training examples, batch 64
-    model.compile(optimizer=make_optimizer(config.optim))
+    model.compile(optimizer=make_optimizer(config.optim, model.method.gradient_clip_norm))
     history = model.fit(task_dataset(tasks, "train", 64), epochs=2, verbose=0, shuffle=False,
                         validation_data=task_dataset(tasks, "val", 64))
     return history.history
