@@ -192,13 +192,19 @@ MOVABLE_SETTINGS = ("run_dir", "strategy")
 RENAMED_SETTINGS = {
     "mixed_precision": ("precision", lambda on: "mixed_float16" if on else "float32"),
 }
+# Settings that runs saved and that are gone: a run saved with one resumes without it.
+# optim.clipnorm: no option set it; the method declares its clip (Method.gradient_clip_norm).
+RETIRED_SETTINGS = ("optim.clipnorm",)
 
 
 def changed_settings(saved: dict, now: dict) -> list[str]:
     """The dotted names (`optim.lr`) of the settings that differ between two nested dicts
     of settings, MOVABLE_SETTINGS aside; a setting `saved` lacks counts as its default,
-    and one saved under an old name (RENAMED_SETTINGS) counts under its new one."""
+    one saved under an old name (RENAMED_SETTINGS) counts under its new one, and a retired
+    one (RETIRED_SETTINGS) not at all."""
     saved, now = flatten(saved), flatten(now)
+    for retired in RETIRED_SETTINGS:
+        saved.pop(retired, None)
     for old, (new, translate) in RENAMED_SETTINGS.items():
         if old in saved:
             saved[new] = translate(saved.pop(old))

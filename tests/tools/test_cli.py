@@ -26,6 +26,12 @@ def test_a_setting_added_after_the_run_started_counts_as_its_default():
         "precision"]
 
 
+def test_a_retired_setting_does_not_stop_a_resume():
+    saved = RunConfig().to_dict()
+    saved["optim"]["clipnorm"] = 10000.0  # before each method declared its clip
+    assert changed_settings(saved, RunConfig().to_dict()) == []
+
+
 def test_a_run_saved_with_the_old_mixed_precision_flag_resumes_under_its_precision():
     saved = RunConfig().to_dict()
     del saved["precision"]

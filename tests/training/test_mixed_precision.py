@@ -58,7 +58,7 @@ def test_lwf_distils_heads_of_unequal_class_counts_to_a_finite_loss():
     three_classes = dataclasses.replace(sequence.tasks[1], class_names=("2", "3", "none"))
     sequence = dataclasses.replace(sequence, tasks=(sequence.tasks[0], three_classes))
     config = RunConfig(model="alexnet_lwf", optim=OptimConfig(epochs=1), width=0.125,
-                       mixed_precision=True)
+                       precision="mixed_float16")
     keras.utils.set_random_seed(0)
     model = build_model(config, sequence)
     history = keras.callbacks.History()
@@ -93,7 +93,7 @@ class InfiniteGradientAt(keras.callbacks.Callback):
 def test_hat_restarts_s_every_epoch_after_a_skipped_step():
     sequence = digits_two_tasks()  # 136 training examples: 3 batches of 64
     config = RunConfig(model="alexnet_hat", optim=OptimConfig(epochs=2), width=0.125,
-                       mixed_precision=True)
+                       precision="mixed_float16")
     keras.utils.set_random_seed(0)
     model = build_model(config, sequence)
     skip = InfiniteGradientAt(model.method, epoch=0, batch=1)
