@@ -48,6 +48,12 @@ class Method:
         """Python-side, after the task's best weights are restored; `train_data` is the
         task's training set (EWC estimates its Fisher information on it)."""
 
+    def task_results(self, task_id: int) -> dict:
+        """Python-side, after `on_task_end`: what the run's results (results.json) keep
+        of the task for this method, `{key: value}`; the loop appends each value to the
+        list `results[key]`, one entry per task (HAT: `mask_learning`)."""
+        return {}
+
     def checkpoint_variables(self) -> list:
         """Python-side: the method's own variables that a checkpoint must keep (state that
         `on_task_begin` cannot derive again from the network)."""
