@@ -26,8 +26,7 @@ def capacity_used(attention: np.ndarray | Sequence[np.ndarray],
     use together, closed to later tasks' updates by Eq. 2. A sequence of arrays (several
     layers) counts every unit of all of them once.
     """
-    flat = np.concatenate([np.ravel(a) for a in attention]) if _is_sequence(attention) \
-        else np.ravel(attention)
+    flat = flattened(attention)
     if flat.size == 0:
         raise ValueError("capacity of an empty mask: received no units")
     return float(np.mean(used_units(flat, threshold)))
@@ -65,5 +64,8 @@ def newly_over(before: Mapping[str, float], after: Mapping[str, float],
             if value > threshold and before.get(name, 0.0) <= threshold]
 
 
-def _is_sequence(value) -> bool:
-    return isinstance(value, (list, tuple))
+def flattened(values: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+    """One array, or a sequence of them (several layers), as one flat array of all units."""
+    if isinstance(values, (list, tuple)):
+        return np.concatenate([np.ravel(v) for v in values])
+    return np.ravel(values)

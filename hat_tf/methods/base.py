@@ -59,6 +59,12 @@ class Method:
         (the run's config does not say it): the gradient clip, and what subclasses add."""
         return {"gradient_clip_norm": self.gradient_clip_norm}
 
+    def task_results(self, task_id: int) -> dict:
+        """Python-side, after `on_task_end`: what the run's results (results.json) keep
+        of the task for this method, `{key: value}`; the loop appends each value to the
+        list `results[key]`, one entry per task (HAT: `mask_learning`)."""
+        return {}
+
     def checkpoint_variables(self) -> list:
         """Python-side: the method's own variables that a checkpoint must keep (state that
         `on_task_begin` cannot derive again from the network)."""

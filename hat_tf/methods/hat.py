@@ -3,7 +3,8 @@
 Per task: anneal s per batch (Eq. 3); add c·R (Eq. 5); compensate the embedding gradients
 (§2.5); scale each shared weight's update by 1 − min(a_out^{≤t−1}, a_in^{≤t−1}) (Eq. 2) —
 under plain SGD, equivalently and more cheaply, its gradient — and keep other tasks'
-embedding rows fixed. After the task, fold a^t into a^{≤t}.
+embedding rows fixed. After the task, fold a^t into a^{≤t}, and record whether the task's
+masks learned (HAT_SPEC §11, "Mask learning").
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hat_tf.hat.conditioning import (
     task_row_factor,
     update_is_scaled_gradient,
 )
+from hat_tf.hat.mask_snapshot import mask_learning_record
 from hat_tf.hat.masks import update_cumulative_masks
 from hat_tf.hat.row_gradients import scaled, summed_rows
 from hat_tf.hat.schedule import annealed_s
@@ -60,6 +62,12 @@ class Hat(Method):
             for i, v in enumerate(conditioned)
         }
         self._embeddings = {id(gate.embedding) for gate in self.gates}
+        # Per gate, the current task's embedding row when the task began: the start of the
+        # mask-learning record. A checkpoint keeps it, so a resumed task compares with its
+        # true start, not with where the run was killed.
+        self._task_start = [tf.Variable(tf.zeros(gate.units), trainable=False,
+                                        name=f"task_start_{i}")
+                            for i, gate in enumerate(self.gates)]
         self._protected: set[int] = set()
         self._conditions_gradients = False
         self._capacity_reg = keras.metrics.Mean(name="capacity_reg")
@@ -71,6 +79,8 @@ class Hat(Method):
         self.task_id.assign(task_id)
         self.steps_per_epoch.assign(steps_per_epoch)
         self.batch_in_epoch.assign(0)
+        for start, gate in zip(self._task_start, self.gates):  # a resume restores it after
+            start.assign(gate.embedding[task_id])
         for connection in self.graph.connections:
             self._factors[id(connection.variable)].assign(connection_factor(connection))
         for variable in self.graph.task_rows:
@@ -86,6 +96,16 @@ class Hat(Method):
 
     def on_task_end(self, task_id: int, train_data) -> None:
         update_cumulative_masks(self.gates, task_id, self.config.s_max)
+
+    def task_results(self, task_id: int) -> dict:
+        """`mask_learning`: per gated layer and for the network, how far the task's
+        embeddings moved, the gates it switched, those at the clamp, and its capacity."""
+        return {"mask_learning": mask_learning_record(
+            self.gates, [start.numpy() for start in self._task_start], task_id,
+            self.config.s_max, self.config.embedding_clip)}
+
+    def checkpoint_variables(self) -> list:
+        return list(self._task_start)
 
     def next_gate_scale(self):
         """s of Eq. 3 for this step's batch index, which restarts every epoch; counts the

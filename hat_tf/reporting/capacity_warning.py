@@ -7,7 +7,7 @@ from collections.abc import Callable
 import tensorflow as tf
 
 from hat_tf.hat.capacity_stats import newly_over
-from hat_tf.reporting.masks import NETWORK, MaskSnapshot
+from hat_tf.hat.mask_snapshot import NETWORK, MaskSnapshot
 from hat_tf.training.observer import RunObserver
 
 CAPACITY_WARNING_ABOVE = 0.9

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from hat_tf.reporting.masks import NETWORK, LayerCapacity
+from hat_tf.hat.mask_snapshot import NETWORK, LayerCapacity
 
 DPI = 100
 HEATMAP = "viridis"

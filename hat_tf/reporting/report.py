@@ -6,10 +6,17 @@ import os
 
 from hat_tf.compact import SELECTION_TOLERANCE
 from hat_tf.config import RunConfig
+from hat_tf.hat.mask_snapshot import NETWORK, LayerCapacity, MaskSnapshot
 from hat_tf.reporting.figures import accuracy_matrix_png, capacity_png, reuse_png
-from hat_tf.reporting.masks import NETWORK, LayerCapacity, MaskSnapshot
+from hat_tf.reporting.mask_learning_warning import STAYED_RANDOM_BELOW
 from hat_tf.reporting.settings import flat_settings
-from hat_tf.reporting.tables import accuracy_table, capacity_table, markdown_table, reuse_table
+from hat_tf.reporting.tables import (
+    accuracy_table,
+    capacity_table,
+    markdown_table,
+    mask_learning_table,
+    reuse_table,
+)
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.results import write_atomically
 
@@ -27,6 +34,22 @@ def task_inference_rows(results: dict) -> list[list[str]]:
              f"{100 * results['task_inference_acc']:.2f} %"],
             ["class-incremental accuracy (task and class right)",
              f"{100 * results['cil_acc']:.2f} %"]]
+
+
+def mask_learning_section(results: dict) -> list[str]:
+    """The mask-learning table (HAT_SPEC §11), for runs whose results have it (HAT)."""
+    if not results.get("mask_learning"):
+        return []
+    return ["## Mask learning",
+            "Whether each task's masks learned, per gated layer (`network`: all units): "
+            "moved = the mean |e_end − e_start| of the task's embeddings over the task; "
+            "switched = % of units whose gate (a^t > 0.5) turned on or off during it; "
+            "at clamp = % of its embeddings at the ±clip bound; own mask, tasks 1..t = % of "
+            "units with a^t > 0.5, a^≤t > 0.5. The embeddings start N(0, 1), so an untrained "
+            "mask is a random half of the units: own mask ≈ 50 %, switched a few %. The run "
+            f"warns after a task that switched under {100 * STAYED_RANDOM_BELOW:.0f} % of the "
+            "network's units.",
+            mask_learning_table(results["mask_learning"], results["task_names"])]
 
 
 def compact_export_section(results: dict) -> list[str]:
@@ -116,6 +139,7 @@ class MarkdownReport(RunObserver):
             ]
         else:
             sections.append("The network has no gates: every task may change every weight.")
+        sections += mask_learning_section(results)
         sections += compact_export_section(results)
         sections += ["## Settings",
                      markdown_table(["setting", "value"], sorted(

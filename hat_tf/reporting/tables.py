@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hat_tf.reporting.masks import LayerCapacity
+from hat_tf.hat.mask_snapshot import LayerCapacity
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -52,3 +52,17 @@ def reuse_table(reuse: np.ndarray, task_names: Sequence[str]) -> str:
     names = task_names[: len(reuse)]
     return markdown_table(["mask of ↓ / units of →", *names],
                           [[name, *(percent(v) for v in row)] for name, row in zip(names, reuse)])
+
+
+def mask_learning_table(records: Sequence[dict[str, dict]], task_names: Sequence[str]) -> str:
+    """Whether each task's masks learned (results.json's `mask_learning`): a row per task
+    and gated layer (`network`: all of them), with how far its embeddings moved, the % of
+    units whose gate switched and whose embedding ends at the clamp, and the % its own
+    mask and tasks 1..t together use."""
+    return markdown_table(
+        ["task", "layer", "moved", "switched", "at clamp", "own mask", "tasks 1..t"],
+        [[name, layer, f"{row['moved']:.3f}", percent(row["switched"]),
+          percent(row["at_clamp"]), percent(row["capacity"]),
+          percent(row["cumulative_capacity"])]
+         for name, record in zip(task_names, records) for layer, row in record.items()],
+    )

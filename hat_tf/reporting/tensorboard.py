@@ -13,8 +13,13 @@ Under `<log_dir>` (the run dir's `tb/`):
   for all units), `capacity/over_tasks` (image), `capacity/table` (text),
   `reuse/per_layer` (image, after the paper's Fig. 6), `reuse/network_table` (text),
   `gates/<layer>/task` and `gates/<layer>/cumulative` (histograms of a^t at s_max and of
-  a^{≤t}); at the end `final/acc`, `final/bwt`, `final/train_seconds`, and from the start
-  the run's settings as hparams (TensorBoard's HPARAMS tab).
+  a^{≤t}); for HAT, whether the task's masks learned (results' `mask_learning`, HAT_SPEC
+  §11): `masks/<layer>/moved` (mean |e_end − e_start| of the task's embeddings),
+  `masks/<layer>/switched` (share of units whose a^t > 0.5 changed during the task),
+  `masks/<layer>/at_clamp` (share of the task's embeddings at ±clip) and `masks/table`
+  (text, every task so far), and the warning `masks/warning` (text); at the end
+  `final/acc`, `final/bwt`, `final/train_seconds`, and from the start the run's settings
+  as hparams (TensorBoard's HPARAMS tab).
 """
 
 from __future__ import annotations
@@ -25,11 +30,16 @@ import tensorflow as tf
 from tensorboard.plugins.hparams import api as hparams_api
 
 from hat_tf.config import RunConfig
+from hat_tf.hat.mask_snapshot import NETWORK, LayerCapacity, MaskSnapshot
 from hat_tf.reporting.epoch_summaries import EpochSummaries
 from hat_tf.reporting.figures import accuracy_matrix_png, capacity_png, reuse_png
-from hat_tf.reporting.masks import NETWORK, LayerCapacity, MaskSnapshot
 from hat_tf.reporting.settings import flat_settings
-from hat_tf.reporting.tables import accuracy_table, capacity_table, reuse_table
+from hat_tf.reporting.tables import (
+    accuracy_table,
+    capacity_table,
+    mask_learning_table,
+    reuse_table,
+)
 from hat_tf.training.observer import RunObserver
 
 
@@ -87,6 +97,8 @@ class TensorBoardReporter(RunObserver):
             snapshot = MaskSnapshot.read(model.method.graph.gates, step, self.config.hat.s_max)
             if snapshot.layer_names:
                 self._write_masks(snapshot, names)
+            if "mask_learning" in results:
+                self._write_mask_learning(results["mask_learning"], names)
         for writer in (self.writer, self.train_writer, self.validation_writer):
             writer.flush()
 
@@ -113,6 +125,19 @@ class TensorBoardReporter(RunObserver):
                                                snapshot.cumulative):
             tf.summary.histogram(f"gates/{name}/task", attention[-1])
             tf.summary.histogram(f"gates/{name}/cumulative", cumulative)
+
+    @staticmethod
+    def _write_mask_learning(records: list[dict[str, dict]], task_names: list[str]) -> None:
+        """The last task's mask-learning record, and the table of all (inside
+        `as_default`)."""
+        for name, row in records[-1].items():
+            for key in ("moved", "switched", "at_clamp"):
+                tf.summary.scalar(f"masks/{name}/{key}", row[key])
+        tf.summary.text("masks/table", (
+            "Whether each task's masks learned: moved = mean |e_end − e_start| of its "
+            "embeddings; % of units whose gate switched, whose embedding ends at the clamp, "
+            "in its own mask (a^t > 0.5) and in tasks 1..t's (a^≤t > 0.5).\n\n"
+            + mask_learning_table(records, task_names)))
 
     def on_run_end(self, model, results):
         with self.writer.as_default(step=len(results["acc_matrix"])):

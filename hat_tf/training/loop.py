@@ -196,6 +196,8 @@ def run_sequence(
                for t in range(task_id + 1)]
         results["acc_matrix"].append(row + [None] * (num_tasks - task_id - 1))
         results["epochs_per_task"].append(epochs)
+        for key, value in model.method.task_results(task_id).items():
+            results.setdefault(key, []).append(value)
         results["tasks_completed"] = task_id + 1
         trained = [r[: task_id + 1] for r in results["acc_matrix"]]
         results["acc"], results["bwt"] = acc(trained), bwt(trained)

@@ -15,14 +15,17 @@ from hat_tf.training.results import save_results
 
 
 class Recorder(RunObserver):
-    """Keeps the model and the order of the hooks' calls."""
+    """Keeps the model, its gate embeddings before the first task and the order of the
+    hooks' calls."""
 
     def __init__(self):
         self.calls = []
         self.model = None
+        self.initial_embeddings = None
 
     def on_run_begin(self, model, results):
         self.model = model
+        self.initial_embeddings = [gate.embedding.numpy() for gate in model.method.graph.gates]
         self.calls.append("run_begin")
 
     def task_callbacks(self, task_id):

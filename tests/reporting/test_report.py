@@ -36,10 +36,22 @@ def test_report_has_the_capacity_table(hat_run):
         assert re.search(rf"^\| {layer} \| {units} \| [\d.]+ \| [\d.]+ \|$", report, re.M)
 
 
+def test_report_has_the_mask_learning_table_of_results_json(hat_run):
+    report = (hat_run.run_dir / "report.md").read_text()
+    record = hat_run.results["mask_learning"][1]["gate_fc1"]
+    assert "## Mask learning" in report
+    assert "| task | layer | moved | switched | at clamp | own mask | tasks 1..t |" in report
+    assert (f"| digits-2-3 | gate_fc1 | {record['moved']:.3f} | "
+            f"{100 * record['switched']:.1f} | {100 * record['at_clamp']:.1f} | "
+            f"{100 * record['capacity']:.1f} | {100 * record['cumulative_capacity']:.1f} |"
+            in report)
+
+
 def test_a_plain_network_has_no_capacity_plots(plain_run):
     report = (plain_run.run_dir / "report.md").read_text()
     assert referenced_images(report) == [ACCURACY_PNG]
     assert "The network has no gates" in report
+    assert "## Mask learning" not in report
     assert not (plain_run.run_dir / CAPACITY_PNG).exists()
 
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 
 from hat_tf.hat.capacity_stats import capacity_used
-from hat_tf.reporting.masks import layer_name
+from hat_tf.hat.mask_snapshot import layer_name
 
 LAYERS = ["gate_conv1", "gate_conv2", "gate_conv3", "gate_fc1", "gate_fc2", "network"]
 EPOCH_LINE = re.compile(r"task (\d)/2\s+epoch\s+(\d+)\s+lr (\S+)\s+loss (\S+)\s+acc (\S+)\s+"
@@ -44,6 +44,9 @@ def test_tags_are_grouped(hat_run):
     expected |= {f"capacity/{layer}/{kind}" for layer in LAYERS for kind in ("task", "cumulative")}
     expected |= {f"gates/{layer}/{kind}" for layer in LAYERS[:-1]
                  for kind in ("task", "cumulative")}
+    expected |= {f"masks/{layer}/{kind}" for layer in LAYERS
+                 for kind in ("moved", "switched", "at_clamp")}
+    expected |= {"masks/table", "masks/warning"}  # 2 epochs of 2 steps: the masks stay random
     assert expected <= root
     assert root - expected == {hparams_metadata.SESSION_START_INFO_TAG}
     assert set(hat_run.events("train").Tags()["tensors"]) == {
@@ -142,6 +145,18 @@ def test_gate_histograms_count_every_unit(hat_run):
             assert buckets[:, 0].min() >= 0.0 and buckets[:, 1].max() <= 1.0
 
 
+def test_mask_learning_scalars_are_results_json_record(hat_run):
+    records = json.loads((hat_run.run_dir / "results.json").read_text())["mask_learning"]
+    events = hat_run.events()
+    for layer in LAYERS:
+        for kind in ("moved", "switched", "at_clamp"):
+            assert scalars(events, f"masks/{layer}/{kind}") == pytest.approx(
+                {step: record[layer][kind] for step, record in enumerate(records, 1)})
+    table = text(events, "masks/table", 2)
+    assert "| task | layer | moved | switched | at clamp | own mask | tasks 1..t |" in table
+    assert table.count("| digits-") == 2 * len(LAYERS)
+
+
 def test_reuse_table_has_a_full_diagonal(hat_run):
     table = text(hat_run.events(), "reuse/network_table", 2)
     rows = [line for line in table.splitlines() if line.startswith("| digits-")]
@@ -163,7 +178,8 @@ def test_settings_are_hparams(hat_run):
 
 def test_a_plain_network_logs_no_masks(plain_run):
     root = set(plain_run.events().Tags()["tensors"])
-    assert not {tag for tag in root if tag.split("/")[0] in ("capacity", "reuse", "gates")}
+    assert not {tag for tag in root
+                if tag.split("/")[0] in ("capacity", "reuse", "gates", "masks")}
     assert "task/accuracy_matrix" in root and "final/acc" in root
     assert set(plain_run.events("train").Tags()["tensors"]) == {
         "epoch/loss", "epoch/accuracy", "epoch/lr", "epoch/task"}

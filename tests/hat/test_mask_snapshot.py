@@ -4,8 +4,9 @@ import keras
 import numpy as np
 import pytest
 
+from hat_tf.hat.mask_snapshot import NETWORK, MaskSnapshot, layer_name, mask_learning_record
+from hat_tf.hat.masks import update_cumulative_masks
 from hat_tf.layers import TaskGate
-from hat_tf.reporting.masks import NETWORK, MaskSnapshot, layer_name
 
 S_MAX = 400.0
 
@@ -65,3 +66,27 @@ def test_only_the_tasks_learned_are_read():
 def test_a_network_without_gates_has_no_capacity():
     snapshot = MaskSnapshot.read([], tasks_learned=2, s_max=S_MAX)
     assert snapshot.capacity() == {} and snapshot.reuse() == {}
+
+
+def test_mask_learning_record_of_known_rows():
+    # task 1 of two gates: `first` flips one of its 2 units and clamps the other,
+    # `second` keeps its 4; task 0's rows (and its folded mask) play no part
+    first = gate_with([[9, 9], [-6, 6]], [0, 0], "first")
+    second = gate_with([[9, 9, 9, 9], [1, 1, -1, -1]], [1, 1, 1, 0], "second")
+    update_cumulative_masks([first, second], 1, S_MAX)
+    starts = [np.array([0.5, 5.0]), np.array([1.0, 1.0, -1.0, -1.0])]
+    record = mask_learning_record([first, second], starts, task_id=1, s_max=S_MAX, clip=6.0)
+    assert list(record) == ["first", "second", NETWORK]
+    assert record["first"] == pytest.approx({"units": 2, "moved": 3.75, "switched": 0.5,
+                                             "at_clamp": 1.0, "capacity": 0.5,
+                                             "cumulative_capacity": 0.5})
+    assert record["second"] == pytest.approx({"units": 4, "moved": 0.0, "switched": 0.0,
+                                              "at_clamp": 0.0, "capacity": 0.5,
+                                              "cumulative_capacity": 0.75})
+    assert record[NETWORK] == pytest.approx({"units": 6, "moved": 7.5 / 6, "switched": 1 / 6,
+                                             "at_clamp": 2 / 6, "capacity": 3 / 6,
+                                             "cumulative_capacity": 4 / 6})
+
+
+def test_a_network_without_gates_has_no_mask_learning_record():
+    assert mask_learning_record([], [], task_id=0, s_max=S_MAX, clip=6.0) == {}

@@ -1,4 +1,5 @@
-"""A snapshot of a HAT network's masks after a task, and its capacity and reuse."""
+"""A snapshot of a HAT network's masks after a task, its capacity and reuse, and the
+record of whether the task's masks learned."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hat_tf.hat.capacity_stats import capacity_used, reuse_matrix
+from hat_tf.hat.mask_learning import mask_learning
 from hat_tf.layers import TaskGate
 
 NETWORK = "network"  # the name of all gated layers together, beside the layers' own
@@ -85,3 +87,33 @@ class MaskSnapshot:
         matrices.update({name: reuse_matrix(attention)
                          for name, attention in zip(self.layer_names, self.task_attention)})
         return matrices
+
+
+def mask_learning_record(gates: Sequence[TaskGate], task_start: Sequence[np.ndarray],
+                         task_id: int, s_max: float, clip: float) -> dict[str, dict]:
+    """Whether task `task_id`'s masks learned (HAT_SPEC §11, "Mask learning"), read after
+    the task, its best weights restored and its mask folded into a^{≤t}.
+
+    Args:
+        gates: The network's gates, in order.
+        task_start: Per gate, the task's embedding row e^t when the task began.
+        task_id: The task just learned.
+        s_max: Gate scale at evaluation.
+        clip: Bound of the embeddings (paper §2.5).
+
+    Returns:
+        Per layer, then for the whole network (`NETWORK`): `units`, `moved` (mean
+        |e_end − e_start|), `switched` (share of units whose a^t > 0.5 changed),
+        `at_clamp` (share of e_end at ±clip), `capacity` (share with a^t > 0.5) and
+        `cumulative_capacity` (a^{≤t} > 0.5); shares are fractions. Empty without gates.
+    """
+    if not gates:
+        return {}
+    capacity = MaskSnapshot.read(gates, task_id + 1, s_max).capacity()
+    starts = [np.asarray(row) for row in task_start]
+    ends = [np.asarray(gate.embedding[task_id]) for gate in gates]
+    learning = [mask_learning(start, end, s_max, clip) for start, end in zip(starts, ends)]
+    learning.append(mask_learning(starts, ends, s_max, clip))
+    return {name: {"units": row.units, **moves, "capacity": row.task,
+                   "cumulative_capacity": row.cumulative}
+            for (name, row), moves in zip(capacity.items(), learning)}
