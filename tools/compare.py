@@ -3,8 +3,10 @@
     python tools/compare.py --dataset cifar --data-dir DIR --epochs 10 --train-limit 2000
 
 Trains each model with tools/train.py (same dataset, seed and budget; Joint first, as the
-reference A_J) into OUT/<model>, skipping models whose run is complete there already, and
-then writes OUT/comparison.md, comparison.csv and forgetting_ratio.png (tools/report.py).
+reference A_J) into OUT/<model>, and then writes OUT/comparison.md, comparison.csv and
+forgetting_ratio.png (tools/report.py). Rerunning the same command after a kill continues
+the grid: a model whose run is complete is skipped, an unfinished run resumes from its
+checkpoint (train.py --resume), and one killed before its first checkpoint starts anew.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 
 from hat_tf.cli import RUN_NUMBERS, OneLineParser
 from hat_tf.reporting.comparison import IncomparableRunsError, load_results
+from hat_tf.training.checkpoint import RunCheckpoint
 
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 PAPER_MODELS = ["alexnet_joint", "alexnet_hat", "alexnet_sgd", "alexnet_sgd_frozen",
@@ -30,6 +33,14 @@ def finished(run_dir: str) -> bool:
     except IncomparableRunsError:
         return False
     return True
+
+
+def restart_options(run_dir: str) -> list[str]:
+    """train.py's options to go on with an unfinished run in `run_dir`: none for a new
+    one, --resume where it has a checkpoint, --overwrite where it was killed before one."""
+    if not os.path.exists(run_dir):
+        return []
+    return ["--resume"] if RunCheckpoint(run_dir).exists() else ["--overwrite"]
 
 
 def build_parser() -> OneLineParser:
@@ -59,10 +70,12 @@ def main(argv=None) -> None:
         if finished(run_dir):
             print(f"{model}: using the finished run in {run_dir}")
             continue
-        print(f"{model}: training into {run_dir}", flush=True)
+        restart = restart_options(run_dir)
+        print(f"{model}: {'resuming' if restart == ['--resume'] else 'training'} into "
+              f"{run_dir}", flush=True)
         command = [sys.executable, os.path.join(TOOLS, "train.py"), "--model", model,
                    "--dataset", args.dataset, "--seed", str(args.seed), "--run-dir", run_dir,
-                   *budget]
+                   *budget, *restart]
         status = subprocess.run(command).returncode
         if status == 2:  # bad input, which train.py has named in its one line
             sys.exit(2)

@@ -1,11 +1,18 @@
 """tools/compare.py passes train.py's refusal of bad input on as its own (exit 2, the one
-line train.py printed), and reports any other failure of a training."""
+line train.py printed), reports any other failure of a training, and continues a killed
+grid when run again."""
 
+import os
+import signal
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from tests.tools.tool_modules import load_tool
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("status, code", [
@@ -22,3 +29,55 @@ def test_a_failed_training_stops_the_comparison(tmp_path, monkeypatch, status, c
     assert exit_info.value.code == code
     assert len(commands) == 1 and commands[0][-2:] == ["--tasks", "99"]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_rerun_skips_finished_runs_and_resumes_unfinished_ones(tmp_path, monkeypatch):
+    """The grid after a kill: Joint finished, HAT killed after a checkpoint, SGD killed
+    before its first one, PNN not started."""
+    compare = load_tool("compare")
+    out = tmp_path / "out"
+    finished_run = out / "alexnet_joint"
+    finished_run.mkdir(parents=True)
+    (finished_run / "results.json").write_text(
+        '{"task_names": ["a", "b"], "tasks_completed": 2}')
+    (out / "alexnet_hat" / "checkpoints").mkdir(parents=True)
+    (out / "alexnet_hat" / "checkpoints" / "latest").write_text("ckpt-3")
+    (out / "alexnet_sgd").mkdir()
+    (out / "alexnet_sgd" / "config.json").write_text("{}")
+    commands = []
+    monkeypatch.setattr(compare.subprocess, "run", lambda command: commands.append(command)
+                        or subprocess.CompletedProcess(command, 0))
+    with pytest.raises(SystemExit):
+        compare.main(["--dataset", "digits", "--out", str(out), "--models", "alexnet_joint",
+                      "alexnet_hat", "alexnet_sgd", "alexnet_pnn"])
+    trained = {command[command.index("--model") + 1]: command for command in commands[:-1]}
+    assert list(trained) == ["alexnet_hat", "alexnet_sgd", "alexnet_pnn"]  # Joint skipped
+    assert trained["alexnet_hat"][-1] == "--resume"
+    assert trained["alexnet_sgd"][-1] == "--overwrite"
+    assert "--resume" not in trained["alexnet_pnn"] and "--overwrite" not in trained["alexnet_pnn"]
+    assert commands[-1][1].endswith("report.py")  # then the report of all four
+
+
+@pytest.mark.slow
+def test_the_same_command_continues_a_killed_comparison(tmp_path):
+    """Killed (with its train.py) in the second model's first task, its first epoch
+    checkpointed, then run again."""
+    out = tmp_path / "out"
+    command = [sys.executable, str(REPO / "tools" / "compare.py"), "--dataset", "digits",
+               "--models", "alexnet_joint", "alexnet_sgd", "--tasks", "2", "--epochs", "2",
+               "--width", "0.125", "--train-limit", "120", "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    for line in first.stdout:
+        if line.startswith("task 1/2  epoch   2") and (out / "alexnet_sgd").exists():
+            os.killpg(first.pid, signal.SIGKILL)  # compare.py and the train.py it runs
+            break
+    first.wait()
+    assert not (out / "comparison.md").exists()
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "alexnet_joint: using the finished run" in again.stdout
+    assert "alexnet_sgd: resuming into" in again.stdout
+    assert "resuming at task 1/2, after epoch 1" in again.stdout
+    assert (out / "comparison.md").exists()
