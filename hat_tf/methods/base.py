@@ -16,10 +16,12 @@ class Method:
     """Plain fine-tuning: every hook is the identity. Subclasses override what they need.
 
     `needs_all_heads`: whether `extra_loss` needs every head's logits (LwF); otherwise the
-    step computes only each example's own head and passes None.
+    step computes only each example's own head and passes None. `needs_gates`: whether it
+    needs a network with HAT gates (HAT); the others take the plain network.
     """
 
     needs_all_heads = False
+    needs_gates = False
 
     def attach(self, network: keras.Model) -> None:
         """Python-side, once, after the network is built: create the method's state."""
