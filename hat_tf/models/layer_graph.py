@@ -4,7 +4,8 @@ hatify derives a task network from this list: which layers produce units, which 
 they read, which gates reach which weights. Keras 3 has no public accessor for the call of a
 layer inside a model, so the graph is walked the way Keras' own `Function` does: from the
 model's outputs back through each tensor's `_keras_history` to the node (`Node`) that made
-it, and on through the node's input tensors.
+it, and on through the node's input tensors. A SeparableConv2D is read as the two
+convolutions it computes, so that its depthwise outputs get a gate of their own.
 """
 
 from __future__ import annotations
@@ -91,17 +92,17 @@ def read_layer_graph(model: keras.Model) -> LayerGraph:
         raise UnsupportedModelError(
             f"hatify needs a model with one input (the image) and one output (the "
             f"features); received {model.name!r} with {len(inputs)} and {len(outputs)}")
-    calls, seen = [], {}
-    _visit(outputs[0], calls, seen)
-    shapes = {id(tensor): tuple(tensor.shape[1:]) for tensor in seen.values()}
+    calls, shapes = [], {}
+    _visit(outputs[0], calls, shapes, set())
     return LayerGraph(calls, id(inputs[0]), id(outputs[0]), shapes)
 
 
-def _visit(tensor, calls: list[LayerCall], seen: dict) -> None:
-    """Adds the calls that `tensor` depends on, then the one that writes it (depth first)."""
-    if id(tensor) in seen:
+def _visit(tensor, calls: list[LayerCall], shapes: dict[int, tuple], layers: set[int]) -> None:
+    """Adds the calls that `tensor` depends on, then the one that writes it (depth first);
+    `shapes` holds the tensors seen, `layers` the ids of the layers called."""
+    if id(tensor) in shapes:
         return
-    seen[id(tensor)] = tensor
+    shapes[id(tensor)] = tuple(tensor.shape[1:])
     layer, node_index, _ = tensor._keras_history
     if isinstance(layer, keras.layers.InputLayer):
         return
@@ -112,8 +113,48 @@ def _visit(tensor, calls: list[LayerCall], seen: dict) -> None:
     if len(node.outputs) != 1:
         raise refusal(layer, "a layer with several outputs")
     for parent in node.input_tensors:
-        _visit(parent, calls, seen)
-    if any(call.layer is layer for call in calls):
+        _visit(parent, calls, shapes, layers)
+    if id(layer) in layers:
         raise refusal(layer, "called twice in the model: a shared layer has one set of "
                              "weights for two sets of units, and no one gate")
-    calls.append(LayerCall(layer, tuple(id(t) for t in node.input_tensors), id(tensor)))
+    layers.add(id(layer))
+    calls += _calls(layer, node, tensor, shapes)
+
+
+def _calls(layer, node, tensor, shapes: dict[int, tuple]) -> list[LayerCall]:
+    """The call of `layer` (at `node`) that wrote `tensor`; a SeparableConv2D's as the calls
+    of its two parts, the depthwise output keyed by the depthwise layer's id."""
+    inputs = tuple(id(t) for t in node.input_tensors)
+    if type(layer) is not keras.layers.SeparableConv2D:
+        return [LayerCall(layer, inputs, id(tensor))]
+    depthwise, pointwise = separable_parts(layer)
+    shapes[id(depthwise)] = (*shapes[id(tensor)][:-1],
+                             node.input_tensors[0].shape[-1] * layer.depth_multiplier)
+    return [LayerCall(depthwise, inputs, id(depthwise)),
+            LayerCall(pointwise, (id(depthwise),), id(tensor))]
+
+
+def separable_parts(layer: keras.layers.SeparableConv2D) -> tuple[keras.layers.Layer, ...]:
+    """A SeparableConv2D as the two convolutions it computes (tf.nn.separable_conv2d): a
+    DepthwiseConv2D with its strides and dilation, then a 1×1 Conv2D with its bias and
+    activation. Read so, the depthwise outputs are units with a gate of their own, and
+    each kernel's factor meets the gates of the units it joins (paper Eq. 2)."""
+    config = layer.get_config()
+    depthwise = keras.layers.DepthwiseConv2D(
+        config["kernel_size"], strides=config["strides"], padding=config["padding"],
+        depth_multiplier=config["depth_multiplier"], data_format=config["data_format"],
+        dilation_rate=config["dilation_rate"], use_bias=False,
+        depthwise_initializer=config["depthwise_initializer"],
+        depthwise_regularizer=config["depthwise_regularizer"],
+        depthwise_constraint=config["depthwise_constraint"], name=f"{layer.name}_depthwise")
+    pointwise = keras.layers.Conv2D(
+        config["filters"], 1, data_format=config["data_format"],
+        activation=config["activation"], use_bias=config["use_bias"],
+        kernel_initializer=config["pointwise_initializer"],
+        bias_initializer=config["bias_initializer"],
+        kernel_regularizer=config["pointwise_regularizer"],
+        bias_regularizer=config["bias_regularizer"],
+        activity_regularizer=config["activity_regularizer"],
+        kernel_constraint=config["pointwise_constraint"],
+        bias_constraint=config["bias_constraint"], name=f"{layer.name}_pointwise")
+    return depthwise, pointwise

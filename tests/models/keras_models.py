@@ -6,14 +6,16 @@ layers = keras.layers
 
 
 def small_vgg() -> keras.Model:
-    """conv → BN → ReLU stages with max-pooling, Flatten, dense → ReLU → dropout."""
+    """conv → BN → ReLU stages with max-pooling, a separable conv, Flatten, dense → ReLU →
+    dropout."""
     return keras.Sequential([
         keras.Input((32, 32, 3)),
         layers.Conv2D(8, 3, padding="same", use_bias=False), layers.BatchNormalization(),
         layers.ReLU(), layers.MaxPooling2D(),
         layers.Conv2D(8, 3, padding="same", use_bias=False), layers.BatchNormalization(),
         layers.ReLU(), layers.MaxPooling2D(),
-        layers.Conv2D(16, 3, padding="same", activation="relu"), layers.MaxPooling2D(),
+        layers.SeparableConv2D(16, 3, padding="same", activation="relu", name="separable"),
+        layers.MaxPooling2D(),
         layers.Flatten(), layers.Dense(16, activation="relu"), layers.Dropout(0.5),
     ], name="small_vgg")
 

@@ -13,7 +13,7 @@ from hat_tf.models.building import count_params
 from hat_tf.models.derived_gates import ConcatenatedGate, UnionGate
 from hat_tf.models.gate_sites import ALWAYS, IN_TRAINING, NEVER
 from hat_tf.models.hatified import HatifiedNetwork, hatify
-from hat_tf.models.layer_graph import UnsupportedModelError
+from hat_tf.models.layer_graph import UnsupportedModelError, separable_parts
 from tests.models.keras_models import mobilenet_v2, small_residual, small_vgg
 
 layers = keras.layers
@@ -108,6 +108,28 @@ def test_folded_gates_gate_as_the_gates_themselves(training):
         site.fold = NEVER
     for with_fold, without in zip(folded, outputs_and_gradients(), strict=True):
         np.testing.assert_allclose(with_fold, without, rtol=2e-5, atol=1e-5)
+
+
+def test_a_separable_conv_is_read_as_its_depthwise_and_pointwise_parts():
+    separable = layers.SeparableConv2D(5, 3, strides=2, depth_multiplier=2, padding="same",
+                                       activation="relu", bias_initializer="random_normal")
+    images = IMAGES.astype(np.float32) / 255.0
+    expected = separable(images)
+    depthwise, pointwise = separable_parts(separable)
+    depthwise.build(images.shape)
+    pointwise.build((None, 16, 16, 6))
+    depthwise.set_weights([separable.depthwise_kernel.numpy()])
+    pointwise.set_weights([separable.pointwise_kernel.numpy(), separable.bias.numpy()])
+    np.testing.assert_allclose(pointwise(depthwise(images)), expected, rtol=1e-5, atol=1e-6)
+
+    network = hatify(small_vgg(), [2, 2])
+    graph = network.gate_graph()
+    graph.check_covers(network.trainable_variables)
+    kernels, sites = connections_by_layer(graph), sites_by_name(network)
+    depthwise_gate = sites["separable_depthwise"].gate
+    assert kernels["separable_depthwise"].layout == "depthwise"
+    assert kernels["separable_depthwise"].post is depthwise_gate
+    assert kernels["separable_pointwise"].pre is depthwise_gate
 
 
 def test_the_users_model_is_read_not_changed():
