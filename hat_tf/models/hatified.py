@@ -52,8 +52,9 @@ class HatifiedNetwork(TaskNetwork):
         per_task_norm: Every BatchNorm per task (TaskBatchNormalization); else one shared.
         s_max: Gate scale at evaluation.
         embedding_clip: Bound of the gate embeddings.
-        channel_mean: Per-channel mean of the raw pixels, for input normalisation.
-        channel_std: Per-channel standard deviation of the raw pixels.
+        channel_mean: Per-channel mean of the raw pixels, for input normalisation
+            (default 0: none).
+        channel_std: Per-channel standard deviation of the raw pixels (default 1).
 
     Raises:
         UnsupportedModelError: One line naming the first layer hatify cannot reason about.
@@ -67,18 +68,20 @@ class HatifiedNetwork(TaskNetwork):
         per_task_norm: bool = True,
         s_max: float = 400.0,
         embedding_clip: float = 6.0,
-        channel_mean: Sequence[float] = (0.0, 0.0, 0.0),
-        channel_std: Sequence[float] = (1.0, 1.0, 1.0),
+        channel_mean: Sequence[float] | None = None,
+        channel_std: Sequence[float] | None = None,
         name: str | None = None,
         **kwargs,
     ):
         graph = read_layer_graph(features)
         _check_ends(features, graph)
+        channels = graph.shapes[graph.input][-1]
         super().__init__(dict(features=keras.saving.serialize_keras_object(features),
                               gated=gated, per_task_norm=per_task_norm, s_max=s_max,
                               embedding_clip=embedding_clip),
-                         classes_per_task, channel_mean, channel_std,
-                         name=name or features.name, **kwargs)
+                         classes_per_task, channel_mean or (0.0,) * channels,
+                         channel_std or (1.0,) * channels, name=name or features.name,
+                         **kwargs)
         self.image_shape = graph.shapes[graph.input]
         self.s_max = s_max
         self._input_key, self._output_key = graph.input, graph.output
@@ -185,8 +188,8 @@ def hatify(
     per_task_norm: bool = True,
     s_max: float = 400.0,
     embedding_clip: float = 6.0,
-    channel_mean: Sequence[float] = (0.0, 0.0, 0.0),
-    channel_std: Sequence[float] = (1.0, 1.0, 1.0),
+    channel_mean: Sequence[float] | None = None,
+    channel_std: Sequence[float] | None = None,
 ) -> HatifiedNetwork:
     """The task network of a Keras feature extractor, built (every variable made).
 

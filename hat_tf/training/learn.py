@@ -30,7 +30,8 @@ def learn(features: keras.Model, sequence: TaskSequence, method: str = "hat",
     HAT gets the network with a gate after every layer of units; the other methods the same
     network without gates. With `config.run_dir` the run writes what `tools/train.py`
     writes there: config.json, results.json and acc_matrix.csv after every task,
-    TensorBoard logs (tb/), the SavedModels of every task (saved_models/) and report.md.
+    TensorBoard logs (tb/), the SavedModels of every task (saved_models/) and report.md,
+    replacing the files of an earlier run there (train.py refuses an existing run dir).
 
     Args:
         features: The feature extractor; read, not changed.

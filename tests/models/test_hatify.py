@@ -159,6 +159,16 @@ def test_the_plain_network_shares_its_trunk():
     assert not graph.connections and not graph.task_rows and graph.gates == []
 
 
+def test_grey_images_need_no_channel_statistics():
+    features = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(2, 3),
+                                 layers.GlobalAveragePooling2D()])
+    network = hatify(features, [2])
+    assert network.image_shape == (8, 8, 1) and network.settings["channel_mean"] == [0.0]
+    logits = network({"image": np.zeros((3, 8, 8, 1), np.uint8),
+                      "task_id": np.zeros(3, np.int32)})
+    assert logits.shape == (3, 2)
+
+
 class Subclassed(keras.Model):
     def call(self, x):
         return x
