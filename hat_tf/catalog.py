@@ -1,4 +1,5 @@
-"""The models users name on the command line: an architecture paired with a method."""
+"""The models users name on the command line (an architecture paired with a method), and
+the methods by name, which a user's own Keras model can be trained with."""
 
 from __future__ import annotations
 
@@ -18,14 +19,16 @@ from hat_tf.methods.joint import Joint
 from hat_tf.methods.lwf import Lwf
 from hat_tf.models.alexnet import AlexNet
 from hat_tf.models.building import built, count_params
+from hat_tf.models.hatified import HatifiedNetwork
 from hat_tf.models.pnn import ProgressiveAlexNet, pnn_width
 from hat_tf.models.resnet import ResNet18
+from hat_tf.models.vgg import vgg8_features
 from hat_tf.registry import Registry
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How to build a named model: its network for a task sequence, and its method."""
+    """How to build a model: its network for a task sequence, and its method."""
 
     build_network: Callable[[TaskSequence, RunConfig], keras.Model]
     build_method: Callable[[RunConfig], Method]
@@ -63,40 +66,79 @@ def _pnn(sequence: TaskSequence, config: RunConfig) -> keras.Model:
                               channel_std=sequence.channel_std)
 
 
+METHODS: Registry[Callable[[RunConfig], Method]] = Registry("method")
+
+
+@METHODS.register("sgd")
 def _fine_tuning(config: RunConfig) -> Method:
     return FineTuning()
 
 
+@METHODS.register("joint")
 def _joint(config: RunConfig) -> Method:
     return Joint()
 
 
+@METHODS.register("hat")
 def _hat(config: RunConfig) -> Method:
     return Hat(config.hat)
 
 
+@METHODS.register("sgd_frozen")
 def _frozen_trunk(config: RunConfig) -> Method:
     return FrozenTrunk()
 
 
+@METHODS.register("ewc")
 def _ewc(config: RunConfig) -> Method:
     return Ewc()
 
 
+@METHODS.register("lwf")
 def _lwf(config: RunConfig) -> Method:
     return Lwf()
 
 
-MODELS.register("alexnet_sgd")(Recipe(_alexnet(gated=False), _fine_tuning))
-MODELS.register("alexnet_joint")(Recipe(_alexnet(gated=False), _joint))
-MODELS.register("alexnet_hat")(Recipe(_alexnet(gated=True), _hat))
-MODELS.register("alexnet_sgd_frozen")(Recipe(_alexnet(gated=False), _frozen_trunk))
-MODELS.register("alexnet_ewc")(Recipe(_alexnet(gated=False), _ewc))
-MODELS.register("alexnet_lwf")(Recipe(_alexnet(gated=False), _lwf))
-MODELS.register("alexnet_pnn")(Recipe(_pnn, _fine_tuning))
-MODELS.register("resnet18_sgd")(Recipe(_resnet18(gated=False, per_task_norm=False), _fine_tuning))
-MODELS.register("resnet18_joint")(Recipe(_resnet18(gated=False, per_task_norm=False), _joint))
-MODELS.register("resnet18_hat")(Recipe(_resnet18(gated=True, per_task_norm=False), _hat))
-MODELS.register("resnet18_hat_bn")(Recipe(_resnet18(gated=True, per_task_norm=True), _hat))
-MODELS.register("resnet18_ewc")(Recipe(_resnet18(gated=False, per_task_norm=False), _ewc))
-MODELS.register("resnet18_lwf")(Recipe(_resnet18(gated=False, per_task_norm=False), _lwf))
+def hatified_recipe(features: Callable[[RunConfig], keras.Model], method: str,
+                    per_task_norm: bool = True) -> Recipe:
+    """A Keras feature extractor under a registered method: the network `hatify` derives
+    from `features(config)`, gated where the method needs gates (HAT), plain otherwise."""
+    build_method = METHODS.get(method)
+
+    def build_network(sequence: TaskSequence, config: RunConfig) -> keras.Model:
+        return HatifiedNetwork(features(config), sequence.classes_per_task,
+                               gated=build_method(config).needs_gates,
+                               per_task_norm=per_task_norm, s_max=config.hat.s_max,
+                               embedding_clip=config.hat.embedding_clip,
+                               channel_mean=sequence.channel_mean,
+                               channel_std=sequence.channel_std)
+
+    return Recipe(build_network, build_method)
+
+
+def _vgg8(config: RunConfig) -> keras.Model:
+    return vgg8_features(config.width)
+
+
+MODELS.register("alexnet_sgd")(Recipe(_alexnet(gated=False), METHODS.get("sgd")))
+MODELS.register("alexnet_joint")(Recipe(_alexnet(gated=False), METHODS.get("joint")))
+MODELS.register("alexnet_hat")(Recipe(_alexnet(gated=True), METHODS.get("hat")))
+MODELS.register("alexnet_sgd_frozen")(Recipe(_alexnet(gated=False), METHODS.get("sgd_frozen")))
+MODELS.register("alexnet_ewc")(Recipe(_alexnet(gated=False), METHODS.get("ewc")))
+MODELS.register("alexnet_lwf")(Recipe(_alexnet(gated=False), METHODS.get("lwf")))
+MODELS.register("alexnet_pnn")(Recipe(_pnn, METHODS.get("sgd")))
+MODELS.register("resnet18_sgd")(Recipe(_resnet18(gated=False, per_task_norm=False),
+                                       METHODS.get("sgd")))
+MODELS.register("resnet18_joint")(Recipe(_resnet18(gated=False, per_task_norm=False),
+                                         METHODS.get("joint")))
+MODELS.register("resnet18_hat")(Recipe(_resnet18(gated=True, per_task_norm=False),
+                                       METHODS.get("hat")))
+MODELS.register("resnet18_hat_bn")(Recipe(_resnet18(gated=True, per_task_norm=True),
+                                          METHODS.get("hat")))
+MODELS.register("resnet18_ewc")(Recipe(_resnet18(gated=False, per_task_norm=False),
+                                       METHODS.get("ewc")))
+MODELS.register("resnet18_lwf")(Recipe(_resnet18(gated=False, per_task_norm=False),
+                                       METHODS.get("lwf")))
+# A VGG-style Keras model run through hatify, and the same model plain (shared BatchNorm).
+MODELS.register("vgg8_hat")(hatified_recipe(_vgg8, "hat"))
+MODELS.register("vgg8_sgd")(hatified_recipe(_vgg8, "sgd", per_task_norm=False))

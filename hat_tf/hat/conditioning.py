@@ -24,9 +24,11 @@ def update_factor(post: tf.Tensor, pre: tf.Tensor | None, layout: str,
     Args:
         post: a^{≤t} of the output units (N_out,).
         pre: a^{≤t} of the input units (N_in,), or None for the image / per-output params.
-        layout: `dense`, `conv`, `flatten` or `per_output` (see topology.LAYOUTS).
+        layout: `dense`, `conv`, `depthwise`, `flatten` or `per_output` (topology.LAYOUTS).
         shape: The variable's shape.
     """
+    if layout == "depthwise":
+        return depthwise_factor(post, pre, shape)
     if layout == "per_output" or pre is None:
         return tf.broadcast_to(1.0 - post, shape)
     if layout == "flatten":
@@ -34,6 +36,18 @@ def update_factor(post: tf.Tensor, pre: tf.Tensor | None, layout: str,
         pre = tf.tile(pre, [shape[0] // pre.shape[0]])
     pre = tf.reshape(pre, [-1, 1])
     guarded = tf.minimum(pre, tf.reshape(post, [1, -1]))
+    return tf.broadcast_to(1.0 - guarded, shape)
+
+
+def depthwise_factor(post: tf.Tensor, pre: tf.Tensor | None,
+                     shape: tuple[int, ...]) -> tf.Tensor:
+    """The factor of a depthwise kernel (kh, kw, C, m): its weight [·, ·, c, j] writes output
+    unit c·m + j from input unit c alone (TensorFlow's channel order), so Eq. 2's i and j
+    are that pair; the image (pre None) counts as in use."""
+    channels, multiplier = shape[-2:]
+    pre = tf.ones([channels]) if pre is None else pre
+    guarded = tf.minimum(tf.reshape(pre, [channels, 1]),
+                         tf.reshape(post, [channels, multiplier]))
     return tf.broadcast_to(1.0 - guarded, shape)
 
 

@@ -121,3 +121,22 @@ class SharedBatchNormalization(keras.layers.BatchNormalization):
         if channel_scale is None:
             return outputs
         return outputs * tf.cast(channel_scale, outputs.dtype)
+
+
+class Norms:
+    """Makes the BatchNorms of a network: one per task, or one shared by all tasks.
+
+    Args:
+        per_task: TaskBatchNormalization, else SharedBatchNormalization.
+        num_tasks: Slots of a per-task BatchNorm.
+    """
+
+    def __init__(self, per_task: bool, num_tasks: int):
+        self.per_task = per_task
+        self.num_tasks = num_tasks
+
+    def __call__(self, name: str, **options) -> keras.layers.Layer:
+        """A BatchNorm called `name`; `options`: its momentum and epsilon."""
+        if self.per_task:
+            return TaskBatchNormalization(self.num_tasks, name=name, **options)
+        return SharedBatchNormalization(name=name, **options)

@@ -88,7 +88,8 @@ class TaskGate(keras.layers.Layer):
         gate = tf.reduce_sum(self.attention(task_id[:1], s), axis=0)
         gate = tf.cast(gate, inputs.dtype)
         outputs = tf.nn.conv2d(inputs, tf.cast(conv.kernel, inputs.dtype) * gate,
-                               strides=conv.strides, padding=conv.padding.upper())
+                               strides=conv.strides, padding=conv.padding.upper(),
+                               dilations=conv.dilation_rate)
         if conv.use_bias:
             outputs = tf.nn.bias_add(outputs, tf.cast(conv.bias, inputs.dtype) * gate)
         return outputs

@@ -16,7 +16,8 @@ class Method:
     """Plain fine-tuning: every hook is the identity. Subclasses override what they need.
 
     `needs_all_heads`: whether `extra_loss` needs every head's logits (LwF); otherwise the
-    step computes only each example's own head and passes None.
+    step computes only each example's own head and passes None. `needs_gates`: whether it
+    needs a network with HAT gates (HAT); the others take the plain network.
 
     `gradient_clip_norm`: the global norm the task's optimizer clips the gradients to,
     after `transform_gradients` (HAT_SPEC §8). The reference sets it per method
@@ -25,6 +26,7 @@ class Method:
     """
 
     needs_all_heads = False
+    needs_gates = False
     gradient_clip_norm = 10000.0
 
     def attach(self, network: keras.Model) -> None:

@@ -37,6 +37,8 @@ class Hat(Method):
         config: s_max, the capacity weight c and the clips.
     """
 
+    needs_gates = True
+
     def __init__(self, config: HatConfig):
         self.config = config
 

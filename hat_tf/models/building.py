@@ -9,8 +9,10 @@ IMAGE_SHAPE = (32, 32, 3)  # every benchmark's input (HAT_SPEC §10)
 
 
 def built(network: keras.Model) -> keras.Model:
-    """`network` after one call on a dummy batch, so every variable exists."""
-    network({"image": np.zeros((1, *IMAGE_SHAPE), np.uint8), "task_id": np.zeros(1, np.int32)})
+    """`network` (a TaskNetwork) after one call on a dummy batch of its image shape, so
+    every variable exists."""
+    network({"image": np.zeros((1, *network.image_shape), np.uint8),
+             "task_id": np.zeros(1, np.int32)})
     return network
 
 

@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 
 from hat_tf.layers import MultiHead, standardization
+from hat_tf.models.building import IMAGE_SHAPE
 
 
 class TaskNetwork(keras.Model):
@@ -20,7 +21,13 @@ class TaskNetwork(keras.Model):
         classes_per_task: Classes of each task's head.
         channel_mean: Per-channel mean of the raw pixels.
         channel_std: Per-channel standard deviation of the raw pixels.
+
+    Attributes:
+        image_shape: (height, width, channels) of the images it takes (32×32×3 unless a
+            subclass says otherwise).
     """
+
+    image_shape = IMAGE_SHAPE
 
     def __init__(self, settings: dict, classes_per_task: Sequence[int],
                  channel_mean: Sequence[float], channel_std: Sequence[float], **kwargs):

@@ -15,11 +15,7 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from hat_tf.layers import (
-    SharedBatchNormalization,
-    TaskBatchNormalization,
-    TaskGate,
-)
+from hat_tf.layers import Norms, TaskGate
 from hat_tf.models.alexnet import scaled
 from hat_tf.models.network import TaskNetwork
 from hat_tf.models.topology import GateGraph
@@ -35,19 +31,6 @@ def conv(filters: int, size: int, stride: int, name: str) -> keras.layers.Conv2D
     """A bias-free conv (BatchNorm follows), Glorot-uniform as in the paper and the seed."""
     return keras.layers.Conv2D(filters, size, strides=stride, padding="same", use_bias=False,
                                kernel_initializer="glorot_uniform", name=name)
-
-
-class Norms:
-    """Makes the BatchNorms of a network: one per task, or one shared by all tasks."""
-
-    def __init__(self, per_task: bool, num_tasks: int):
-        self.per_task = per_task
-        self.num_tasks = num_tasks
-
-    def __call__(self, name: str) -> keras.layers.Layer:
-        if self.per_task:
-            return TaskBatchNormalization(self.num_tasks, name=name)
-        return SharedBatchNormalization(name=name)
 
 
 def channel_scale(gate: TaskGate | None, task_id, s, training):
@@ -115,15 +98,7 @@ class BasicBlock(keras.layers.Layer):
             graph.connect(self.shortcut_conv, post=self.gate_out, pre=pre, layout="conv")
             norms.append((self.shortcut_bn, self.gate_out))
         for norm, gate in norms:
-            add_norm(graph, norm, gate)
-
-
-def add_norm(graph: GateGraph, norm: keras.layers.Layer, gate: TaskGate) -> None:
-    """Per-task BN: its rows are task-private. Shared BN: gamma, beta by 1 − a_out."""
-    if isinstance(norm, TaskBatchNormalization):
-        graph.task_rows += [norm.gamma, norm.beta]
-    else:
-        graph.connect_per_output([norm.gamma, norm.beta], post=gate)
+            graph.connect_norm(norm, gate)
 
 
 class ResNet18(TaskNetwork):
@@ -199,7 +174,7 @@ class ResNet18(TaskNetwork):
                             for v in layer.trainable_variables]
             return graph
         graph.connect(self.stem_conv, post=self.stem_gate, pre=None, layout="conv")
-        add_norm(graph, self.stem_bn, self.stem_gate)
+        graph.connect_norm(self.stem_bn, self.stem_gate)
         pre = self.stem_gate
         for block in self.blocks:
             block.connect(graph, pre)

@@ -8,17 +8,31 @@ variable is neither conditioned, task-private, nor declared shared on purpose.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import keras
 
-from hat_tf.layers import TaskGate
+from hat_tf.layers import TaskBatchNormalization, TaskGate
 
 # How the gates expand to a variable's shape (HAT_SPEC §5):
 #   dense      kernel (in, out): pre gate over rows, post gate over columns
 #   conv       kernel (kh, kw, in, out): pre over the input channels, post over the outputs
+#   depthwise  kernel (kh, kw, C, m) of a depthwise conv: output channel c·m + j reads input
+#              channel c alone, so pre and post meet per channel
 #   flatten    dense kernel after a conv's Flatten: each input carries its channel's gate
 #   per_output bias, BatchNorm gamma/beta: the post gate alone
-LAYOUTS = ("dense", "conv", "flatten", "per_output")
+LAYOUTS = ("dense", "conv", "depthwise", "flatten", "per_output")
+
+
+class GateSource(Protocol):
+    """What guards the units a weight reads: a TaskGate, or a gate derived from several
+    (models/derived_gates.py). Conditioning needs only their cumulative attention."""
+
+    units: int
+
+    @property
+    def cumulative(self):
+        """a^{≤t} of the units, (units,)."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +41,7 @@ class Connection:
 
     variable: keras.Variable
     post: TaskGate
-    pre: TaskGate | None
+    pre: GateSource | None
     layout: str
 
     def __post_init__(self):
@@ -53,7 +67,7 @@ class GateGraph:
     task_private: list[list[keras.Variable]] = field(default_factory=list)
     shared: list[keras.Variable] = field(default_factory=list)
 
-    def connect(self, layer: keras.layers.Layer, post: TaskGate, pre: TaskGate | None,
+    def connect(self, layer: keras.layers.Layer, post: TaskGate, pre: GateSource | None,
                 layout: str) -> None:
         """Conditions a conv or dense layer: its kernel by `layout`, its bias by `post`."""
         self.connections.append(Connection(layer.kernel, post, pre, layout))
@@ -63,6 +77,14 @@ class GateGraph:
     def connect_per_output(self, variables: list[keras.Variable], post: TaskGate) -> None:
         """Conditions per-output parameters (a shared BatchNorm's gamma, beta) by `post`."""
         self.connections += [Connection(v, post, None, "per_output") for v in variables]
+
+    def connect_norm(self, norm: keras.layers.Layer, post: TaskGate) -> None:
+        """A BatchNorm between a layer and its gate `post`: a per-task one's rows are
+        task-private; a shared one's gamma and beta are conditioned by 1 − a_out."""
+        if isinstance(norm, TaskBatchNormalization):
+            self.task_rows += [norm.gamma, norm.beta]
+        else:
+            self.connect_per_output([norm.gamma, norm.beta], post=post)
 
     @property
     def gates(self) -> list[TaskGate]:

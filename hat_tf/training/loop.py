@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 import keras
 import tensorflow as tf
 
-from hat_tf.catalog import MODELS
+from hat_tf.catalog import MODELS, Recipe
 from hat_tf.config import OptimConfig, RunConfig
 from hat_tf.data.pipeline import task_dataset, training_batches
 from hat_tf.data.task import TaskSequence
@@ -28,8 +28,10 @@ from hat_tf.training.results import acc, bwt, format_matrix, random_classifier_a
 
 
 def build_model(config: RunConfig, sequence: TaskSequence,
-                strategy: tf.distribute.Strategy | None = None) -> ContinualModel:
-    """The named network, built for the sequence's tasks, with its method attached.
+                strategy: tf.distribute.Strategy | None = None,
+                recipe: Recipe | None = None) -> ContinualModel:
+    """The network of `recipe` (None: the model registered as `config.model`), built for
+    the sequence's tasks, with its method attached.
 
     The run's precision (`float32`, `mixed_bfloat16`, `mixed_float16`) becomes Keras'
     global dtype policy.
@@ -37,7 +39,7 @@ def build_model(config: RunConfig, sequence: TaskSequence,
     `strategy` (default: none, one device), which the model then trains under.
     """
     keras.mixed_precision.set_global_policy(config.precision)
-    recipe = MODELS.get(config.model)
+    recipe = recipe or MODELS.get(config.model)
     with (strategy or tf.distribute.get_strategy()).scope():
         network = built(recipe.build_network(sequence, config))
         method = recipe.build_method(config)
@@ -151,6 +153,7 @@ def run_sequence(
     checkpoint: RunCheckpoint | None = None,
     resume: bool = False,
     strategy: tf.distribute.Strategy | None = None,
+    recipe: Recipe | None = None,
 ) -> dict:
     """Learns the tasks one after another and returns the run's results (HAT_SPEC §11).
 
@@ -165,8 +168,9 @@ def run_sequence(
         resume: Continue from `checkpoint`'s latest snapshot instead of starting anew.
         strategy: The tf.distribute strategy to train under (default: none, one device);
             `batch_size` is the global batch, split among its replicas.
+        recipe: The network and method (None: the model registered as `config.model`).
     """
-    model = build_model(config, sequence, strategy)
+    model = build_model(config, sequence, strategy, recipe)
     num_tasks = len(sequence.tasks)
     results, first_task, mid_task = new_results(config, sequence, model), 0, False
     if resume:

@@ -39,6 +39,21 @@ def test_flatten_gives_each_input_the_gate_of_its_channel():
     np.testing.assert_allclose(update_factor(post, pre, "flatten", (12, 6)), expected)
 
 
+def test_depthwise_kernel_meets_its_input_channel_only():
+    """Kernel (kh, kw, C, m): weight [·, ·, c, j] writes output c·m + j from input c."""
+    channels, multiplier = 3, 2
+    post = RNG.random(channels * multiplier).astype(np.float32)
+    pre = RNG.random(channels).astype(np.float32)
+    shape = (2, 2, channels, multiplier)
+    expected = np.empty(shape, np.float32)
+    for index in np.ndindex(*shape):
+        c, j = index[-2:]
+        expected[index] = 1 - min(post[c * multiplier + j], pre[c])
+    np.testing.assert_allclose(update_factor(post, pre, "depthwise", shape), expected)
+    image_fed = update_factor(post, None, "depthwise", shape)
+    np.testing.assert_allclose(image_fed[0, 0], (1 - post).reshape(channels, multiplier))
+
+
 def test_first_layer_and_biases_use_the_output_gate_alone():
     post = np.array([0.0, 0.25, 1.0], np.float32)
     np.testing.assert_allclose(update_factor(post, None, "conv", (2, 2, 3, 3))[0, 0, 0],

@@ -1,0 +1,63 @@
+"""The Python entry point for a user's own Keras model and data: the run `tools/train.py`
+makes of a named model, for a model given as a Keras object."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+
+import keras
+import tensorflow as tf
+
+from hat_tf.catalog import hatified_recipe
+from hat_tf.config import RunConfig
+from hat_tf.data.task import TaskSequence
+from hat_tf.distribute import make_strategy
+from hat_tf.reporting.standard import standard_observers
+from hat_tf.training.loop import run_sequence
+from hat_tf.training.results import save_results, write_json
+
+
+def learn(features: keras.Model, sequence: TaskSequence, method: str = "hat",
+          config: RunConfig | None = None, per_task_norm: bool = True,
+          log: Callable[[str], None] = print) -> dict:
+    """Learns the tasks of `sequence` one after another with `features` (a Keras Functional
+    or Sequential model from images to features; see models/hatified.py's `hatify`) and a
+    registered method (catalog.METHODS: `hat`, `sgd`, `joint`, `sgd_frozen`, `ewc`,
+    `lwf`), with the paper's protocol (HAT_SPEC §8, `config.optim`).
+
+    HAT gets the network with a gate after every layer of units; the other methods the same
+    network without gates. With `config.run_dir` the run writes what `tools/train.py`
+    writes there: config.json, results.json and acc_matrix.csv after every task,
+    TensorBoard logs (tb/), the SavedModels of every task (saved_models/) and report.md,
+    replacing the files of an earlier run there (train.py refuses an existing run dir).
+
+    Args:
+        features: The feature extractor; read, not changed.
+        sequence: The tasks (data/user_tasks.py's `task_sequence` makes one of arrays).
+        method: A name of catalog.METHODS.
+        config: The run's settings (default: RunConfig's); its `model` becomes
+            `<features.name>_<method>` and its `data.dataset` the sequence's name. Its seed
+            also seeds the initial weights.
+        per_task_norm: Every BatchNorm per task (else one shared by all tasks).
+        log: Where progress lines go.
+
+    Returns:
+        The results (results.json's keys: `acc_matrix`, `acc`, `bwt`, …).
+    """
+    recipe = hatified_recipe(lambda run_config: features, method, per_task_norm)
+    config = config or RunConfig()
+    config = dataclasses.replace(
+        config, model=f"{features.name}_{method}",
+        data=dataclasses.replace(config.data, dataset=sequence.name))
+    keras.utils.set_random_seed(config.data.seed)
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    options = dict(log=log, strategy=make_strategy(config.strategy), recipe=recipe)
+    if config.run_dir is None:
+        return run_sequence(config, sequence, **options)
+    write_json(os.path.join(config.run_dir, "config.json"), config.to_dict())
+    return run_sequence(config, sequence,
+                        on_task_end=lambda results: save_results(config.run_dir, results),
+                        observers=standard_observers(config, sequence, log), **options)
