@@ -90,6 +90,9 @@ class TaskGate(keras.layers.Layer):
         outputs = tf.nn.conv2d(inputs, tf.cast(conv.kernel, inputs.dtype) * gate,
                                strides=conv.strides, padding=conv.padding.upper(),
                                dilations=conv.dilation_rate)
+        # oneDNN (TF 2.21, on this project's CPUs) answers an empty batch (a replica's
+        # empty share of the last batch) in the input's shape; give it the conv's.
+        outputs = tf.reshape(outputs, [-1, *conv.compute_output_shape(inputs.shape)[1:]])
         if conv.use_bias:
             outputs = tf.nn.bias_add(outputs, tf.cast(conv.bias, inputs.dtype) * gate)
         return outputs
