@@ -4,13 +4,14 @@
     python tools/benchmark.py --models alexnet_sgd alexnet_hat --widths 1 --tasks 10 50
     python tools/benchmark.py --models alexnet_hat --precisions float32 mixed_bfloat16
 
-For every model, width, task count and precision (a Keras dtype policy): training images/s of the full compiled step at
-the batch size (median of --windows windows of --window-steps steps, after warm-up),
-inference images/s, the share of step time spent waiting for data (steps over the real
-tf.data pipeline against steps over a cached batch, in --ratio-windows pairs of
-alternating windows), and peak memory. Each measurement runs in its own process, so peak
-memory is its own. For a HAT model, the step time over that of the plain model of the
-same architecture (alexnet_sgd, resnet18_sgd), both built in that process and timed over
+For every model, width, task count and precision (a Keras dtype policy): training images/s
+of the full compiled step at the batch size (median of --windows windows of --window-steps
+steps, after warm-up), inference images/s, the share of step time spent waiting for data
+(steps over the real tf.data pipeline against steps over a cached batch, in
+--ratio-windows pairs of alternating windows), and peak memory. Each measurement runs in
+its own process, so peak memory is its own. For a HAT model, the step time over that of
+the plain model of the same architecture (alexnet_sgd, resnet18_sgd, vgg8_sgd), both built
+in that process and timed over
 a cached batch in --ratio-windows pairs of alternating windows, so that both see the same
 machine state (the median of the pairs' ratios); in a reduced precision, likewise the
 step time over that of the same model in float32. Writes OUT/benchmark.json and
