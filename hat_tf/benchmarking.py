@@ -93,7 +93,7 @@ def _fit_rate(model: keras.Model, data: tf.data.Dataset, settings: BenchmarkSett
 
 # The plain model of the same architecture that each HAT model's step is compared with.
 PLAIN_OF = {"alexnet_hat": "alexnet_sgd", "resnet18_hat": "resnet18_sgd",
-            "resnet18_hat_bn": "resnet18_sgd"}
+            "resnet18_hat_bn": "resnet18_sgd", "vgg8_hat": "vgg8_sgd"}
 
 
 def measure(settings: BenchmarkSettings) -> dict:

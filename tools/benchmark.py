@@ -10,10 +10,10 @@ images/s of the full compiled step at the batch size (median of --windows window
 waiting for data (steps over the real tf.data pipeline against steps over a cached batch,
 in --ratio-windows pairs of alternating windows), and peak memory. Each measurement runs in
 its own process, so peak memory is its own. For a HAT model, the step time over that of
-the plain model of the same architecture (alexnet_sgd, resnet18_sgd), both built in that
-process and timed over a cached batch in --ratio-windows pairs of alternating windows, so
-that both see the same machine state (the median of the pairs' ratios); in a reduced
-precision, likewise the step time over that of the same model in float32. Writes
+the plain model of the same architecture (alexnet_sgd, resnet18_sgd, vgg8_sgd), both built
+in that process and timed over a cached batch in --ratio-windows pairs of alternating
+windows, so that both see the same machine state (the median of the pairs' ratios); in a
+reduced precision, likewise the step time over that of the same model in float32. Writes
 OUT/benchmark.json and OUT/benchmark.md with the device, the TensorFlow version and the
 thread settings, after every measurement. Bad arguments, or a measurement that fails, exit
 with status 2 and one line; what was measured before stays written.

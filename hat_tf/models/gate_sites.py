@@ -112,21 +112,16 @@ def _chain(producer: LayerCall, graph: LayerGraph) -> Chain:
     norm = _sole_reader_of_type(graph, producer.output, keras.layers.BatchNormalization)
     if norm is not None:
         check_norm(norm, graph)
-    activation = _sole_reader_of_type(graph, (norm or producer).output, ACTIVATION_LAYERS)
-    if activation is not None and not activation_kind(activation.layer).elementwise:
-        activation = None  # refused where it stands (layer_rules.carried_gates)
-    return Chain(producer, norm, activation)
+    return Chain(producer, norm, _activation_after(graph, (norm or producer).output))
 
 
 def _sum_site(add: LayerCall, chains: list[Chain], graph: LayerGraph, taken: set) -> Site:
     """A site for the chains an Add sums, its other inputs and the activation after it."""
     ends = {chain.end for chain in chains}
     passive = tuple(key for key in add.inputs if key not in ends)
-    activation = _sole_reader_of_type(graph, add.output, ACTIVATION_LAYERS)
-    if activation is not None and activation_kind(activation.layer).elementwise:
+    activation = _activation_after(graph, add.output)
+    if activation is not None:
         taken.add(id(activation))
-    else:
-        activation = None
     output = (activation or add).output
     return _site(add.layer.name, tuple(chains), passive, activation, output)
 
@@ -143,6 +138,15 @@ def _fold(chains: tuple[Chain, ...], activation: LayerCall | None) -> str:
     if None in targets or (activation and not activation_kind(activation.layer).homogeneous):
         return NEVER
     return ALWAYS if targets == {"norm"} else IN_TRAINING
+
+
+def _activation_after(graph: LayerGraph, key: int) -> LayerCall | None:
+    """The element-wise activation layer that alone reads tensor `key`, if any (another
+    one, a softmax, is refused where it stands: layer_rules.carried_gates)."""
+    reader = _sole_reader_of_type(graph, key, ACTIVATION_LAYERS)
+    if reader is None or not activation_kind(reader.layer).elementwise:
+        return None
+    return reader
 
 
 def _sole_reader_of_type(graph: LayerGraph, key: int, types) -> LayerCall | None:
