@@ -67,6 +67,12 @@ class Method:
         list `results[key]`, one entry per task (HAT: `mask_learning`)."""
         return {}
 
+    def epoch_metrics(self, task_id: int) -> dict[str, float]:
+        """Python-side, after each epoch of task `task_id`: scalars that show the method's
+        progress within the task, added to the epoch's logs (printed, in TensorBoard's
+        `epoch/…`). HAT: how far the task's masks have learned so far."""
+        return {}
+
     def checkpoint_variables(self) -> list:
         """Python-side: the method's own variables that a checkpoint must keep (state that
         `on_task_begin` cannot derive again from the network)."""

@@ -21,7 +21,7 @@ from hat_tf.hat.conditioning import (
     task_row_factor,
     update_is_scaled_gradient,
 )
-from hat_tf.hat.mask_snapshot import mask_learning_record
+from hat_tf.hat.mask_snapshot import NETWORK, mask_learning_record
 from hat_tf.hat.masks import update_cumulative_masks
 from hat_tf.hat.row_gradients import scaled, summed_rows
 from hat_tf.hat.schedule import annealed_s
@@ -105,6 +105,14 @@ class Hat(Method):
         return {"mask_learning": mask_learning_record(
             self.gates, [start.numpy() for start in self._task_start], task_id,
             self.config.s_max, self.config.embedding_clip)}
+
+    def epoch_metrics(self, task_id: int) -> dict[str, float]:
+        """The whole network's mask-learning record so far (HAT_SPEC §11): `mask_switched`
+        (share of units whose gate switched since the task began), `mask_capacity` (share
+        in the task's own mask, a^t > 0.5 at s_max) and `mask_moved` (mean |Δe|)."""
+        network = self.task_results(task_id)["mask_learning"][NETWORK]
+        return {"mask_switched": network["switched"], "mask_capacity": network["capacity"],
+                "mask_moved": network["moved"]}
 
     def checkpoint_variables(self) -> list:
         return list(self._task_start)

@@ -119,6 +119,22 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.save()
 
 
+class MethodEpochMetrics(keras.callbacks.Callback):
+    """Adds the method's `epoch_metrics` to each epoch's logs, for the callbacks after it
+    (the printer, TensorBoard's `epoch/…`, Keras' History).
+
+    Args:
+        task_id: The task trained.
+    """
+
+    def __init__(self, task_id: int):
+        super().__init__()
+        self.task_id = task_id
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs.update(self.model.method.epoch_metrics(self.task_id))
+
+
 class EpochPrinter(keras.callbacks.Callback):
     """One line per epoch: task t/T, epoch, lr, training and validation loss and accuracy,
     and with a RunProgress the elapsed time and the time left; after the run's first
@@ -148,6 +164,9 @@ class EpochPrinter(keras.callbacks.Callback):
                 f"lr {current_lr(self.model.optimizer):.2e}  "
                 f"loss {logs['loss']:.4f}  acc {logs['accuracy']:.3f}  "
                 f"val_loss {logs['val_loss']:.4f}  val_acc {logs['val_accuracy']:.3f}")
+        if "mask_switched" in logs:  # HAT (MethodEpochMetrics)
+            line += (f"  masks: {logs['mask_switched']:.1%} switched, "
+                     f"own {logs['mask_capacity']:.1%}")
         if self.progress is None:
             self.log(line)
             return

@@ -17,6 +17,7 @@ from hat_tf.models.building import built, count_params
 from hat_tf.training.callbacks import (
     EpochCheckpoint,
     EpochPrinter,
+    MethodEpochMetrics,
     NonFiniteLossGuard,
     PlateauSchedule,
 )
@@ -101,7 +102,8 @@ def train_task(
         model.fit(train_data, validation_data=task_dataset(tasks, "val", batch_size),
                   steps_per_epoch=steps, initial_epoch=schedule.epochs_run,
                   epochs=config.optim.epochs, verbose=0, shuffle=False,
-                  callbacks=[NonFiniteLossGuard(printer.task_label), schedule, printer, *saver,
+                  callbacks=[NonFiniteLossGuard(printer.task_label), MethodEpochMetrics(task_id),
+                             schedule, printer, *saver,
                              *callbacks])
     schedule.restore_best(model)
     method.on_task_end(task_id, task_dataset(tasks, "train", batch_size))

@@ -42,3 +42,22 @@ def test_a_plain_network_has_no_record_and_no_warning(plain_run):
     assert "mask_learning" not in plain_run.results
     assert not any("random start" in line for line in plain_run.log_lines)
     assert plain_run.recorder.initial_embeddings == []
+
+
+def test_every_epoch_line_shows_the_masks_so_far(hat_run, plain_run):
+    def epoch_lines(run):
+        return [line for line in run.log_lines if line.startswith("task ") and " epoch " in line]
+    assert epoch_lines(hat_run)
+    assert all("% switched, own " in line for line in epoch_lines(hat_run))
+    assert epoch_lines(plain_run)
+    assert not any("masks:" in line for line in epoch_lines(plain_run))
+
+
+def test_the_epoch_metrics_are_the_network_row_of_the_record(hat_run):
+    # After the run the last task's embeddings are those its record was read from.
+    method = hat_run.recorder.model.method
+    last = len(hat_run.results["mask_learning"]) - 1
+    network = hat_run.results["mask_learning"][last][NETWORK]
+    assert method.epoch_metrics(last) == pytest.approx(
+        {"mask_switched": network["switched"], "mask_capacity": network["capacity"],
+         "mask_moved": network["moved"]})
