@@ -1,29 +1,45 @@
-"""Run the HAT paper's comparison for one dataset and seed: every model, then the report.
+"""Run the HAT paper's comparison: every model, then the report.
 
+    python tools/compare.py --protocol cpu --data-dir DIR --out ~/runs/cpu
     python tools/compare.py --dataset cifar --data-dir DIR --epochs 10 --train-limit 2000
 
-Trains each model with tools/train.py (same dataset, seed and budget; Joint first, as the
-reference A_J) into OUT/<model>, and then writes OUT/comparison.md, comparison.csv and
-forgetting_ratio.png (tools/report.py). Rerunning the same command after a kill continues
-the grid: a model whose run is complete is skipped, an unfinished run resumes from its
-checkpoint (train.py --resume), and one killed before its first checkpoint starts anew.
+With --protocol (hat_tf/reporting/protocols.py: `cpu`, `paper`), trains every family of the
+protocol (Joint first: A_J of the forgetting ratio) at every seed into OUT/seed<k>/<model>,
+copies each finished run's results.json and config.json into the record folder (--record,
+default runs/compare_<protocol> in the repository, to commit), and after every finished run
+writes the grid's report there from whatever has finished (comparison.md, scores.csv,
+summary.csv, forgetting_ratio_<family>.png), listing what is missing.
+
+Without --protocol, trains --models (the AlexNet family by default) at one seed and budget
+into OUT/<model>, then writes OUT/comparison.md, comparison.csv and forgetting_ratio.png
+(tools/report.py).
+
+Rerunning the same command after a kill continues the grid: a run that is complete (in OUT,
+or in the record) is skipped, an unfinished one resumes from its checkpoint (train.py
+--resume), and one killed before its first checkpoint starts anew.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 
 from hat_tf.cli import RUN_NUMBERS, OneLineParser
 from hat_tf.reporting.comparison import IncomparableRunsError, load_results
+from hat_tf.reporting.grid import run_path, write_grid_spec
+from hat_tf.reporting.protocols import ALEXNET, PROTOCOLS, Protocol
 from hat_tf.training.checkpoint import RunCheckpoint
+from hat_tf.training.results import write_atomically
 
 TOOLS = os.path.dirname(os.path.abspath(__file__))
-PAPER_MODELS = ["alexnet_joint", "alexnet_hat", "alexnet_sgd", "alexnet_sgd_frozen",
-                "alexnet_ewc", "alexnet_lwf", "alexnet_pnn"]
+REPOSITORY = os.path.dirname(TOOLS)
 BUDGET_OPTIONS = ("data_dir", "epochs", "tasks", "train_limit", "width", "batch_size")
+SMALL_OUTPUTS = ("results.json", "config.json", "wall_seconds.json")
 
 
 def finished(run_dir: str) -> bool:
@@ -43,47 +59,137 @@ def restart_options(run_dir: str) -> list[str]:
     return ["--resume"] if RunCheckpoint(run_dir).exists() else ["--overwrite"]
 
 
-def build_parser() -> OneLineParser:
-    parser = OneLineParser(description=__doc__,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", required=True, help="as in train.py")
-    parser.add_argument("--seed", type=RUN_NUMBERS["seed"], default=0,
-                        help="as in train.py (default 0)")
-    parser.add_argument("--models", nargs="+", default=PAPER_MODELS,
-                        help="the first one is the Joint reference (default: the AlexNet "
-                             "family of the HAT paper)")
-    parser.add_argument("--out", help="folder of the runs and the report "
-                                      "(default runs/compare_<dataset>_seed<seed>)")
-    for option in BUDGET_OPTIONS:
-        parser.add_argument(f"--{option.replace('_', '-')}", type=RUN_NUMBERS.get(option),
-                            help="passed to train.py")
-    return parser
+def add_wall_seconds(run_dir: str, seconds: float) -> None:
+    """Adds `seconds` to the wall time that train.py calls spent on the run in `run_dir`
+    (wall_seconds.json: a resumed run sums its calls)."""
+    path = os.path.join(run_dir, "wall_seconds.json")
+    spent = 0.0
+    if os.path.isfile(path):
+        with open(path) as file:
+            spent = json.load(file)["wall_seconds"]
+    write_atomically(path, json.dumps({"wall_seconds": spent + seconds}))
 
 
-def main(argv=None) -> None:
-    args = build_parser().parse_args(argv)
-    out = args.out or os.path.join("runs", f"compare_{args.dataset}_seed{args.seed}")
+def train(model: str, run_dir: str, options: list[str]) -> None:
+    """Trains the run of `model` in `run_dir`, or continues it; exits as train.py did when
+    it fails (2 with train.py's one line for bad input)."""
+    restart = restart_options(run_dir)
+    print(f"{model}: {'resuming' if restart == ['--resume'] else 'training'} into {run_dir}",
+          flush=True)
+    command = [sys.executable, os.path.join(TOOLS, "train.py"), "--model", model,
+               "--run-dir", run_dir, *options, *restart]
+    start = time.monotonic()
+    status = subprocess.run(command).returncode
+    if status == 2:  # bad input, which train.py has named in its one line
+        sys.exit(2)
+    if status:
+        sys.exit(f"compare.py: training {model} failed")
+    add_wall_seconds(run_dir, time.monotonic() - start)
+
+
+def keep_small_outputs(run_dir: str, record_dir: str) -> None:
+    """Copies the run's small outputs (SMALL_OUTPUTS) into its folder of the record."""
+    os.makedirs(record_dir, exist_ok=True)
+    for name in SMALL_OUTPUTS:
+        if os.path.isfile(os.path.join(run_dir, name)):
+            shutil.copyfile(os.path.join(run_dir, name), os.path.join(record_dir, name))
+
+
+def run_protocol(protocol: Protocol, seeds: tuple[int, ...], out: str, record: str,
+                 data_dir: str | None) -> None:
+    """Trains the grid seed by seed, family by family, skipping what has finished, and
+    writes its report into `record` after every run."""
+    write_grid_spec(record, protocol, seeds)
+    data = ["--data-dir", data_dir] if data_dir else []
+    for seed in seeds:
+        for family in protocol.families:
+            for model in family.models:
+                recorded, run_dir = run_path(record, seed, model), run_path(out, seed, model)
+                if finished(recorded):
+                    print(f"{model}, seed {seed}: using the finished run in {recorded}")
+                    continue
+                if not finished(run_dir):
+                    train(model, run_dir, ["--dataset", protocol.dataset, "--seed", str(seed),
+                                           *protocol.options, *family.options, *data])
+                keep_small_outputs(run_dir, recorded)
+                report_grid(record)
+
+
+def report_grid(record: str) -> None:
+    """tools/report.py --grid: the grid's report from what has finished."""
+    status = subprocess.run([sys.executable, os.path.join(TOOLS, "report.py"), "--grid",
+                             record]).returncode
+    if status:
+        sys.exit(f"compare.py: the report of {record} failed")
+
+
+def run_models(args: argparse.Namespace) -> None:
+    """Trains --models at one seed and budget, then writes their comparison."""
+    seed = 0 if args.seed is None else args.seed
+    out = args.out or os.path.join("runs", f"compare_{args.dataset}_seed{seed}")
     budget = [item for option in BUDGET_OPTIONS if getattr(args, option) is not None
               for item in (f"--{option.replace('_', '-')}", str(getattr(args, option)))]
-    run_dirs = [os.path.join(out, model) for model in args.models]
-    for model, run_dir in zip(args.models, run_dirs):
+    models = args.models or list(ALEXNET.models)
+    run_dirs = [os.path.join(out, model) for model in models]
+    for model, run_dir in zip(models, run_dirs):
         if finished(run_dir):
             print(f"{model}: using the finished run in {run_dir}")
             continue
-        restart = restart_options(run_dir)
-        print(f"{model}: {'resuming' if restart == ['--resume'] else 'training'} into "
-              f"{run_dir}", flush=True)
-        command = [sys.executable, os.path.join(TOOLS, "train.py"), "--model", model,
-                   "--dataset", args.dataset, "--seed", str(args.seed), "--run-dir", run_dir,
-                   *budget, *restart]
-        status = subprocess.run(command).returncode
-        if status == 2:  # bad input, which train.py has named in its one line
-            sys.exit(2)
-        if status:
-            sys.exit(f"compare.py: training {model} failed")
+        train(model, run_dir, ["--dataset", args.dataset, "--seed", str(seed), *budget])
     report = [sys.executable, os.path.join(TOOLS, "report.py"), *run_dirs[1:],
               "--joint", run_dirs[0], "--out", out]
     sys.exit(subprocess.run(report).returncode)
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--protocol", choices=list(PROTOCOLS),
+                        help="a named grid: its models, seeds and budget")
+    parser.add_argument("--seeds", nargs="+", type=RUN_NUMBERS["seed"],
+                        help="with --protocol: the seeds (default: the protocol's)")
+    parser.add_argument("--record", help="with --protocol: where the small outputs and the "
+                                         "report go (default runs/compare_<protocol>)")
+    parser.add_argument("--dataset", help="as in train.py (without --protocol: required)")
+    parser.add_argument("--seed", type=RUN_NUMBERS["seed"],
+                        help="as in train.py (default 0; with --protocol: --seeds)")
+    parser.add_argument("--models", nargs="+",
+                        help="the first one is the Joint reference (default: the AlexNet "
+                             "family of the HAT paper)")
+    parser.add_argument("--out", help="folder of the runs (default "
+                                      "runs/compare_<dataset>_seed<seed>; with --protocol: "
+                                      "required, best outside the repository)")
+    for option in BUDGET_OPTIONS:
+        parser.add_argument(f"--{option.replace('_', '-')}", type=RUN_NUMBERS.get(option),
+                            help="passed to train.py (with --protocol only --data-dir)")
+    return parser
+
+
+def check_protocol_arguments(parser: OneLineParser, args: argparse.Namespace) -> None:
+    """With --protocol the protocol sets the models and the budget; --out is needed."""
+    if not args.out:
+        parser.error("--protocol needs --out (a folder for the runs, best outside the "
+                     "repository)")
+    fixed = [option for option in ("dataset", "seed", "models", *BUDGET_OPTIONS[1:])
+             if getattr(args, option) is not None]
+    if fixed:
+        parser.error(f"--protocol {args.protocol} sets the dataset, models and budget, received "
+                     f"--{fixed[0].replace('_', '-')}")
+
+
+def main(argv=None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.protocol is None:
+        if args.dataset is None:
+            parser.error("expected --protocol or --dataset, received neither")
+        run_models(args)
+        return
+    check_protocol_arguments(parser, args)
+    protocol = PROTOCOLS[args.protocol]
+    record = args.record or os.path.join(REPOSITORY, "runs", f"compare_{protocol.name}")
+    run_protocol(protocol, tuple(args.seeds or protocol.seeds), args.out, record,
+                 args.data_dir)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,14 @@
     python tools/report.py runs/cifar_alexnet_hat runs/cifar_alexnet_sgd \\
         --joint runs/cifar_alexnet_joint --out runs/comparison_cifar
 
+    python tools/report.py --grid runs/compare_cpu
+
 Each run is scored against the Joint run of the same dataset, seed and task order (A_J)
 and the random classifier (A_R): ρ≤t = 0 is as good as Joint, −1 as bad as chance.
-Writes comparison.md, comparison.csv and forgetting_ratio.png to --out.
+Writes comparison.md, comparison.csv and forgetting_ratio.png to --out. With --grid, the
+report of a comparison grid's record folder (tools/compare.py --protocol) from whatever
+has finished, written into it: mean ± spread over the seeds, plots with bands, per-seed
+accuracy matrices, the runs still missing.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import argparse
 import os
 import sys
 
-from hat_tf.cli import OneLineParser
+from hat_tf.cli import OneLineParser, fail
 from hat_tf.reporting.comparison import (
     IncomparableRunsError,
     comparison_table,
@@ -22,20 +27,38 @@ from hat_tf.reporting.comparison import (
     plot_forgetting_ratio,
     warm_started_joint_note,
 )
+from hat_tf.reporting.grid import write_grid_report
 from hat_tf.training.results import write_atomically
 
 
 def build_parser() -> OneLineParser:
     parser = OneLineParser(description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("runs", nargs="+", help="run dirs holding results.json")
-    parser.add_argument("--joint", required=True, help="the Joint run dir (A_J)")
-    parser.add_argument("--out", required=True, help="folder for the table and the plot")
+    parser.add_argument("runs", nargs="*", help="run dirs holding results.json")
+    parser.add_argument("--joint", help="the Joint run dir (A_J)")
+    parser.add_argument("--out", help="folder for the table and the plot")
+    parser.add_argument("--grid", help="instead: a comparison grid's record folder")
     return parser
 
 
+def report_grid(record: str) -> None:
+    """The grid's report (hat_tf/reporting/grid.py), printed and written into `record`."""
+    try:
+        print(write_grid_report(record))
+    except IncomparableRunsError as error:
+        fail("report.py", str(error))
+
+
 def main(argv=None) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.grid:
+        if args.runs or args.joint or args.out:
+            parser.error("--grid takes no run dirs, --joint or --out")
+        report_grid(args.grid)
+        return
+    if not (args.runs and args.joint and args.out):
+        parser.error("expected run dirs, --joint and --out (or --grid)")
     try:
         joint = load_results(args.joint)
         runs = {os.path.basename(os.path.normpath(d)): load_results(d) for d in args.runs}

@@ -1,0 +1,184 @@
+"""The report of a comparison grid (`tools/compare.py --protocol`): every family's runs
+over the seeds, scored with the forgetting ratio (paper Eq. 6) against the same seed's
+Joint run, as mean ± spread tables, a plot with bands and per-seed accuracy matrices.
+
+The grid's record folder holds `grid.json` (what the grid runs) and, per finished run,
+`seed<k>/<model>/results.json` and `config.json`; the report is made from whatever has
+finished and lists what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+
+import numpy as np
+import pandas as pd
+
+from hat_tf.reporting.comparison import (
+    IncomparableRunsError,
+    comparison_table,
+    load_results,
+)
+from hat_tf.reporting.protocols import Protocol
+from hat_tf.reporting.tables import accuracy_table
+from hat_tf.training.results import write_atomically
+
+GRID_FILE = "grid.json"
+SCORES = ("acc", "bwt")
+
+
+def run_path(root: str, seed: int, model: str) -> str:
+    """Where the grid keeps the run of `model` at `seed` under `root`."""
+    return os.path.join(root, f"seed{seed}", model)
+
+
+def write_grid_spec(record: str, protocol: Protocol, seeds: tuple[int, ...]) -> None:
+    """Writes `grid.json`: the protocol and the seeds the grid runs."""
+    write_atomically(os.path.join(record, GRID_FILE), json.dumps(
+        {**asdict(protocol), "seeds": list(seeds)}, indent=2))
+
+
+def read_grid_spec(record: str) -> dict:
+    """The grid's `grid.json`; IncomparableRunsError if `record` holds none."""
+    path = os.path.join(record, GRID_FILE)
+    if not os.path.isfile(path):
+        raise IncomparableRunsError(f"{record}: no {GRID_FILE} (expected the record folder "
+                                    "of tools/compare.py --protocol)")
+    with open(path) as file:
+        return json.load(file)
+
+
+def finished_results(record: str, seed: int, model: str) -> dict | None:
+    """The results of a finished run in the record, or None."""
+    try:
+        return load_results(run_path(record, seed, model))
+    except IncomparableRunsError:
+        return None
+
+
+def family_scores(record: str, spec: dict, family: dict) -> tuple[pd.DataFrame, list[str]]:
+    """Per seed and finished model of `family` (Joint included, ρ = 0): ACC, BWT and ρ≤t,
+    scored against that seed's Joint run; and the runs still missing (`seed<k>/<model>`).
+    A seed whose Joint run is missing scores none of its runs."""
+    models = [family["joint"], *family["methods"]]
+    tables, missing = [], []
+    for seed in spec["seeds"]:
+        runs = {model: finished_results(record, seed, model) for model in models}
+        missing += [f"seed{seed}/{model}" for model, results in runs.items() if results is None]
+        joint = runs[family["joint"]]
+        if joint is None:
+            continue
+        table = comparison_table({m: r for m, r in runs.items() if r is not None}, joint)
+        tables.append(table.assign(seed=seed))
+    return (pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()), missing
+
+
+def score_columns(scores: pd.DataFrame) -> list[str]:
+    """ACC, BWT, then ρ≤1 .. ρ≤T."""
+    return [*SCORES, *(c for c in scores.columns if c.startswith("rho_"))]
+
+
+def mean_and_spread(scores: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """Per model, in `models`' order: the number of seeds, and for every score its mean and
+    sample standard deviation over the seeds (NaN with one seed)."""
+    columns = score_columns(scores)
+    grouped = scores.groupby("run")[columns]
+    summary = pd.concat({"mean": grouped.mean(), "sd": grouped.std(ddof=1)}, axis=1)
+    summary.columns = [f"{column}_{statistic}" for statistic, column in summary.columns]
+    summary.insert(0, "seeds", grouped.size())
+    order = [model for model in models if model in summary.index]
+    return summary.loc[order].rename_axis("model").reset_index()
+
+
+def mean_spread_markdown(summary: pd.DataFrame, columns: list[str]) -> str:
+    """`summary` as a markdown table of `mean ± sd` cells."""
+    def cell(row, column):
+        mean, sd = row[f"{column}_mean"], row[f"{column}_sd"]
+        return f"{mean:.3f}" if np.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
+    names = {"acc": "ACC", "bwt": "BWT", **{c: f"ρ≤{c.split('_')[1]}" for c in columns
+                                          if c.startswith("rho_")}}
+    header = ["model", "seeds", *(names[c] for c in columns)]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for _, row in summary.iterrows():
+        cells = [row["model"], str(int(row["seeds"])), *(cell(row, c) for c in columns)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_bands(scores: pd.DataFrame, models: list[str], title: str, path: str) -> None:
+    """ρ≤t against t per model: the mean over the seeds, and a band from the lowest to the
+    highest seed (after the paper's Fig. 3)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    columns = [c for c in scores.columns if c.startswith("rho_")]
+    tasks = [int(c.split("_")[1]) for c in columns]
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for model in models:
+        rows = scores[scores["run"] == model][columns].to_numpy(float)
+        if not len(rows):
+            continue
+        line, = axes.plot(tasks, rows.mean(axis=0), marker="o", label=f"{model} ({len(rows)})")
+        axes.fill_between(tasks, rows.min(axis=0), rows.max(axis=0), alpha=0.15,
+                          color=line.get_color())
+    axes.axhline(0.0, color="grey", linewidth=0.8)
+    axes.set(xlabel="task t", ylabel="forgetting ratio ρ≤t", xticks=tasks, title=title)
+    axes.legend(fontsize=8, title="model (seeds)", title_fontsize=8)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def accuracy_matrices_markdown(record: str, spec: dict, family: dict) -> str:
+    """Every finished run's accuracy matrix, seed by seed."""
+    parts = []
+    for seed in spec["seeds"]:
+        for model in [family["joint"], *family["methods"]]:
+            results = finished_results(record, seed, model)
+            if results is not None:
+                parts.append(f"#### seed {seed}, {model}\n\n"
+                             + accuracy_table(results["acc_matrix"], results["task_names"]))
+    return "\n\n".join(parts)
+
+
+def write_grid_report(record: str) -> str:
+    """Writes comparison.md, scores.csv (a row per seed and run), summary.csv (mean and sd)
+    and forgetting_ratio_<family>.png into `record`; returns the markdown."""
+    spec = read_grid_spec(record)
+    sections = [f"# Protocol `{spec['name']}`: {spec['dataset']}, seeds "
+                f"{', '.join(map(str, spec['seeds']))}", spec["summary"],
+                "Cells: mean ± sample standard deviation over the seeds whose runs have "
+                "finished (one seed: the mean alone). ρ≤t: paper Eq. 6 against the same "
+                "seed's Joint run; 0 is as good as Joint, −1 as bad as chance. Bands in the "
+                "plots: lowest to highest seed."]
+    all_scores, all_summaries, all_missing = [], [], []
+    for family in spec["families"]:
+        models = [family["joint"], *family["methods"]]
+        scores, missing = family_scores(record, spec, family)
+        all_missing += missing
+        sections.append(f"## {family['name']}")
+        if scores.empty:
+            sections.append("No seed has its Joint run yet.")
+            continue
+        summary = mean_and_spread(scores, models)
+        all_scores.append(scores.assign(family=family["name"]))
+        all_summaries.append(summary.assign(family=family["name"]))
+        plot = f"forgetting_ratio_{family['name']}.png"
+        plot_bands(scores, models, f"{spec['name']} protocol, {family['name']}",
+                   os.path.join(record, plot))
+        sections += [mean_spread_markdown(summary, score_columns(scores)), f"![ρ≤t]({plot})",
+                     "### Accuracy matrices (%)", accuracy_matrices_markdown(record, spec, family)]
+    sections.append("## Missing runs\n\n" + (", ".join(all_missing) if all_missing else "none"))
+    if all_scores:
+        write_atomically(os.path.join(record, "scores.csv"),
+                         pd.concat(all_scores).to_csv(index=False))
+        write_atomically(os.path.join(record, "summary.csv"),
+                         pd.concat(all_summaries).to_csv(index=False))
+    markdown = "\n\n".join(sections) + "\n"
+    write_atomically(os.path.join(record, "comparison.md"), markdown)
+    return markdown

@@ -1,0 +1,92 @@
+"""The report of a comparison grid: mean ± spread over seeds, what is missing, the plot."""
+
+import json
+
+import numpy as np
+import pytest
+
+from hat_tf.reporting.comparison import IncomparableRunsError
+from hat_tf.reporting.grid import (
+    family_scores,
+    mean_and_spread,
+    read_grid_spec,
+    run_path,
+    write_grid_report,
+    write_grid_spec,
+)
+from hat_tf.reporting.protocols import Family, Protocol
+from hat_tf.training.results import acc, bwt
+
+FAMILY = Family("tiny", "tiny_joint", ("tiny_hat", "tiny_sgd"))
+PROTOCOL = Protocol("test", "Two tasks of digits.", "digits", ("--tasks", "2"), (FAMILY,),
+                    seeds=(0, 1))
+RANDOM_ACC = [0.5, 0.5]
+
+
+def write_run(record, seed, model, matrix, complete=True):
+    run_dir = run_path(str(record), seed, model)
+    results = {"model": model, "dataset": "digits", "seed": seed, "task_names": ["a", "b"],
+               "acc_matrix": matrix, "acc": acc(matrix), "bwt": bwt(matrix),
+               "random_acc": RANDOM_ACC, "num_params": 10, "train_seconds": 1.0,
+               "tasks_completed": 2 if complete else 1}
+    (record / f"seed{seed}" / model).mkdir(parents=True, exist_ok=True)
+    (record / f"seed{seed}" / model / "results.json").write_text(json.dumps(results))
+    return run_dir
+
+
+@pytest.fixture
+def record(tmp_path):
+    write_grid_spec(str(tmp_path), PROTOCOL, PROTOCOL.seeds)
+    for seed in PROTOCOL.seeds:
+        write_run(tmp_path, seed, "tiny_joint", [[1.0, None], [1.0, 1.0]])
+    write_run(tmp_path, 0, "tiny_hat", [[0.9, None], [0.9, 0.8]])
+    write_run(tmp_path, 1, "tiny_hat", [[0.7, None], [0.7, 0.6]])
+    write_run(tmp_path, 0, "tiny_sgd", [[1.0, None], [0.5, 1.0]])
+    write_run(tmp_path, 1, "tiny_sgd", [[1.0, None], [0.5, 1.0]], complete=False)
+    return tmp_path
+
+
+def test_scores_are_per_seed_against_that_seeds_joint(record):
+    scores, missing = family_scores(str(record), read_grid_spec(str(record)),
+                                    read_grid_spec(str(record))["families"][0])
+    hat = scores[scores["run"] == "tiny_hat"].set_index("seed")
+    # ρ≤2 = mean over τ of (A − 0.5) / (1 − 0.5) − 1: seed 0 (0.8 + 0.6) / 2 − 1
+    assert hat.loc[0, "rho_2"] == pytest.approx(-0.3)
+    assert hat.loc[1, "rho_2"] == pytest.approx(-0.7)
+    assert missing == ["seed1/tiny_sgd"]  # unfinished runs are missing, not scored
+
+
+def test_mean_and_sample_spread_over_the_seeds(record):
+    spec = read_grid_spec(str(record))
+    scores, _ = family_scores(str(record), spec, spec["families"][0])
+    summary = mean_and_spread(scores, list(FAMILY.models)).set_index("model")
+    assert list(summary.index) == ["tiny_joint", "tiny_hat", "tiny_sgd"]
+    assert summary.loc["tiny_hat", "seeds"] == 2
+    assert summary.loc["tiny_hat", "acc_mean"] == pytest.approx(0.75)
+    assert summary.loc["tiny_hat", "acc_sd"] == pytest.approx(np.std([0.85, 0.65], ddof=1))
+    assert summary.loc["tiny_joint", "rho_2_mean"] == pytest.approx(0.0)
+    assert np.isnan(summary.loc["tiny_sgd", "acc_sd"])  # one seed: no spread
+
+
+def test_the_report_lists_what_is_missing_and_draws_the_bands(record):
+    markdown = write_grid_report(str(record))
+    assert "| tiny_hat | 2 | 0.750 ± 0.141 |" in markdown
+    assert "## Missing runs\n\nseed1/tiny_sgd" in markdown
+    assert "#### seed 1, tiny_hat" in markdown
+    assert (record / "forgetting_ratio_tiny.png").stat().st_size > 0
+    assert (record / "comparison.md").read_text() == markdown
+    assert len((record / "scores.csv").read_text().splitlines()) == 1 + 5
+
+
+def test_a_seed_without_its_joint_run_scores_nothing(tmp_path):
+    write_grid_spec(str(tmp_path), PROTOCOL, PROTOCOL.seeds)
+    write_run(tmp_path, 0, "tiny_hat", [[0.9, None], [0.9, 0.8]])
+    markdown = write_grid_report(str(tmp_path))
+    assert "No seed has its Joint run yet." in markdown
+    assert markdown.endswith("## Missing runs\n\nseed0/tiny_joint, seed0/tiny_sgd, "
+                             "seed1/tiny_joint, seed1/tiny_hat, seed1/tiny_sgd\n")
+
+
+def test_a_folder_without_a_grid_is_refused(tmp_path):
+    with pytest.raises(IncomparableRunsError, match="no grid.json"):
+        read_grid_spec(str(tmp_path))

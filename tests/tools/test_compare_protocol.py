@@ -1,0 +1,116 @@
+"""tools/compare.py --protocol: a named grid over families and seeds that records each
+finished run's small outputs, reports from whatever has finished, and continues after a
+kill or on a fresh machine (only the record survives)."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hat_tf.reporting.protocols import Family, Protocol
+from tests.tools.tool_modules import load_tool, refusal
+
+FAMILIES = (Family("first", "first_joint", ("first_hat",)),
+            Family("second", "second_joint", ("second_hat",), ("--width", "0.25")))
+PROTOCOL = Protocol("test", "Two families of two runs.", "digits", ("--tasks", "2"),
+                    FAMILIES, seeds=(0, 1))
+
+
+def option(command, name):
+    return command[command.index(name) + 1]
+
+
+class FakeTraining:
+    """Stands in for subprocess.run: a train.py call writes a finished run (and a large
+    file the record must not copy); a report.py call runs the real report in-process."""
+
+    def __init__(self, report):
+        self.report = report
+        self.trained = []
+
+    def __call__(self, command):
+        if command[1].endswith("report.py"):
+            self.report.main(command[2:])
+        else:
+            self.trained.append(command)
+            self.write_run(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    @staticmethod
+    def write_run(command):
+        run_dir = Path(option(command, "--run-dir"))
+        (run_dir / "saved_models").mkdir(parents=True, exist_ok=True)
+        (run_dir / "saved_models" / "big.pb").write_bytes(b"0" * 1000)
+        matrix = [[0.9, None], [0.8, 0.9]]
+        (run_dir / "results.json").write_text(json.dumps({
+            "model": option(command, "--model"), "dataset": "digits",
+            "seed": int(option(command, "--seed")), "task_names": ["a", "b"],
+            "acc_matrix": matrix, "acc": 0.85, "bwt": -0.1, "random_acc": [0.5, 0.5],
+            "num_params": 10, "train_seconds": 1.0, "tasks_completed": 2}))
+        (run_dir / "config.json").write_text("{}")
+
+
+@pytest.fixture
+def compare(monkeypatch):
+    module = load_tool("compare")
+    monkeypatch.setattr(module, "PROTOCOLS", {"test": PROTOCOL})
+    fake = FakeTraining(load_tool("report"))
+    monkeypatch.setattr(module.subprocess, "run", fake)
+    return module, fake
+
+
+def test_the_grid_trains_every_family_at_every_seed_and_records_it(tmp_path, compare):
+    module, fake = compare
+    out, record = tmp_path / "out", tmp_path / "record"
+    module.main(["--protocol", "test", "--out", str(out), "--record", str(record),
+                 "--data-dir", "DATA"])
+    assert [(option(c, "--seed"), option(c, "--model")) for c in fake.trained] == [
+        (seed, model) for seed in ("0", "1")
+        for model in ("first_joint", "first_hat", "second_joint", "second_hat")]
+    second = fake.trained[2]
+    assert second[second.index("--dataset"):] == [
+        "--dataset", "digits", "--seed", "0", "--tasks", "2", "--width", "0.25",
+        "--data-dir", "DATA"]
+    assert option(second, "--run-dir") == str(out / "seed0" / "second_joint")
+    recorded = record / "seed1" / "second_hat"
+    assert sorted(p.name for p in recorded.iterdir()) == [
+        "config.json", "results.json", "wall_seconds.json"]
+    assert json.loads((record / "grid.json").read_text())["seeds"] == [0, 1]
+    assert "## Missing runs\n\nnone" in (record / "comparison.md").read_text()
+
+
+def test_on_a_fresh_machine_the_record_alone_skips_finished_runs(tmp_path, compare):
+    module, fake = compare
+    record = tmp_path / "record"
+    module.main(["--protocol", "test", "--out", str(tmp_path / "old"), "--record",
+                 str(record), "--seeds", "0"])
+    fake.trained.clear()
+    module.main(["--protocol", "test", "--out", str(tmp_path / "new"), "--record",
+                 str(record), "--seeds", "0", "1"])
+    assert {option(c, "--seed") for c in fake.trained} == {"1"}
+    assert not (tmp_path / "new" / "seed0").exists()
+
+
+def test_an_unfinished_run_resumes_from_its_checkpoint(tmp_path, compare):
+    module, fake = compare
+    killed = tmp_path / "out" / "seed0" / "first_joint"
+    (killed / "checkpoints").mkdir(parents=True)
+    (killed / "checkpoints" / "latest").write_text("ckpt-3")
+    module.main(["--protocol", "test", "--out", str(tmp_path / "out"), "--record",
+                 str(tmp_path / "record"), "--seeds", "0"])
+    assert fake.trained[0][-1] == "--resume"
+    assert "--resume" not in fake.trained[1]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--protocol", "test"], "--protocol needs --out"),
+    (["--protocol", "test", "--out", "X", "--epochs", "3"],
+     "sets the dataset, models and budget, received --epochs"),
+    (["--protocol", "test", "--out", "X", "--seed", "3"], "received --seed"),
+    ([], "expected --protocol or --dataset, received neither"),
+])
+def test_contradictory_options_are_refused_in_one_line(args, message, compare, capsys):
+    module, fake = compare
+    assert message in refusal(module, args, capsys)
+    assert not fake.trained
