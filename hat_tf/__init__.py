@@ -1,6 +1,6 @@
 """hat_tf: Hard Attention to the Task (Serrà et al., ICML 2018) for TensorFlow 2 / Keras 3.
 
-The Python API for a model of your own (README, "HAT in your own model"):
+The Python API for a model of your own (docs/models.md, "HAT in your own model"):
 
     hat_tf.task_sequence(train, test)        your data, one (images, labels) split per task
     hat_tf.learn(features, tasks, "hat")     train the tasks one after another, as train.py

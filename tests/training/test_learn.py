@@ -1,4 +1,4 @@
-"""The Python API for a user's own model: the README's example runs as written, its
+"""The Python API for a user's own model: the docs' example runs as written, its
 exports reproduce its accuracies with TensorFlow alone, and every method trains a hatified
 network."""
 
@@ -16,7 +16,7 @@ import pytest
 import hat_tf
 from hat_tf.catalog import METHODS
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+MODELS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "models.md"
 
 RELOAD = """
 import json, sys
@@ -39,8 +39,8 @@ print(json.dumps(accuracies))
 
 
 def readme_example() -> str:
-    """The first ```python block under the heading "HAT in your own model"."""
-    section = README.read_text().split("## HAT in your own model", 1)[1]
+    """The first ```python block under the heading "HAT in your own model" (docs/models.md)."""
+    section = MODELS_PAGE.read_text().split("## HAT in your own model", 1)[1]
     return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
 
 
@@ -51,7 +51,7 @@ def example_run(tmp_path_factory):
     namespace, cwd = {}, os.getcwd()
     os.chdir(folder)
     try:
-        exec(compile(readme_example(), "README.md", "exec"), namespace)
+        exec(compile(readme_example(), "docs/models.md", "exec"), namespace)
     finally:
         os.chdir(cwd)
     namespace["run_dir"] = folder / namespace["config"].run_dir
