@@ -27,7 +27,6 @@ from hat_tf.reporting.comparison import (
     plot_forgetting_ratio,
     warm_started_joint_note,
 )
-from hat_tf.reporting.grid import write_grid_report
 from hat_tf.training.results import write_atomically
 
 
@@ -42,7 +41,11 @@ def build_parser() -> OneLineParser:
 
 
 def report_grid(record: str) -> None:
-    """The grid's report (hat_tf/reporting/grid.py), printed and written into `record`."""
+    """The grid's report (hat_tf/reporting/grid.py), printed and written into `record`.
+    Imported here: its accuracy tables import TensorFlow, which the plain report does not
+    need (nor its log lines on stderr)."""
+    from hat_tf.reporting.grid import write_grid_report
+
     try:
         print(write_grid_report(record))
     except IncomparableRunsError as error:
