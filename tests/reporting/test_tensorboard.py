@@ -51,7 +51,8 @@ def test_tags_are_grouped(hat_run):
     assert root - expected == {hparams_metadata.SESSION_START_INFO_TAG}
     assert set(hat_run.events("train").Tags()["tensors"]) == {
         "epoch/loss", "epoch/accuracy", "epoch/lr", "epoch/task", "epoch/capacity_reg",
-        "epoch/s_min", "epoch/s_max"}
+        "epoch/s_min", "epoch/s_max", "epoch/mask_switched", "epoch/mask_capacity",
+        "epoch/mask_moved"}
     assert set(hat_run.events("validation").Tags()["tensors"]) == {"epoch/loss",
                                                                    "epoch/accuracy"}
 
