@@ -22,7 +22,7 @@ from hat_tf.reporting.comparison import (
     load_results,
 )
 from hat_tf.reporting.protocols import Protocol
-from hat_tf.reporting.tables import accuracy_table
+from hat_tf.reporting.tables import accuracy_table, markdown_table
 from hat_tf.training.results import write_atomically
 
 GRID_FILE = "grid.json"
@@ -99,12 +99,10 @@ def mean_spread_markdown(summary: pd.DataFrame, columns: list[str]) -> str:
         return f"{mean:.3f}" if np.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
     names = {"acc": "ACC", "bwt": "BWT", **{c: f"ρ≤{c.split('_')[1]}" for c in columns
                                           if c.startswith("rho_")}}
-    header = ["model", "seeds", *(names[c] for c in columns)]
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    for _, row in summary.iterrows():
-        cells = [row["model"], str(int(row["seeds"])), *(cell(row, c) for c in columns)]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return markdown_table(
+        ["model", "seeds", *(names[c] for c in columns)],
+        [[row["model"], str(int(row["seeds"])), *(cell(row, c) for c in columns)]
+         for _, row in summary.iterrows()])
 
 
 def plot_bands(scores: pd.DataFrame, models: list[str], title: str, path: str) -> None:

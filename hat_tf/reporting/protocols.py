@@ -53,9 +53,6 @@ class Protocol:
     families: tuple[Family, ...]
     seeds: tuple[int, ...] = (0, 1, 2)
 
-    def family(self, name: str) -> Family:
-        return next(family for family in self.families if family.name == name)
-
 
 ALEXNET = Family("alexnet", "alexnet_joint", (
     "alexnet_hat", "alexnet_sgd", "alexnet_sgd_frozen", "alexnet_ewc", "alexnet_lwf",
