@@ -226,7 +226,8 @@ def run_sequence(
         if not mid_task:  # the method's state as the previous task left it
             checkpoint.restore_method(model)
         log(f"resuming at task {first_task + 1}/{num_tasks}"
-            + (f", after epoch {progress['schedule']['epochs_run']}" if mid_task else ""))
+            + (f", after epoch {progress['schedule']['epochs_run']}" if mid_task else "")
+            if first_task < num_tasks else "resuming after the last task")
     log(f"{config.model}: {results['num_params']:,} parameters, {num_tasks} tasks")
     clock = RunProgress(
         [epoch_steps(model, sequence, t, config.optim.batch_size) for t in range(num_tasks)],
@@ -259,6 +260,8 @@ def run_sequence(
         if checkpoint:
             checkpoint.save(model, {"task_id": task_id + 1, "results": results,
                                     "schedule": None}, best_weights=None)
+    if observers:
+        log("writing the run's exports and reports")
     for observer in observers:
         observer.on_run_end(model, results)
     results["complete"] = True
