@@ -91,7 +91,9 @@ class RunConfig:
     `mixed_float16` (float16 compute with loss scaling: for GPUs, slow on CPUs).
     `strategy` names the tf.distribute strategy that trains it (`none`, `mirrored`;
     hat_tf.distribute); `optim.batch_size` is then the global batch, split among the
-    replicas.
+    replicas. `export` is what the run exports (hat_tf.run_exports: `compact`, `full`);
+    `task_inference` scores prediction without the task id at its end (`task_inference_acc`,
+    `cil_acc`: every task's test set through every task's head).
     """
 
     model: str = "alexnet_hat"
@@ -103,6 +105,8 @@ class RunConfig:
     deterministic: bool = False
     precision: str = "float32"
     strategy: str = "none"
+    export: str = "compact"
+    task_inference: bool = False
 
     def to_dict(self) -> dict:
         """A JSON-ready nested dict of every setting."""

@@ -24,7 +24,6 @@ import tensorflow as tf
 
 from hat_tf.data.task import TaskSequence
 from hat_tf.export_files import METADATA, MULTITASK, export_path, task_dir_name
-from hat_tf.training.observer import RunObserver
 
 IMAGE_DTYPES = (tf.uint8, tf.float32)  # the last is the serving_default signature's
 TASK_IDS = tf.TensorSpec([None], tf.int32, name="task_id")
@@ -133,35 +132,31 @@ def save_atomically(module: tf.Module, path: str, metadata: dict) -> None:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
 
+def run_metadata(sequence: TaskSequence, results: dict) -> dict:
+    """What every export's metadata.json says of the run: image shape, model, dataset."""
+    return {"image_shape": list(sequence.tasks[0].x_test.shape[1:]),
+            "model": results["model"], "dataset": results["dataset"]}
 
 
-class SavedModelExporter(RunObserver):
-    """After every task writes `<run_dir>/saved_models/task_<k>/` for the task just learned
-    and rewrites `saved_models/multitask/` for the tasks learned so far, each atomically.
+def save_task_export(run_dir: str, sequence: TaskSequence, network: keras.Model,
+                     task_id: int, results: dict) -> None:
+    """Writes `<run_dir>/saved_models/task_<k>/`: task `task_id` under `network`."""
+    task = sequence.tasks[task_id]
+    save_atomically(
+        TaskServing(network, task_id, task.num_classes, task.x_test.shape[1:]),
+        export_path(run_dir, task_dir_name(task_id)),
+        {"task_id": task_id, "task_name": task.name, "class_names": list(task.class_names),
+         **run_metadata(sequence, results)})
 
-    Args:
-        run_dir: The run's folder.
-        sequence: The tasks (names, class names, image shape).
-    """
 
-    def __init__(self, run_dir: str, sequence: TaskSequence):
-        self.run_dir = run_dir
-        self.sequence = sequence
-
-    def on_task_end(self, task_id, model, results):
-        tasks = self.sequence.tasks
-        task = tasks[task_id]
-        image_shape = task.x_test.shape[1:]
-        save_atomically(
-            TaskServing(model.network, task_id, task.num_classes, image_shape),
-            export_path(self.run_dir, task_dir_name(task_id)),
-            {"task_id": task_id, "task_name": task.name, "class_names": list(task.class_names),
-             "image_shape": list(image_shape), "model": results["model"],
-             "dataset": results["dataset"]})
-        save_atomically(
-            MultiTaskServing(model.network, task_id + 1, image_shape),
-            export_path(self.run_dir, MULTITASK),
-            {"tasks_trained": task_id + 1, "task_names": [t.name for t in tasks],
-             "class_names": [list(t.class_names) for t in tasks],
-             "image_shape": list(image_shape), "model": results["model"],
-             "dataset": results["dataset"]})
+def save_multitask_export(run_dir: str, sequence: TaskSequence, network: keras.Model,
+                          results: dict) -> None:
+    """Writes `<run_dir>/saved_models/multitask/`: the `tasks_completed` tasks of
+    `results` under `network`."""
+    tasks, trained = sequence.tasks, results["tasks_completed"]
+    save_atomically(
+        MultiTaskServing(network, trained, tasks[0].x_test.shape[1:]),
+        export_path(run_dir, MULTITASK),
+        {"tasks_trained": trained, "task_names": [t.name for t in tasks],
+         "class_names": [list(t.class_names) for t in tasks],
+         **run_metadata(sequence, results)})

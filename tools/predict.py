@@ -9,7 +9,8 @@ top-k classes of each image with their probabilities. With `--task K` (0-based, 
 `saved_models/task_K`) task K's head scores it; without, the task is inferred: the task
 whose head, under its own mask, is the most confident. Bad input exits with status 2 and
 one line; nothing is written. `--prune` uses the task's compact export (its unused units
-removed; AlexNet-HAT runs).
+removed; AlexNet-HAT runs), as `--task` does where the run wrote no full one (train.py's
+default `--export compact`: the compact one is within 1e-6 of the full network).
 """
 
 from __future__ import annotations
@@ -74,6 +75,14 @@ def read_run(run_dir: str, task: int | None, prune: bool) -> dict:
     return metadata
 
 
+def task_export(run_dir: str, task: int, prune: bool) -> str:
+    """The folder of task `task`'s export: its compact one with `prune` or where the run
+    wrote no full one, else its full one."""
+    full = export_path(run_dir, task_dir_name(task))
+    return export_path(run_dir, compact_dir_name(task)) if prune or not os.path.isdir(full) \
+        else full
+
+
 def read_images(path: str, image_shape: tuple[int, ...]) -> list[tuple[str, np.ndarray]]:
     """(label, image) of each image in `path`, checked against `image_shape`; an .npz gives
     `path[i]` labels."""
@@ -132,8 +141,7 @@ def predict(run_dir: str, images: np.ndarray, task: int | None,
             model = tf.saved_model.load(export_path(run_dir, MULTITASK))
             chosen, probabilities = model.infer(images)
             return chosen.numpy(), probabilities.numpy()
-        name = compact_dir_name(task) if prune else task_dir_name(task)
-        model = tf.saved_model.load(export_path(run_dir, name))
+        model = tf.saved_model.load(task_export(run_dir, task, prune))
         return np.full(len(images), task), model.serve(images).numpy()
 
 

@@ -3,8 +3,9 @@
     python tools/train.py --model alexnet_hat --dataset digits
     python tools/train.py --model alexnet_hat --dataset cifar --data-dir DIR --epochs 10
 
-Writes config.json, results.json, acc_matrix.csv, TensorBoard logs (tb/) and at the end
-report.md with its plots to the run dir (default runs/<model>_<dataset>_seed<seed>_<time>).
+Writes config.json, results.json, acc_matrix.csv, TensorBoard logs (tb/), checkpoints
+(deleted when the run ends) and at the end the SavedModels (saved_models/) and report.md
+with its plots to the run dir (default runs/<model>_<dataset>_seed<seed>_<time>).
 Bad arguments (a number out of range or not finite, more --tasks than the dataset has, a
 data file that cannot be used) exit with status 2 and one line, before anything is written
 or --overwrite deletes anything.
@@ -41,6 +42,7 @@ from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.distribute import STRATEGIES, make_strategy  # noqa: E402
 from hat_tf.models.building import count_params  # noqa: E402
 from hat_tf.reporting.standard import standard_observers  # noqa: E402
+from hat_tf.run_exports import EXPORT_MODES  # noqa: E402
 from hat_tf.training.callbacks import NonFiniteLossError  # noqa: E402
 from hat_tf.training.checkpoint import CheckpointError, RunCheckpoint  # noqa: E402
 from hat_tf.training.loop import build_model, run_sequence  # noqa: E402
@@ -62,6 +64,20 @@ def build_parser() -> OneLineParser:
                         help="tf.distribute strategy: none (one device) or mirrored (this "
                              "machine's GPUs, else its logical CPUs); --batch-size is the "
                              "global batch, split among the replicas")
+    parser.add_argument("--export", default=RunConfig().export, choices=EXPORT_MODES,
+                        help="compact (default): each task's SavedModel without the units its "
+                             "mask leaves off where that is exact (AlexNet-HAT), else the "
+                             "full network; full: the full network for every task too")
+    parser.add_argument("--task-inference", action="store_true",
+                        help="at the end, score prediction without the task id "
+                             "(task_inference_acc, cil_acc in results.json)")
+    parser.add_argument("--checkpoint-every", type=Number(float, 0), default=30.0,
+                        metavar="SECONDS",
+                        help="write a checkpoint at an epoch end at most every SECONDS "
+                             "(default 30; 0: every epoch), and at every task's end")
+    parser.add_argument("--keep-checkpoint", action="store_true",
+                        help="keep the checkpoint when the run ends (it is deleted then; an "
+                             "unfinished run always keeps it)")
     restart = parser.add_mutually_exclusive_group()
     restart.add_argument("--resume", action="store_true",
                          help="continue the run in --run-dir from its last checkpoint, with "
@@ -79,7 +95,8 @@ def to_config(args) -> RunConfig:
         "runs", f"{args.model}_{args.dataset}_seed{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}")
     config = run_config(args, run_dir,
                         HatConfig(s_max=args.smax, capacity_weight=args.capacity_weight))
-    return dataclasses.replace(config, strategy=args.strategy)
+    return dataclasses.replace(config, strategy=args.strategy, export=args.export,
+                               task_inference=args.task_inference)
 
 
 def fail(message: str) -> NoReturn:
@@ -131,12 +148,12 @@ def main(argv=None) -> None:
         return
     if not args.resume:
         start_run_dir(args, config)
+    checkpoint = RunCheckpoint(config.run_dir, args.checkpoint_every)
     try:
         results = run_sequence(config, sequence,
                                on_task_end=lambda r: save_results(config.run_dir, r),
                                observers=standard_observers(config, sequence),
-                               checkpoint=RunCheckpoint(config.run_dir), resume=args.resume,
-                               strategy=strategy)
+                               checkpoint=checkpoint, resume=args.resume, strategy=strategy)
     except CheckpointError as error:
         fail(f"--resume: {error}")
     except NonFiniteLossError as error:
@@ -146,6 +163,8 @@ def main(argv=None) -> None:
         print(f"\ntrain.py: interrupted; the run keeps its last checkpoint: continue it with "
               f"--resume --run-dir {config.run_dir}", file=sys.stderr)
         sys.exit(130)
+    if not args.keep_checkpoint:
+        checkpoint.remove()
     print(f"\nACC {results['acc']:.4f}  BWT {results['bwt']:+.4f}  "
           f"({results['train_seconds']:.0f} s of training)\n"
           f"{format_matrix(results['acc_matrix'], results['task_names'])}\n"

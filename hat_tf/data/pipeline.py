@@ -14,7 +14,7 @@ import tensorflow as tf
 from hat_tf.data.task import Task
 
 
-def _arrays(tasks: Sequence[tuple[int, Task]], split: str):
+def split_arrays(tasks: Sequence[tuple[int, Task]], split: str):
     """(images, task ids, labels) of the `split` of the given (task_id, task) pairs."""
     parts = [(task.split(split), task_id) for task_id, task in tasks]
     return (np.concatenate([x for (x, _), _ in parts]),
@@ -25,7 +25,7 @@ def _arrays(tasks: Sequence[tuple[int, Task]], split: str):
 def task_dataset(tasks: Sequence[tuple[int, Task]], split: str,
                  batch_size: int) -> tf.data.Dataset:
     """Batches of the `split` of the given tasks, in order; the last batch may be smaller."""
-    images, task_ids, labels = _arrays(tasks, split)
+    images, task_ids, labels = split_arrays(tasks, split)
     examples = tf.data.Dataset.from_tensor_slices(({"image": images, "task_id": task_ids},
                                                    labels))
     return examples.batch(batch_size).prefetch(tf.data.AUTOTUNE)
@@ -39,7 +39,7 @@ def training_batches(tasks: Sequence[tuple[int, Task]], batch_size: int, seed: i
     an uninterrupted run sees. Each epoch ends with its own (possibly smaller) last batch:
     fit with `steps_per_epoch = ceil(n / batch_size)` keeps epochs aligned.
     """
-    images, task_ids, labels = _arrays(tasks, "train")
+    images, task_ids, labels = split_arrays(tasks, "train")
     orders = np.stack([np.random.default_rng([seed, epoch]).permutation(len(labels))
                        for epoch in range(first_epoch, epochs)])
     images, task_ids, labels = (tf.constant(a) for a in (images, task_ids, labels))

@@ -78,6 +78,16 @@ class MaskSnapshot:
         )
         return rows
 
+    def history(self) -> list[dict[str, LayerCapacity]]:
+        """`capacity()` after each task 1..t, read from the masks now: a task's own mask
+        a^τ is fixed once it is learned (its embedding row is task-private) and a^{≤τ} is
+        the running max of them (hat_tf.hat.masks), so a resumed run has them all too."""
+        if not self.layer_names:
+            return []
+        return [MaskSnapshot(self.layer_names, [a[:tasks] for a in self.task_attention],
+                             [a[:tasks].max(axis=0) for a in self.task_attention]).capacity()
+                for tasks in range(1, len(self.task_attention[0]) + 1)]
+
     def reuse(self) -> dict[str, np.ndarray]:
         """The network's reuse matrix (`NETWORK`, the layers' masks concatenated), then
         each layer's (see `reuse_matrix`); empty for a network without gates."""

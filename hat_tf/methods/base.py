@@ -19,6 +19,12 @@ class Method:
     step computes only each example's own head and passes None. `needs_gates`: whether it
     needs a network with HAT gates (HAT); the others take the plain network.
 
+    `final_network_serves_all_tasks`: whether the network the run ends with is the model of
+    every task it learned, so that the exports are written once, at the run's end, from it
+    (their accuracy is the last row of the accuracy matrix). False (fine-tuning, EWC, LwF:
+    later tasks change what the network answers for earlier ones): a task's export is the
+    network at that task's end (its diagonal entry), written then.
+
     `gradient_clip_norm`: the global norm the task's optimizer clips the gradients to,
     after `transform_gradients` (HAT_SPEC §8). The reference sets it per method
     (`clipgrad=10000` in approaches/sgd.py, sgd_frozen.py, joint.py, progressive.py and
@@ -27,6 +33,7 @@ class Method:
 
     needs_all_heads = False
     needs_gates = False
+    final_network_serves_all_tasks = False
     gradient_clip_norm = 10000.0
 
     def attach(self, network: keras.Model) -> None:

@@ -38,6 +38,10 @@ class Hat(Method):
     """
 
     needs_gates = True
+    # The masks keep every earlier task's units from later updates (paper Eq. 2), up to the
+    # leak 1 − a^{≤t} of gates that are not saturated, and its task-private embeddings and
+    # heads are never trained again: one network serves all tasks (paper §2).
+    final_network_serves_all_tasks = True
 
     def __init__(self, config: HatConfig):
         self.config = config

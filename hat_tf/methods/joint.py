@@ -20,6 +20,8 @@ class Joint(Method):
     checkpoint keeps, so a resumed run resets to the weights it began with.
     """
 
+    final_network_serves_all_tasks = True  # the last task's network learned all tasks
+
     def attach(self, network: keras.Model) -> None:
         super().attach(network)
         # Every variable of the network: weights, BatchNorm statistics, dropout seed states.

@@ -18,7 +18,9 @@ class IncomparableRunsError(ValueError):
 
 
 def load_results(run_dir: str) -> dict:
-    """The results.json of a finished run."""
+    """The results.json of a finished run: all its tasks done and, where results.json says
+    (`complete`, hat_tf since its exports moved to the run's end), everything written that
+    the run owes at its end."""
     path = os.path.join(run_dir, "results.json")
     if not os.path.isfile(path):
         raise IncomparableRunsError(f"{run_dir}: no results.json (expected a run dir)")
@@ -28,6 +30,9 @@ def load_results(run_dir: str) -> dict:
         raise IncomparableRunsError(
             f"{run_dir}: only {results['tasks_completed']} of {len(results['task_names'])} "
             "tasks are done")
+    if not results.get("complete", True):
+        raise IncomparableRunsError(f"{run_dir}: its tasks are done, but not what it writes "
+                                    "at its end (exports, reports): resume it")
     return results
 
 

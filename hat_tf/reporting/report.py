@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from hat_tf.compact import SELECTION_TOLERANCE
+from hat_tf.compact import TOLERANCE
 from hat_tf.config import RunConfig
-from hat_tf.hat.mask_snapshot import NETWORK, LayerCapacity, MaskSnapshot
+from hat_tf.hat.mask_snapshot import NETWORK, MaskSnapshot
 from hat_tf.reporting.figures import accuracy_matrix_png, capacity_png, reuse_png
 from hat_tf.reporting.mask_learning_warning import STAYED_RANDOM_BELOW
 from hat_tf.reporting.settings import flat_settings
@@ -60,10 +60,10 @@ def compact_export_section(results: dict) -> list[str]:
     return ["## Compact exports",
             "Each task's model with the units its mask leaves off (a^t at most the "
             "threshold, the largest that keeps the probabilities within "
-            f"{SELECTION_TOLERANCE:g} of the full model's on the validation set) removed "
+            f"{TOLERANCE:g} of the full model's on the validation and test sets) removed "
             "(`saved_models/task_<k>_compact/`): parameters kept of those the task runs "
             "through (trunk and its head), and the largest difference of its probabilities "
-            "from the full model's on the test set.",
+            "from the full model's on those sets.",
             markdown_table(["task", "threshold", "parameters", "size", "max abs. difference"], [
                 [names[row["task_id"]], f"{row['threshold']:g}",
                  f"{row['num_params']:,} of {row['full_params']:,}",
@@ -86,19 +86,12 @@ class MarkdownReport(RunObserver):
         self.run_dir = run_dir
         self.config = config
         self.capacity_threshold = capacity_threshold
-        self.capacity_history: list[dict[str, LayerCapacity]] = []
-        self.snapshot: MaskSnapshot | None = None
-
-    def on_task_end(self, task_id, model, results):
-        self.snapshot = MaskSnapshot.read(model.method.graph.gates, task_id + 1,
-                                          self.config.hat.s_max)
-        capacity = self.snapshot.capacity()
-        if capacity:
-            self.capacity_history.append(capacity)
 
     def on_run_end(self, model, results):
         names = results["task_names"]
         trained = len(results["acc_matrix"])
+        snapshot = MaskSnapshot.read(model.method.graph.gates, trained, self.config.hat.s_max)
+        history = snapshot.history()
         matrix = [row[:trained] for row in results["acc_matrix"]]
         self._write(ACCURACY_PNG, accuracy_matrix_png(matrix, names))
         sections = [
@@ -120,21 +113,20 @@ class MarkdownReport(RunObserver):
             f"![accuracy matrix]({ACCURACY_PNG})",
             "## Capacity",
         ]
-        if self.capacity_history:
-            self._write(CAPACITY_PNG, capacity_png(self.capacity_history, names,
-                                                   self.capacity_threshold))
-            self._write(REUSE_PNG, reuse_png(self.snapshot.reuse(), names))
+        if history:
+            self._write(CAPACITY_PNG, capacity_png(history, names, self.capacity_threshold))
+            self._write(REUSE_PNG, reuse_png(snapshot.reuse(), names))
             sections += [
                 "Units in use (%) per gated layer by tasks 1..t together (a^≤t > 0.5): "
                 "Eq. 2 closes them to later tasks' updates.",
-                capacity_table(self.capacity_history, names, cumulative=True),
+                capacity_table(history, names, cumulative=True),
                 "Units in use (%) by task t's own mask (a^t > 0.5):",
-                capacity_table(self.capacity_history, names, cumulative=False),
+                capacity_table(history, names, cumulative=False),
                 f"![capacity per layer over tasks]({CAPACITY_PNG})",
                 "## Mask reuse",
                 "Row i, column j: % of task j's units (all gated layers) that task i's mask "
                 "uses too (after the paper's Fig. 6); per layer in the plot.",
-                reuse_table(self.snapshot.reuse()[NETWORK], names),
+                reuse_table(snapshot.reuse()[NETWORK], names),
                 f"![mask reuse between tasks]({REUSE_PNG})",
             ]
         else:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from hat_tf.compact import CompactExporter
 from hat_tf.config import RunConfig
 from hat_tf.data.task import TaskSequence
-from hat_tf.export import SavedModelExporter
 from hat_tf.reporting.capacity_warning import CAPACITY_WARNING_ABOVE, CapacityWarning
 from hat_tf.reporting.mask_learning_warning import MaskLearningWarning
 from hat_tf.reporting.report import MarkdownReport
 from hat_tf.reporting.task_inference import TaskInferenceScorer
 from hat_tf.reporting.tensorboard import TensorBoardReporter
+from hat_tf.run_exports import RunExporter
 from hat_tf.training.observer import RunObserver
 
 TENSORBOARD_DIR = "tb"
@@ -22,19 +21,21 @@ TENSORBOARD_DIR = "tb"
 def standard_observers(config: RunConfig, sequence: TaskSequence,
                        log: Callable[[str], None] = print) -> list[RunObserver]:
     """TensorBoard logs in `<run_dir>/tb`, the capacity and mask-learning warnings (printed
-    with `log` and logged to TensorBoard), the SavedModels of every task in
-    `<run_dir>/saved_models` (for AlexNet-HAT compact ones too), the task-inference scores
-    after the last task and `report.md` at the end, for `run_sequence` on `sequence`."""
+    with `log` and logged to TensorBoard), the SavedModels in `<run_dir>/saved_models`
+    (hat_tf.run_exports, as `config.export` says), with `config.task_inference` the
+    task-inference scores after the last task, and `report.md` at the end, for
+    `run_sequence` on `sequence`."""
     if config.run_dir is None:
         raise ValueError("reports need a run dir: received a RunConfig with run_dir=None")
     tensorboard = TensorBoardReporter(os.path.join(config.run_dir, TENSORBOARD_DIR), config,
                                       capacity_threshold=CAPACITY_WARNING_ABOVE)
+    task_inference = ([TaskInferenceScorer(config.run_dir, sequence)]
+                      if config.task_inference else [])
     return [
         tensorboard,
         CapacityWarning(config.hat.s_max, CAPACITY_WARNING_ABOVE, log, tensorboard.writer),
         MaskLearningWarning(log=log, writer=tensorboard.writer),
-        SavedModelExporter(config.run_dir, sequence),
-        CompactExporter(config.run_dir, sequence),
-        TaskInferenceScorer(config.run_dir, sequence),
+        RunExporter(config.run_dir, sequence, config.export),
+        *task_inference,
         MarkdownReport(config.run_dir, config, capacity_threshold=CAPACITY_WARNING_ABOVE),
     ]

@@ -7,18 +7,19 @@ Under `<log_dir>` (the run dir's `tb/`):
   regulariser R of paper Eq. 5; `epoch/s_min`, `epoch/s_max`, the range of s, Eq. 3).
 - the log dir itself, per task (step = tasks trained): `task/acc`, `task/bwt`,
   `task/epochs`, `task/accuracy/<task>` (a column of the accuracy matrix: how a task's
-  accuracy changes as later tasks are learned), `task/accuracy_matrix` (image) and
-  `task/accuracy_matrix_table` (text); for a gated network `capacity/<layer>/task` and
-  `capacity/<layer>/cumulative` (units with a^t > 0.5, a^{≤t} > 0.5; `<layer>` = `network`
-  for all units), `capacity/over_tasks` (image), `capacity/table` (text),
-  `reuse/per_layer` (image, after the paper's Fig. 6), `reuse/network_table` (text),
+  accuracy changes as later tasks are learned) and `task/accuracy_matrix_table` (text);
+  for a gated network `capacity/<layer>/task` and `capacity/<layer>/cumulative` (units
+  with a^t > 0.5, a^{≤t} > 0.5; `<layer>` = `network` for all units), `capacity/table`
+  (text), `reuse/network_table` (text, after the paper's Fig. 6),
   `gates/<layer>/task` and `gates/<layer>/cumulative` (histograms of a^t at s_max and of
   a^{≤t}); for HAT, whether the task's masks learned (results' `mask_learning`, HAT_SPEC
   §11): `masks/<layer>/moved` (mean |e_end − e_start| of the task's embeddings),
   `masks/<layer>/switched` (share of units whose a^t > 0.5 changed during the task),
   `masks/<layer>/at_clamp` (share of the task's embeddings at ±clip) and `masks/table`
-  (text, every task so far), and the warning `masks/warning` (text); at the end
-  `final/acc`, `final/bwt`, `final/train_seconds`, and from the start the run's settings
+  (text, every task so far), and the warning `masks/warning` (text); at the end the
+  images `task/accuracy_matrix`, for a gated network `capacity/over_tasks` and
+  `reuse/per_layer` (every task in one image each), and `final/acc`, `final/bwt`,
+  `final/train_seconds`; from the start the run's settings
   as hparams (TensorBoard's HPARAMS tab).
 """
 
@@ -30,7 +31,7 @@ import tensorflow as tf
 from tensorboard.plugins.hparams import api as hparams_api
 
 from hat_tf.config import RunConfig
-from hat_tf.hat.mask_snapshot import NETWORK, LayerCapacity, MaskSnapshot
+from hat_tf.hat.mask_snapshot import NETWORK, MaskSnapshot
 from hat_tf.reporting.epoch_summaries import EpochSummaries
 from hat_tf.reporting.figures import accuracy_matrix_png, capacity_png, reuse_png
 from hat_tf.reporting.settings import flat_settings
@@ -67,7 +68,6 @@ class TensorBoardReporter(RunObserver):
         self.writer = tf.summary.create_file_writer(log_dir)
         self.train_writer = tf.summary.create_file_writer(os.path.join(log_dir, "train"))
         self.validation_writer = tf.summary.create_file_writer(os.path.join(log_dir, "validation"))
-        self.capacity_history: list[dict[str, LayerCapacity]] = []
         self.epochs_done = 0
 
     def on_run_begin(self, model, results):
@@ -92,7 +92,6 @@ class TensorBoardReporter(RunObserver):
             tf.summary.scalar("task/epochs", results["epochs_per_task"][task_id])
             for name, accuracy in zip(names, matrix[-1]):
                 tf.summary.scalar(f"task/accuracy/{name}", accuracy)
-            tf.summary.image("task/accuracy_matrix", png_image(accuracy_matrix_png(matrix, names)))
             tf.summary.text("task/accuracy_matrix_table", accuracy_table(matrix, names))
             snapshot = MaskSnapshot.read(model.method.graph.gates, step, self.config.hat.s_max)
             if snapshot.layer_names:
@@ -104,27 +103,35 @@ class TensorBoardReporter(RunObserver):
 
     def _write_masks(self, snapshot: MaskSnapshot, task_names: list[str]) -> None:
         """Capacity, reuse and gate histograms of a gated network (inside `as_default`)."""
-        capacity = snapshot.capacity()
-        self.capacity_history.append(capacity)
-        for name, row in capacity.items():
+        history = snapshot.history()
+        for name, row in history[-1].items():
             tf.summary.scalar(f"capacity/{name}/task", row.task)
             tf.summary.scalar(f"capacity/{name}/cumulative", row.cumulative)
-        tf.summary.image("capacity/over_tasks", png_image(
-            capacity_png(self.capacity_history, task_names, self.capacity_threshold)))
         tf.summary.text("capacity/table", (
             "Units in use (%) by tasks 1..t together, a^≤t > 0.5:\n\n"
-            + capacity_table(self.capacity_history, task_names, cumulative=True)
+            + capacity_table(history, task_names, cumulative=True)
             + "\n\nUnits in use (%) by task t's own mask, a^t > 0.5:\n\n"
-            + capacity_table(self.capacity_history, task_names, cumulative=False)))
-        reuse = snapshot.reuse()
-        tf.summary.image("reuse/per_layer", png_image(reuse_png(reuse, task_names)))
+            + capacity_table(history, task_names, cumulative=False)))
         tf.summary.text("reuse/network_table", (
             "Row i, column j: % of task j's units (all gated layers) in task i's mask "
-            "(after the paper's Fig. 6).\n\n" + reuse_table(reuse[NETWORK], task_names)))
+            "(after the paper's Fig. 6).\n\n" + reuse_table(snapshot.reuse()[NETWORK],
+                                                            task_names)))
         for name, attention, cumulative in zip(snapshot.layer_names, snapshot.task_attention,
                                                snapshot.cumulative):
             tf.summary.histogram(f"gates/{name}/task", attention[-1])
             tf.summary.histogram(f"gates/{name}/cumulative", cumulative)
+
+    def _write_figures(self, model, results) -> None:
+        """The plots, once at the end (rendering them costs a second or two each, and they
+        show every task; inside `as_default`)."""
+        names, step = results["task_names"], results["tasks_completed"]
+        matrix = [row[:step] for row in results["acc_matrix"][:step]]
+        tf.summary.image("task/accuracy_matrix", png_image(accuracy_matrix_png(matrix, names)))
+        snapshot = MaskSnapshot.read(model.method.graph.gates, step, self.config.hat.s_max)
+        if snapshot.layer_names:
+            tf.summary.image("capacity/over_tasks", png_image(
+                capacity_png(snapshot.history(), names, self.capacity_threshold)))
+            tf.summary.image("reuse/per_layer", png_image(reuse_png(snapshot.reuse(), names)))
 
     @staticmethod
     def _write_mask_learning(records: list[dict[str, dict]], task_names: list[str]) -> None:
@@ -140,7 +147,8 @@ class TensorBoardReporter(RunObserver):
             + mask_learning_table(records, task_names)))
 
     def on_run_end(self, model, results):
-        with self.writer.as_default(step=len(results["acc_matrix"])):
+        with self.writer.as_default(step=results["tasks_completed"]):
+            self._write_figures(model, results)
             tf.summary.scalar("final/acc", results["acc"])
             tf.summary.scalar("final/bwt", results["bwt"])
             tf.summary.scalar("final/train_seconds", results["train_seconds"])

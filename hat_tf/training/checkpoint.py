@@ -11,8 +11,10 @@ of the learning-rate schedule, and the progress (task, epoch, schedule counters,
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
+import time
 import zipfile
 
 import numpy as np
@@ -70,6 +72,11 @@ class TaskCheckpointer:
         self.checkpoint.save(model, {"task_id": self.task_id, "results": self.results,
                                      "schedule": schedule.state()}, schedule.best_weights)
 
+    def save_if_due(self, model, schedule) -> None:
+        """`save`, unless the run wrote a checkpoint less than its `every_seconds` ago."""
+        if self.checkpoint.due():
+            self.save(model, schedule)
+
     def restore(self, model, schedule) -> None:
         """After the task's on_task_begin and the optimizer's build: the network's variables
         again (on_task_begin may have reset them: Joint), the method's and the optimizer's,
@@ -85,13 +92,26 @@ class RunCheckpoint:
 
     Args:
         run_dir: The run's folder; snapshots go to `run_dir/checkpoints/`.
+        every_seconds: How long `due` waits after a snapshot before the next one (0: none):
+            a snapshot copies the network twice (its weights and the schedule's best
+            ones), which at every epoch costs a short task's epochs a good part of their time.
     """
 
-    def __init__(self, run_dir: str):
+    def __init__(self, run_dir: str, every_seconds: float = 0.0):
         self.folder = os.path.join(run_dir, "checkpoints")
+        self.every_seconds = every_seconds
+        self.last_save = -math.inf  # this process's first epoch end always saves
 
     def exists(self) -> bool:
         return os.path.isfile(os.path.join(self.folder, LATEST))
+
+    def due(self) -> bool:
+        """Whether `every_seconds` have passed since this process's last snapshot."""
+        return time.monotonic() - self.last_save >= self.every_seconds
+
+    def remove(self) -> None:
+        """Deletes the checkpoints (a finished run needs them no more)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def save(self, model, progress: dict, best_weights: list[np.ndarray] | None) -> None:
         """Writes a complete snapshot, then makes it the latest and drops the older ones."""
@@ -115,6 +135,7 @@ class RunCheckpoint:
         for entry in os.listdir(self.folder):
             if entry.startswith("ckpt-") and entry != name:
                 shutil.rmtree(os.path.join(self.folder, entry), ignore_errors=True)
+        self.last_save = time.monotonic()
 
     def progress(self) -> dict:
         """The latest snapshot's progress record."""

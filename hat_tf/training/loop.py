@@ -7,11 +7,12 @@ import time
 from collections.abc import Callable, Sequence
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from hat_tf.catalog import MODELS, Recipe
 from hat_tf.config import OptimConfig, RunConfig
-from hat_tf.data.pipeline import task_dataset, training_batches
+from hat_tf.data.pipeline import split_arrays, task_dataset, training_batches
 from hat_tf.data.task import TaskSequence
 from hat_tf.models.building import built, count_params
 from hat_tf.training.callbacks import (
@@ -26,6 +27,10 @@ from hat_tf.training.continual_model import ContinualModel
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.progress import RunProgress
 from hat_tf.training.results import acc, bwt, format_matrix, random_classifier_acc
+
+# Examples per step of the accuracy matrix's predictions: larger batches run faster on a
+# CPU than the training batch (64), and change no prediction.
+SCORING_BATCH_SIZE = 512
 
 
 def build_model(config: RunConfig, sequence: TaskSequence,
@@ -77,7 +82,8 @@ def train_task(
         config: The run's settings.
         log: Where progress lines go.
         callbacks: Join the schedule's in the task's `fit` (reporters' per-epoch logs).
-        checkpointer: Saves the task at every epoch end.
+        checkpointer: Saves the task at its epoch ends (at most one per its run
+            checkpoint's `every_seconds`).
         resume: Continue the task from `checkpointer`'s checkpoint (the network restored).
         progress: The run's clock, for the elapsed and remaining times of the epoch lines.
     """
@@ -95,7 +101,7 @@ def train_task(
         checkpointer.restore(model, schedule)
     printer = EpochPrinter(task_id, len(sequence.tasks), log, progress)
     if not schedule.stopped and schedule.epochs_run < config.optim.epochs:
-        saver = ([EpochCheckpoint(lambda: checkpointer.save(model, schedule))]
+        saver = ([EpochCheckpoint(lambda: checkpointer.save_if_due(model, schedule))]
                  if checkpointer else [])
         train_data = training_batches(tasks, batch_size, seed=config.data.seed * 1000 + task_id,
                                       epochs=config.optim.epochs, first_epoch=schedule.epochs_run)
@@ -118,12 +124,46 @@ def epoch_steps(model: ContinualModel, sequence: TaskSequence, task_id: int,
     return math.ceil(examples / batch_size)
 
 
-def task_accuracy(model: ContinualModel, sequence: TaskSequence, task_id: int,
-                  batch_size: int, split: str = "test") -> float:
-    """Accuracy on the `split` (`test` or `val`) of task `task_id`, scored by its own head
-    at s = s_max."""
-    data = task_dataset([(task_id, sequence.tasks[task_id])], split, batch_size)
-    return float(model.evaluate(data, verbose=0, return_dict=True)["accuracy"])
+class TaskScorer:
+    """Accuracy of tasks on a split, each example scored by its own task's head at
+    s = s_max (HAT_SPEC §11: a row of the accuracy matrix).
+
+    All the tasks' examples go through one traced prediction in batches of `batch_size`,
+    traced once for the run: Keras' `evaluate` is traced again after every task's compile
+    and pays its set-up for every test set, which after task t of a 10-task run is t + 1
+    times. Prediction is per example (no batch statistics at inference), so the batch size
+    changes no prediction.
+
+    Args:
+        network: The network, called with {"image", "task_id"}.
+        sequence: The tasks.
+        batch_size: Examples per prediction step.
+    """
+
+    def __init__(self, network: keras.Model, sequence: TaskSequence,
+                 batch_size: int = SCORING_BATCH_SIZE):
+        self.sequence = sequence
+        self.batch_size = batch_size
+        images = sequence.tasks[0].x_test
+        self.predict = tf.function(
+            lambda images, task_ids: tf.argmax(
+                network({"image": images, "task_id": task_ids}, training=False),
+                axis=-1, output_type=tf.int32),
+            input_signature=[tf.TensorSpec([None, *images.shape[1:]], images.dtype),
+                             tf.TensorSpec([None], tf.int32)])
+
+    def accuracies(self, task_ids: Sequence[int], split: str = "test") -> list[float]:
+        """The accuracy on `split` (`test` or `val`) of each task of `task_ids`."""
+        images, tasks, labels = split_arrays([(t, self.sequence.tasks[t]) for t in task_ids],
+                                             split)
+        predicted = np.concatenate([
+            self.predict(images[start:start + self.batch_size],
+                         tasks[start:start + self.batch_size]).numpy()
+            for start in range(0, len(labels), self.batch_size)])
+        right = predicted == labels
+        # float32 counts and quotient, as Keras' accuracy metric gives them
+        return [float(np.float32(np.sum(right[tasks == t])) / np.float32(np.sum(tasks == t)))
+                for t in task_ids]
 
 
 def new_results(config: RunConfig, sequence: TaskSequence, model: ContinualModel) -> dict:
@@ -143,6 +183,7 @@ def new_results(config: RunConfig, sequence: TaskSequence, model: ContinualModel
         "epochs_per_task": [],
         "train_seconds": 0.0,
         "tasks_completed": 0,
+        "complete": False,
     }
 
 
@@ -162,11 +203,15 @@ def run_sequence(
     Args:
         config: The run's settings.
         sequence: The tasks, in order.
-        on_task_end: Called with the results so far after every task (to save them).
+        on_task_end: Called with the results so far after every task, and once more when
+            the run is complete (`complete` true: every observer has written what it owes
+            at the run's end), to save them.
         log: Where progress lines go.
         observers: Reporters that watch the run (TensorBoard, report.md), called after
             `on_task_end`.
-        checkpoint: Where to save a checkpoint at every epoch end and task end.
+        checkpoint: Where to save a checkpoint at epoch ends (as often as it allows) and
+            at every task's end, once the observers have written what the task owes them
+            (a run killed before is resumed in the task, and writes it again).
         resume: Continue from `checkpoint`'s latest snapshot instead of starting anew.
         strategy: The tf.distribute strategy to train under (default: none, one device);
             `batch_size` is the global batch, split among its replicas.
@@ -183,12 +228,14 @@ def run_sequence(
         if not mid_task:  # the method's state as the previous task left it
             checkpoint.restore_method(model)
         log(f"resuming at task {first_task + 1}/{num_tasks}"
-            + (f", after epoch {progress['schedule']['epochs_run']}" if mid_task else ""))
+            + (f", after epoch {progress['schedule']['epochs_run']}" if mid_task else "")
+            if first_task < num_tasks else "resuming after the last task")
     log(f"{config.model}: {results['num_params']:,} parameters, {num_tasks} tasks")
     clock = RunProgress(
         [epoch_steps(model, sequence, t, config.optim.batch_size) for t in range(num_tasks)],
         config.optim.epochs, on_cpu=not tf.config.list_physical_devices("GPU"),
         first_task=first_task)
+    scorer = TaskScorer(model.network, sequence)
     for observer in observers:
         observer.on_run_begin(model, results)
     for task_id in range(first_task, num_tasks):
@@ -198,8 +245,7 @@ def run_sequence(
         epochs = train_task(model, sequence, task_id, config, log, callbacks, checkpointer,
                             resume=mid_task and task_id == first_task, progress=clock)
         results["train_seconds"] += time.perf_counter() - start
-        row = [task_accuracy(model, sequence, t, config.optim.batch_size)
-               for t in range(task_id + 1)]
+        row = scorer.accuracies(range(task_id + 1))
         results["acc_matrix"].append(row + [None] * (num_tasks - task_id - 1))
         results["epochs_per_task"].append(epochs)
         for key, value in model.method.task_results(task_id).items():
@@ -210,12 +256,16 @@ def run_sequence(
         log(f"after task {task_id + 1}/{num_tasks} ({sequence.task_names[task_id]}): "
             f"ACC {results['acc']:.4f}  BWT {results['bwt']:+.4f}\n"
             + format_matrix(trained, sequence.task_names))
-        if checkpoint:
-            checkpoint.save(model, {"task_id": task_id + 1, "results": results,
-                                    "schedule": None}, best_weights=None)
         on_task_end(results)
         for observer in observers:
             observer.on_task_end(task_id, model, results)
+        if checkpoint:
+            checkpoint.save(model, {"task_id": task_id + 1, "results": results,
+                                    "schedule": None}, best_weights=None)
+    if observers:
+        log("writing the run's exports and reports")
     for observer in observers:
         observer.on_run_end(model, results)
+    results["complete"] = True
+    on_task_end(results)
     return results

@@ -100,6 +100,6 @@ def run_trial_sequence(config: RunConfig, sequence: TaskSequence,
     keras.utils.set_random_seed(config.data.seed)
     results = run_sequence(config, sequence, log=log,
                            on_task_end=lambda so_far: save_results(config.run_dir, so_far),
-                           observers=[ValidationScorer(sequence, config.optim.batch_size)])
+                           observers=[ValidationScorer(sequence)])
     save_results(config.run_dir, results)
     return results

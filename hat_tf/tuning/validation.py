@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from hat_tf.data.task import TaskSequence
-from hat_tf.training.loop import task_accuracy
+from hat_tf.training.loop import TaskScorer
 from hat_tf.training.observer import RunObserver
 
 OBJECTIVE = "val_acc"
@@ -22,15 +22,13 @@ class ValidationScorer(RunObserver):
 
     Args:
         sequence: The tasks, whose validation splits are scored.
-        batch_size: Examples per evaluation step.
     """
 
-    def __init__(self, sequence: TaskSequence, batch_size: int):
+    def __init__(self, sequence: TaskSequence):
         self.sequence = sequence
-        self.batch_size = batch_size
 
     def on_run_end(self, model, results):
-        per_task = [task_accuracy(model, self.sequence, task_id, self.batch_size, split="val")
-                    for task_id in range(len(self.sequence.tasks))]
+        per_task = TaskScorer(model.network, self.sequence).accuracies(
+            range(len(self.sequence.tasks)), split="val")
         results["val_acc_per_task"] = per_task
         results[OBJECTIVE] = float(np.mean(per_task))

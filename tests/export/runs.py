@@ -46,7 +46,7 @@ def exported_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "hat"
     config = RunConfig(model="alexnet_hat", width=0.125, optim=OptimConfig(epochs=2),
                        data=DataConfig(dataset="digits", num_tasks=2, train_limit=120),
-                       run_dir=str(run_dir))
+                       task_inference=True, run_dir=str(run_dir))
     sequence = DATASETS.get("digits")(config.data)
     images = np.concatenate([task.x_test[:4] for task in sequence.tasks])
     expected = ExpectedPredictions(images, sequence.classes_per_task)

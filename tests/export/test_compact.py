@@ -73,6 +73,13 @@ def test_half_open_units_lower_the_threshold_until_the_tolerance_is_met():
     assert threshold < 2.5e-3
     assert difference(threshold)[0] <= TOLERANCE
     assert difference(0.5)[1] < difference(threshold)[1] < full_params(network, 0)
+    lower = THRESHOLDS[THRESHOLDS.index(threshold) - 1]  # the next larger one fails
+    assert difference(lower)[0] > TOLERANCE
+
+
+def test_no_threshold_is_chosen_where_none_keeps_the_tolerance():
+    network = small_alexnet()
+    assert pruning_threshold(network, 0, random_images(), 2, tolerance=-1.0) is None
 
 
 def test_a_run_writes_compact_exports_that_reload(exported_run):
@@ -84,5 +91,5 @@ def test_a_run_writes_compact_exports_that_reload(exported_run):
     assert last["max_abs_difference"] <= TOLERANCE and last["threshold"] in THRESHOLDS
     reloaded = tf.saved_model.load(str(exported_run.run_dir / "saved_models" / "task_1_compact"))
     np.testing.assert_allclose(reloaded.serve(exported_run.images).numpy(),
-                               exported_run.expected.per_task[1], atol=1e-5)
+                               exported_run.expected.per_task[1], atol=TOLERANCE)
     assert "## Compact exports" in (exported_run.run_dir / "report.md").read_text()

@@ -1,5 +1,7 @@
 """The SavedModels of a run: they reload in a process with only TensorFlow and predict as
-the in-memory network did."""
+the in-memory network did at each task's end. The run exports as train.py does by default
+(`--export compact`): the multi-task model and AlexNet-HAT's compact per-task ones, all
+written at the run's end from the final network."""
 
 import json
 import os
@@ -8,8 +10,10 @@ import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from hat_tf.export import METADATA, padded_probabilities
+from hat_tf.export import METADATA, padded_probabilities, task_probabilities
+from hat_tf.run_exports import RunExporter
 
 RELOAD = """
 import sys
@@ -19,7 +23,7 @@ saved_models, arrays, out = sys.argv[1:]
 images, task_ids = np.load(arrays)["images"], np.load(arrays)["task_ids"]
 results = {}
 for task in range(2):
-    model = tf.saved_model.load(f"{saved_models}/task_{task}")  # keep it: it owns the weights
+    model = tf.saved_model.load(f"{saved_models}/task_{task}_compact")  # it owns the weights
     results[f"task_{task}"] = model.serve(images).numpy()
     results[f"task_{task}_float"] = model.serve(images.astype(np.float32)).numpy()
 multitask = tf.saved_model.load(f"{saved_models}/multitask")
@@ -79,11 +83,32 @@ def test_multitask_export_infers_the_task(exported_run, reloaded):
 
 def test_exports_record_task_and_class_names(exported_run):
     saved_models = exported_run.run_dir / "saved_models"
-    task = json.loads((saved_models / "task_1" / METADATA).read_text())
+    task = json.loads((saved_models / "task_1_compact" / METADATA).read_text())
     assert task["task_name"] == "digits-2-3" and task["class_names"] == ["2", "3"]
     assert task["image_shape"] == [32, 32, 3]
     multitask = json.loads((saved_models / "multitask" / METADATA).read_text())
     assert multitask["tasks_trained"] == 2
     assert multitask["class_names"] == [["0", "1"], ["2", "3"]]
     assert sorted(os.listdir(saved_models)) == [  # no temporary folders left
+        "multitask", "task_0_compact", "task_1_compact"]
+
+
+def test_full_exports_are_the_network(exported_run, tmp_path):
+    """`--export full`: every task's full network beside its compact model."""
+    model, sequence = exported_run.expected.model, exported_run.sequence
+    RunExporter(str(tmp_path), sequence, "full").on_run_end(model, dict(exported_run.results))
+    assert sorted(os.listdir(tmp_path / "saved_models")) == [
         "multitask", "task_0", "task_0_compact", "task_1", "task_1_compact"]
+    for task in range(2):
+        reloaded = tf.saved_model.load(str(tmp_path / "saved_models" / f"task_{task}"))
+        np.testing.assert_allclose(
+            reloaded.serve(exported_run.images).numpy(),
+            task_probabilities(model.network, exported_run.images, task, 2).numpy(), atol=1e-6)
+
+
+def test_a_task_without_an_exact_compact_model_gets_the_full_one(exported_run, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.setattr("hat_tf.run_exports.save_compact_export", lambda *args: None)
+    RunExporter(str(tmp_path), exported_run.sequence).on_run_end(
+        exported_run.expected.model, dict(exported_run.results))
+    assert sorted(os.listdir(tmp_path / "saved_models")) == ["multitask", "task_0", "task_1"]

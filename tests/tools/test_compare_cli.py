@@ -32,8 +32,8 @@ def test_a_failed_training_stops_the_comparison(tmp_path, monkeypatch, status, c
 
 
 def test_a_rerun_skips_finished_runs_and_resumes_unfinished_ones(tmp_path, monkeypatch):
-    """The grid after a kill: Joint finished, HAT killed after a checkpoint, SGD killed
-    before its first one, PNN not started."""
+    """The grid after a kill: Joint finished, HAT killed after its last task's checkpoint,
+    in its exports, SGD killed before its first checkpoint, PNN not started."""
     compare = load_tool("compare")
     out = tmp_path / "out"
     finished_run = out / "alexnet_joint"
@@ -42,6 +42,8 @@ def test_a_rerun_skips_finished_runs_and_resumes_unfinished_ones(tmp_path, monke
         '{"task_names": ["a", "b"], "tasks_completed": 2}')
     (out / "alexnet_hat" / "checkpoints").mkdir(parents=True)
     (out / "alexnet_hat" / "checkpoints" / "latest").write_text("ckpt-3")
+    (out / "alexnet_hat" / "results.json").write_text(  # killed while writing its exports
+        '{"task_names": ["a", "b"], "tasks_completed": 2, "complete": false}')
     (out / "alexnet_sgd").mkdir()
     (out / "alexnet_sgd" / "config.json").write_text("{}")
     commands = []

@@ -47,7 +47,7 @@ def matrix(run_dir):
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "whole"
-    done = train("--run-dir", str(run_dir))
+    done = train("--run-dir", str(run_dir), "--keep-checkpoint")
     assert done.returncode == 0, done.stderr
     return run_dir
 
@@ -63,13 +63,28 @@ def test_killed_and_resumed_run_gives_the_uninterrupted_matrix(uninterrupted, tm
     kill_when("task 1/3  epoch   2", "--run-dir", run_dir)  # mid-task, around a save
     for trigger in ("after task 1/3", "task 2/3  epoch   1"):  # between tasks; mid task 2
         kill_when(trigger, "--run-dir", run_dir, "--resume")
-    done = train("--run-dir", run_dir, "--resume")
+    done = train("--run-dir", run_dir, "--resume", "--keep-checkpoint")
     assert done.returncode == 0, done.stderr
     assert "resuming at task 2/3" in done.stdout
     assert matrix(run_dir) == matrix(uninterrupted)
     # each killed task's record still compares with the task's start, not the resume point
     assert results(run_dir)["mask_learning"] == results(uninterrupted)["mask_learning"]
     assert len(os.listdir(Path(run_dir) / "checkpoints")) == 2  # latest + one snapshot
+
+
+def test_a_run_killed_in_its_final_exports_resumes_them_then_drops_its_checkpoint(
+        uninterrupted, tmp_path):
+    run_dir = tmp_path / "end"
+    kill_when("writing the run's exports", "--run-dir", str(run_dir))
+    assert results(run_dir)["tasks_completed"] == 3 and not results(run_dir)["complete"]
+    assert not (run_dir / "saved_models" / "multitask").exists()
+    done = train("--run-dir", str(run_dir), "--resume")
+    assert done.returncode == 0, done.stderr
+    assert "resuming after the last task" in done.stdout and results(run_dir)["complete"]
+    assert matrix(run_dir) == matrix(uninterrupted)
+    assert sorted(os.listdir(run_dir / "saved_models")) == sorted(
+        os.listdir(uninterrupted / "saved_models"))
+    assert not (run_dir / "checkpoints").exists()
 
 
 def test_resume_with_other_settings_is_refused(uninterrupted):

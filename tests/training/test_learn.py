@@ -70,7 +70,8 @@ def test_readme_example_runs_as_written(example_run):
 
 
 def test_exports_of_a_hatified_run_reproduce_its_accuracies(example_run, tmp_path):
-    """task_<k> is saved after task k (A[k, k]); multitask after the last task (A[T, ·])."""
+    """HAT's final network serves every task: task_<k> and multitask are saved at the run's
+    end from it, and score the last row of the accuracy matrix (A[T, ·])."""
     tasks, matrix = example_run["tasks"].tasks, example_run["results"]["acc_matrix"]
     arrays = {f"{part}_{k}": array for k, task in enumerate(tasks)
               for part, array in (("images", task.x_test), ("labels", task.y_test))}
@@ -83,7 +84,7 @@ def test_exports_of_a_hatified_run_reproduce_its_accuracies(example_run, tmp_pat
     assert done.returncode == 0, done.stderr
     reloaded = json.loads(done.stdout.strip().splitlines()[-1])
     for task in range(2):
-        assert reloaded[f"task_{task}"] == pytest.approx(matrix[task][task], abs=1e-9)
+        assert reloaded[f"task_{task}"] == pytest.approx(matrix[-1][task], abs=1e-9)
         assert reloaded[f"multitask_{task}"] == pytest.approx(matrix[-1][task], abs=1e-9)
 
 

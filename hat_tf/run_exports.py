@@ -1,0 +1,60 @@
+"""The SavedModels a run writes (hat_tf.export, hat_tf.compact), and when it writes them.
+
+A method whose final network serves every task (`Method.final_network_serves_all_tasks`:
+HAT, Joint) has its exports written once, at the run's end, from that network: tracing and
+saving a SavedModel after every task cost a 10-task CIFAR run more than its training did.
+The other methods' task exports are the network at each task's end, written then.
+
+Export modes (`RunConfig.export`):
+- `compact`: each task's export is its compact model (hat_tf.compact: AlexNet-HAT) where
+  one is within the compact tolerance of the full network, else the full network;
+- `full`: the full network for every task, and the compact models beside them.
+Either way `saved_models/multitask/` holds the final network for all tasks.
+"""
+
+from __future__ import annotations
+
+from hat_tf.compact import compactable, save_compact_export
+from hat_tf.data.task import TaskSequence
+from hat_tf.export import save_multitask_export, save_task_export
+from hat_tf.training.observer import RunObserver
+
+EXPORT_MODES = ("compact", "full")
+
+
+class RunExporter(RunObserver):
+    """Writes a run's SavedModels into `<run_dir>/saved_models/` (see the module doc) and
+    adds to the results `compact_exports`, the summaries of the compact ones.
+
+    Args:
+        run_dir: The run's folder.
+        sequence: The tasks (names, class names, validation and test images).
+        mode: One of EXPORT_MODES.
+    """
+
+    def __init__(self, run_dir: str, sequence: TaskSequence, mode: str = "compact"):
+        if mode not in EXPORT_MODES:
+            raise ValueError(f"export mode must be one of {EXPORT_MODES}, received {mode!r}")
+        self.run_dir = run_dir
+        self.sequence = sequence
+        self.mode = mode
+
+    def on_task_end(self, task_id, model, results):
+        if not model.method.final_network_serves_all_tasks:
+            save_task_export(self.run_dir, self.sequence, model.network, task_id, results)
+
+    def on_run_end(self, model, results):
+        network = model.network
+        save_multitask_export(self.run_dir, self.sequence, network, results)
+        if not model.method.final_network_serves_all_tasks:
+            return
+        summaries = []
+        for task_id in range(results["tasks_completed"]):
+            summary = (save_compact_export(self.run_dir, self.sequence, network, task_id)
+                       if compactable(network) else None)
+            if summary is not None:
+                summaries.append(summary)
+            if summary is None or self.mode == "full":
+                save_task_export(self.run_dir, self.sequence, network, task_id, results)
+        if summaries:
+            results["compact_exports"] = summaries
