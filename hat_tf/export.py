@@ -24,6 +24,8 @@ import tensorflow as tf
 
 from hat_tf.data.task import TaskSequence
 from hat_tf.export_files import METADATA, MULTITASK, export_path, task_dir_name
+from hat_tf.task_detection import TaskDetector
+from hat_tf.task_detection.recorder import TaskDetectorRecorder
 from hat_tf.training.observer import RunObserver
 
 IMAGE_DTYPES = (tf.uint8, tf.float32)  # the last is the serving_default signature's
@@ -42,28 +44,6 @@ def padded_probabilities(network: keras.Model, images, task_ids):
     count with zeros (the heads' MASKED_LOGIT)."""
     logits = network({"image": images, "task_id": tf.cast(task_ids, tf.int32)}, training=False)
     return tf.nn.softmax(tf.cast(logits, tf.float32))
-
-
-def choose_tasks(probabilities_per_task):
-    """The task whose head is most confident for each example: (tasks, batch, classes) of
-    probabilities (zero-padded) → (batch,) int32 task ids. Task-agnostic prediction is this
-    repo's addition; the HAT paper always gives the task id."""
-    return tf.argmax(tf.reduce_max(probabilities_per_task, axis=-1), axis=0, output_type=tf.int32)
-
-
-def all_task_probabilities(network: keras.Model, images, num_tasks: int):
-    """(tasks, batch, classes): every example scored by each of the first `num_tasks` tasks."""
-    batch = tf.shape(images)[0]
-    return tf.stack([padded_probabilities(network, images, tf.fill([batch], task))
-                     for task in range(num_tasks)])
-
-
-def infer_task(network: keras.Model, images, num_tasks: int):
-    """(task ids, probabilities): for each example the task that `choose_tasks` picks among
-    the first `num_tasks`, and its (zero-padded) class probabilities under that task."""
-    probabilities = all_task_probabilities(network, images, num_tasks)
-    chosen = choose_tasks(probabilities)
-    return chosen, tf.gather(tf.transpose(probabilities, [1, 0, 2]), chosen, batch_dims=1)
 
 
 def image_signatures(image_shape: Sequence[int]) -> list[tf.TensorSpec]:
@@ -92,16 +72,18 @@ class TaskServing(tf.Module):
 class MultiTaskServing(tf.Module):
     """`serve(images, task_id)` → (batch, max classes), each example under its own task
     (zeros for classes its task lacks); `infer(images)` → (task_id, probabilities): the
-    task chosen by `choose_tasks` among the `num_trained` tasks learned, and its
-    probabilities."""
+    task `detector` infers among the `num_trained` tasks learned (its statistics saved
+    with the export, as they are now), and its probabilities."""
 
-    def __init__(self, network: keras.Model, num_trained: int, image_shape: Sequence[int]):
+    def __init__(self, network: keras.Model, num_trained: int, image_shape: Sequence[int],
+                 detector: TaskDetector):
         super().__init__(name=MULTITASK)
         self.model_variables = list(network.variables)  # not the network: see module doc
+        self.detector = detector
         self._float_images = image_signatures(image_shape)[-1]
         self.serve = tf.function(
             lambda images, task_id: padded_probabilities(network, images, task_id))
-        self.infer = tf.function(lambda images: infer_task(network, images, num_trained))
+        self.infer = tf.function(lambda images: detector.infer(network, images, num_trained))
         for spec in image_signatures(image_shape):
             self.serve.get_concrete_function(spec, TASK_IDS)
             self.infer.get_concrete_function(spec)
@@ -142,11 +124,14 @@ class SavedModelExporter(RunObserver):
     Args:
         run_dir: The run's folder.
         sequence: The tasks (names, class names, image shape).
+        recorder: Whose task detector the multi-task export infers with (it records each
+            task before this exporter sees it).
     """
 
-    def __init__(self, run_dir: str, sequence: TaskSequence):
+    def __init__(self, run_dir: str, sequence: TaskSequence, recorder: TaskDetectorRecorder):
         self.run_dir = run_dir
         self.sequence = sequence
+        self.recorder = recorder
 
     def on_task_end(self, task_id, model, results):
         tasks = self.sequence.tasks
@@ -159,9 +144,10 @@ class SavedModelExporter(RunObserver):
              "image_shape": list(image_shape), "model": results["model"],
              "dataset": results["dataset"]})
         save_atomically(
-            MultiTaskServing(model.network, task_id + 1, image_shape),
+            MultiTaskServing(model.network, task_id + 1, image_shape, self.recorder.detector),
             export_path(self.run_dir, MULTITASK),
             {"tasks_trained": task_id + 1, "task_names": [t.name for t in tasks],
+             "task_rule": self.recorder.detector.rule,
              "class_names": [list(t.class_names) for t in tasks],
              "image_shape": list(image_shape), "model": results["model"],
              "dataset": results["dataset"]})

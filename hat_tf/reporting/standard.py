@@ -14,6 +14,7 @@ from hat_tf.reporting.mask_learning_warning import MaskLearningWarning
 from hat_tf.reporting.report import MarkdownReport
 from hat_tf.reporting.task_inference import TaskInferenceScorer
 from hat_tf.reporting.tensorboard import TensorBoardReporter
+from hat_tf.task_detection.recorder import TaskDetectorRecorder
 from hat_tf.training.observer import RunObserver
 
 TENSORBOARD_DIR = "tb"
@@ -23,18 +24,21 @@ def standard_observers(config: RunConfig, sequence: TaskSequence,
                        log: Callable[[str], None] = print) -> list[RunObserver]:
     """TensorBoard logs in `<run_dir>/tb`, the capacity and mask-learning warnings (printed
     with `log` and logged to TensorBoard), the SavedModels of every task in
-    `<run_dir>/saved_models` (for AlexNet-HAT compact ones too), the task-inference scores
-    after the last task and `report.md` at the end, for `run_sequence` on `sequence`."""
+    `<run_dir>/saved_models` (for AlexNet-HAT compact ones too) with the task detector's
+    statistics recorded at every task's end, the task-inference scores after the last task
+    and `report.md` at the end, for `run_sequence` on `sequence`."""
     if config.run_dir is None:
         raise ValueError("reports need a run dir: received a RunConfig with run_dir=None")
+    recorder = TaskDetectorRecorder(config.run_dir, sequence)
     tensorboard = TensorBoardReporter(os.path.join(config.run_dir, TENSORBOARD_DIR), config,
                                       capacity_threshold=CAPACITY_WARNING_ABOVE)
     return [
         tensorboard,
         CapacityWarning(config.hat.s_max, CAPACITY_WARNING_ABOVE, log, tensorboard.writer),
         MaskLearningWarning(log=log, writer=tensorboard.writer),
-        SavedModelExporter(config.run_dir, sequence),
+        recorder,
+        SavedModelExporter(config.run_dir, sequence, recorder),
         CompactExporter(config.run_dir, sequence),
-        TaskInferenceScorer(config.run_dir, sequence),
+        TaskInferenceScorer(config.run_dir, sequence, recorder),
         MarkdownReport(config.run_dir, config, capacity_threshold=CAPACITY_WARNING_ABOVE),
     ]

@@ -5,14 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from hat_tf.export import choose_tasks
 from hat_tf.training.results import task_inference_scores
-
-
-def test_the_most_confident_head_is_chosen():
-    probabilities = np.array([[[0.6, 0.4, 0.0], [0.5, 0.5, 0.0]],      # task 0
-                              [[0.1, 0.2, 0.7], [0.3, 0.3, 0.4]]])     # task 1
-    np.testing.assert_array_equal(choose_tasks(probabilities).numpy(), [1, 0])
 
 
 def test_scores_count_the_task_and_then_the_class():
