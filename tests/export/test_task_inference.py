@@ -2,7 +2,6 @@
 
 import json
 
-import numpy as np
 import pytest
 
 from hat_tf.training.results import task_inference_scores
