@@ -73,7 +73,9 @@ class MultiTaskServing(tf.Module):
     """`serve(images, task_id)` → (batch, max classes), each example under its own task
     (zeros for classes its task lacks); `infer(images)` → (task_id, probabilities): the
     task `detector` infers among the `num_trained` tasks learned (its statistics saved
-    with the export, as they are now), and its probabilities."""
+    with the export, as they are now), and its probabilities; `task_scores(images)` →
+    (rules, tasks, batch): every rule's scores (metadata.json's `task_rules` order), for
+    inferring by another rule."""
 
     def __init__(self, network: keras.Model, num_trained: int, image_shape: Sequence[int],
                  detector: TaskDetector):
@@ -84,9 +86,12 @@ class MultiTaskServing(tf.Module):
         self.serve = tf.function(
             lambda images, task_id: padded_probabilities(network, images, task_id))
         self.infer = tf.function(lambda images: detector.infer(network, images, num_trained))
+        self.task_scores = tf.function(
+            lambda images: detector.stacked_scores(network, images, num_trained))
         for spec in image_signatures(image_shape):
             self.serve.get_concrete_function(spec, TASK_IDS)
             self.infer.get_concrete_function(spec)
+            self.task_scores.get_concrete_function(spec)
 
     def serving_default(self):
         """The float32 `serve`, the SavedModel's `serving_default` signature."""
@@ -148,6 +153,7 @@ class SavedModelExporter(RunObserver):
             export_path(self.run_dir, MULTITASK),
             {"tasks_trained": task_id + 1, "task_names": [t.name for t in tasks],
              "task_rule": self.recorder.detector.rule,
+             "task_rules": self.recorder.detector.rule_names,
              "class_names": [list(t.class_names) for t in tasks],
              "image_shape": list(image_shape), "model": results["model"],
              "dataset": results["dataset"]})

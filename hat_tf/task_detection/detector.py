@@ -102,6 +102,11 @@ class TaskDetector(tf.Module):
         return logits, {name: rule.scores(logits, features)
                         for name, rule in zip(self.rule_names, self.rules)}
 
+    def stacked_scores(self, network: keras.Model, images, num_tasks: int) -> tf.Tensor:
+        """(rules, tasks, batch): every rule's scores, the rules in `rule_names` order."""
+        _, scores = self.all_scores(network, images, num_tasks)
+        return tf.stack([scores[name] for name in self.rule_names])
+
     def infer(self, network: keras.Model, images, num_tasks: int):
         """(task ids (batch,) int32, probabilities (batch, max classes)): the task `rule`
         scores highest among the first `num_tasks`, and its head's softmax (zero for the
