@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from hat_tf.data.task import TaskSequence
 from hat_tf.export_files import METADATA, MULTITASK, export_path, task_dir_name
+from hat_tf.task_detection import TaskDetector
 
 IMAGE_DTYPES = (tf.uint8, tf.float32)  # the last is the serving_default signature's
 TASK_IDS = tf.TensorSpec([None], tf.int32, name="task_id")
@@ -41,28 +42,6 @@ def padded_probabilities(network: keras.Model, images, task_ids):
     count with zeros (the heads' MASKED_LOGIT)."""
     logits = network({"image": images, "task_id": tf.cast(task_ids, tf.int32)}, training=False)
     return tf.nn.softmax(tf.cast(logits, tf.float32))
-
-
-def choose_tasks(probabilities_per_task):
-    """The task whose head is most confident for each example: (tasks, batch, classes) of
-    probabilities (zero-padded) → (batch,) int32 task ids. Task-agnostic prediction is this
-    repo's addition; the HAT paper always gives the task id."""
-    return tf.argmax(tf.reduce_max(probabilities_per_task, axis=-1), axis=0, output_type=tf.int32)
-
-
-def all_task_probabilities(network: keras.Model, images, num_tasks: int):
-    """(tasks, batch, classes): every example scored by each of the first `num_tasks` tasks."""
-    batch = tf.shape(images)[0]
-    return tf.stack([padded_probabilities(network, images, tf.fill([batch], task))
-                     for task in range(num_tasks)])
-
-
-def infer_task(network: keras.Model, images, num_tasks: int):
-    """(task ids, probabilities): for each example the task that `choose_tasks` picks among
-    the first `num_tasks`, and its (zero-padded) class probabilities under that task."""
-    probabilities = all_task_probabilities(network, images, num_tasks)
-    chosen = choose_tasks(probabilities)
-    return chosen, tf.gather(tf.transpose(probabilities, [1, 0, 2]), chosen, batch_dims=1)
 
 
 def image_signatures(image_shape: Sequence[int]) -> list[tf.TensorSpec]:
@@ -91,19 +70,26 @@ class TaskServing(tf.Module):
 class MultiTaskServing(tf.Module):
     """`serve(images, task_id)` → (batch, max classes), each example under its own task
     (zeros for classes its task lacks); `infer(images)` → (task_id, probabilities): the
-    task chosen by `choose_tasks` among the `num_trained` tasks learned, and its
-    probabilities."""
+    task `detector` infers among the `num_trained` tasks learned (its statistics saved
+    with the export, as they are now), and its probabilities; `task_scores(images)` →
+    (rules, tasks, batch): every rule's scores (metadata.json's `task_rules` order), for
+    inferring by another rule."""
 
-    def __init__(self, network: keras.Model, num_trained: int, image_shape: Sequence[int]):
+    def __init__(self, network: keras.Model, num_trained: int, image_shape: Sequence[int],
+                 detector: TaskDetector):
         super().__init__(name=MULTITASK)
         self.model_variables = list(network.variables)  # not the network: see module doc
+        self.detector = detector
         self._float_images = image_signatures(image_shape)[-1]
         self.serve = tf.function(
             lambda images, task_id: padded_probabilities(network, images, task_id))
-        self.infer = tf.function(lambda images: infer_task(network, images, num_trained))
+        self.infer = tf.function(lambda images: detector.infer(network, images, num_trained))
+        self.task_scores = tf.function(
+            lambda images: detector.stacked_scores(network, images, num_trained))
         for spec in image_signatures(image_shape):
             self.serve.get_concrete_function(spec, TASK_IDS)
             self.infer.get_concrete_function(spec)
+            self.task_scores.get_concrete_function(spec)
 
     def serving_default(self):
         """The float32 `serve`, the SavedModel's `serving_default` signature."""
@@ -150,13 +136,14 @@ def save_task_export(run_dir: str, sequence: TaskSequence, network: keras.Model,
 
 
 def save_multitask_export(run_dir: str, sequence: TaskSequence, network: keras.Model,
-                          results: dict) -> None:
+                          detector: TaskDetector, results: dict) -> None:
     """Writes `<run_dir>/saved_models/multitask/`: the `tasks_completed` tasks of
-    `results` under `network`."""
+    `results` under `network`, their task inferred by `detector`."""
     tasks, trained = sequence.tasks, results["tasks_completed"]
     save_atomically(
-        MultiTaskServing(network, trained, tasks[0].x_test.shape[1:]),
+        MultiTaskServing(network, trained, tasks[0].x_test.shape[1:], detector),
         export_path(run_dir, MULTITASK),
         {"tasks_trained": trained, "task_names": [t.name for t in tasks],
+         "task_rule": detector.rule, "task_rules": detector.rule_names,
          "class_names": [list(t.class_names) for t in tasks],
          **run_metadata(sequence, results)})

@@ -17,6 +17,7 @@ from __future__ import annotations
 from hat_tf.compact import compactable, save_compact_export
 from hat_tf.data.task import TaskSequence
 from hat_tf.export import save_multitask_export, save_task_export
+from hat_tf.task_detection.recorder import TaskDetectorRecorder
 from hat_tf.training.observer import RunObserver
 
 EXPORT_MODES = ("compact", "full")
@@ -29,14 +30,18 @@ class RunExporter(RunObserver):
     Args:
         run_dir: The run's folder.
         sequence: The tasks (names, class names, validation and test images).
+        recorder: Whose task detector the multi-task export infers with (it records each
+            task before this exporter sees it).
         mode: One of EXPORT_MODES.
     """
 
-    def __init__(self, run_dir: str, sequence: TaskSequence, mode: str = "compact"):
+    def __init__(self, run_dir: str, sequence: TaskSequence, recorder: TaskDetectorRecorder,
+                 mode: str = "compact"):
         if mode not in EXPORT_MODES:
             raise ValueError(f"export mode must be one of {EXPORT_MODES}, received {mode!r}")
         self.run_dir = run_dir
         self.sequence = sequence
+        self.recorder = recorder
         self.mode = mode
 
     def on_task_end(self, task_id, model, results):
@@ -45,7 +50,8 @@ class RunExporter(RunObserver):
 
     def on_run_end(self, model, results):
         network = model.network
-        save_multitask_export(self.run_dir, self.sequence, network, results)
+        save_multitask_export(self.run_dir, self.sequence, network, self.recorder.detector,
+                              results)
         if not model.method.final_network_serves_all_tasks:
             return
         summaries = []

@@ -2,15 +2,18 @@
 
     python tools/predict.py --run-dir runs/NAME --task 1 digit.png other.jpg
     python tools/predict.py --run-dir runs/NAME --json batch.npz
+    python tools/predict.py --run-dir runs/NAME --task-rule energy batch.npz
 
 Inputs are PNG/JPEG files or .npz files with an `images` array (N×H×W×C or H×W×C), raw
 pixels 0..255 of the size the run was trained on (32×32×3): nothing is resized. Prints the
 top-k classes of each image with their probabilities. With `--task K` (0-based, as in
-`saved_models/task_K`) task K's head scores it; without, the task is inferred: the task
-whose head, under its own mask, is the most confident. Bad input exits with status 2 and
-one line; nothing is written. `--prune` uses the task's compact export (its unused units
-removed; AlexNet-HAT runs), as `--task` does where the run wrote no full one (train.py's
-default `--export compact`: the compact one is within 1e-6 of the full network).
+`saved_models/task_K`) task K's head scores it; without, the task is inferred by the
+run's task detector (report.md, "Task inference"): by default the task whose own features
+lie nearest one of its class means (Mahalanobis), or by the rule `--task-rule` names.
+Bad input exits with status 2 and one line; nothing is written. `--prune` uses the task's
+compact export (its unused units removed; AlexNet-HAT runs), as `--task` does where the run
+wrote no full one (train.py's default `--export compact`: the compact one is within 1e-6 of
+the full network).
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ def build_parser() -> OneLineParser:
     parser.add_argument("--run-dir", required=True, help="a run of tools/train.py")
     parser.add_argument("--task", type=Number(int, 0),
                         help="the task's id, 0-based (default: inferred)")
+    parser.add_argument("--task-rule", metavar="RULE",
+                        help="infer the task by this rule of the run's detector (default: "
+                             "the run's, report.md lists them)")
     parser.add_argument("--top-k", type=Number(int, 1), default=3,
                         help="classes shown per image (default 3)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -52,9 +58,9 @@ def build_parser() -> OneLineParser:
     return parser
 
 
-def read_run(run_dir: str, task: int | None, prune: bool) -> dict:
+def read_run(run_dir: str, task: int | None, prune: bool, rule: str | None = None) -> dict:
     """The multi-task export's metadata, after checking that `task` (compact if `prune`)
-    can be asked for."""
+    and the task-inference `rule` can be asked for."""
     path = os.path.join(export_path(run_dir, MULTITASK), METADATA)
     if not os.path.isfile(path):
         raise InputError(f"{run_dir} holds no exported models ({path} is missing): "
@@ -67,6 +73,11 @@ def read_run(run_dir: str, task: int | None, prune: bool) -> dict:
     if task is not None and task >= trained:
         raise InputError(f"task {task} ({metadata['task_names'][task]}) is not trained yet: "
                          f"the run has trained tasks 0..{trained - 1}")
+    if rule is not None and task is not None:
+        raise InputError("--task-rule infers the task: it cannot go with --task")
+    if rule is not None and rule not in metadata.get("task_rules", []):
+        raise InputError(f"--task-rule {rule}: expected one of "
+                         f"{', '.join(metadata.get('task_rules', [])) or 'none (an older run)'}")
     if prune and task is None:
         raise InputError("--prune needs --task: the compact exports are per task")
     if prune and not os.path.isdir(export_path(run_dir, compact_dir_name(task))):
@@ -128,10 +139,11 @@ def batch_of(images: list[np.ndarray]) -> np.ndarray:
     return np.stack(images).astype(dtype)
 
 
-def predict(run_dir: str, images: np.ndarray, task: int | None,
-            prune: bool) -> tuple[np.ndarray, np.ndarray]:
+def predict(run_dir: str, images: np.ndarray, task: int | None, prune: bool,
+            rule_index: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(task ids, probabilities) of the batch: under `task` (its compact export if
-    `prune`), or under the inferred tasks."""
+    `prune`), or under the tasks inferred by the run's rule, or by the rule at
+    `rule_index` of the export's `task_scores`."""
     # TensorFlow is imported only now, so that bad input is refused at once.
     from hat_tf.console import import_tensorflow_quietly, native_stderr_silenced
 
@@ -139,7 +151,12 @@ def predict(run_dir: str, images: np.ndarray, task: int | None,
     with native_stderr_silenced():
         if task is None:
             model = tf.saved_model.load(export_path(run_dir, MULTITASK))
-            chosen, probabilities = model.infer(images)
+            if rule_index is None:
+                chosen, probabilities = model.infer(images)
+            else:
+                chosen = tf.argmax(model.task_scores(images)[rule_index], axis=0,
+                                   output_type=tf.int32)
+                probabilities = model.serve(images, chosen)
             return chosen.numpy(), probabilities.numpy()
         model = tf.saved_model.load(task_export(run_dir, task, prune))
         return np.full(len(images), task), model.serve(images).numpy()
@@ -172,7 +189,7 @@ def as_text(rows: list[dict]) -> str:
 def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     try:
-        metadata = read_run(args.run_dir, args.task, args.prune)
+        metadata = read_run(args.run_dir, args.task, args.prune, args.task_rule)
         labeled = [item for path in args.files
                    for item in read_images(path, tuple(metadata["image_shape"]))]
         if not labeled:
@@ -181,8 +198,10 @@ def main(argv=None) -> None:
         print(f"predict.py: error: {error}", file=sys.stderr)
         sys.exit(2)
     labels, images = zip(*labeled)
+    rule_index = (None if args.task_rule is None
+                  else metadata["task_rules"].index(args.task_rule))
     tasks, probabilities = predict(args.run_dir, batch_of(list(images)), args.task,
-                                  args.prune)
+                                   args.prune, rule_index)
     rows = predictions(labels, tasks, probabilities, metadata, args.task is None, args.top_k)
     print(json.dumps(rows, indent=2) if args.json else as_text(rows))
 

@@ -82,7 +82,7 @@ class AlexNet(TaskNetwork):
             for layer in self.convs + self.denses
         ] if gated else []
 
-    def call(self, inputs, training=False, s=None, all_heads=False):
+    def features(self, inputs, training=False, s=None):
         task_id = inputs["task_id"]
         s = self.s_max if s is None else s
         gates = iter(self.gates)
@@ -93,7 +93,7 @@ class AlexNet(TaskNetwork):
         for dense in self.denses:
             h = self.dense_dropout(tf.nn.relu(dense(h)), training=training)
             h = self._gate(next(gates, None), h, task_id, s, training)
-        return self.head(h, task_id=None if all_heads else task_id)
+        return h
 
     def _conv_stage(self, conv, dropout, gate, h, task_id, s, training):
         """conv → ReLU → dropout → max-pool → gate (HAT_SPEC §2). A training batch holds

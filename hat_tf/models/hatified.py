@@ -107,7 +107,7 @@ class HatifiedNetwork(TaskNetwork):
             self.trunk.append(layer)
             self._trunk_keys.append((step.inputs, step.output))
 
-    def call(self, inputs, training=False, s=None, all_heads=False):
+    def features(self, inputs, training=False, s=None):
         task_id = inputs["task_id"]
         s = self.s_max if s is None else s
         values = {self._input_key: self.standardized_image(inputs)}
@@ -117,7 +117,7 @@ class HatifiedNetwork(TaskNetwork):
                 values[output] = layer(args, task_id=task_id, s=s, training=training)
             else:
                 values[output] = layer(args if len(args) > 1 else args[0], training=training)
-        return self.head(values[self._output_key], task_id=None if all_heads else task_id)
+        return values[self._output_key]
 
     @property
     def sites(self) -> list[GatedUnits]:

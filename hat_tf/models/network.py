@@ -37,6 +37,17 @@ class TaskNetwork(keras.Model):
         self.standardize = standardization(channel_mean, channel_std)
         self.head = MultiHead(classes_per_task, name="head")
 
+    def call(self, inputs, training=False, s=None, all_heads=False):
+        """The logits of each example's own task head, or with `all_heads` every head's,
+        (batch, tasks, classes), from `features` at gate scale `s` (None: s_max)."""
+        features = self.features(inputs, training=training, s=s)
+        return self.head(features, task_id=None if all_heads else inputs["task_id"])
+
+    def features(self, inputs, training=False, s=None):
+        """What the heads read, under each example's own task (its masks, its BatchNorm):
+        (batch, units), or one tensor per task (a PNN's columns). Subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define its features")
+
     def standardized_image(self, inputs) -> tf.Tensor:
         """The batch's images as standardised floats of the compute dtype."""
         return self.standardize(tf.cast(inputs["image"], self.compute_dtype))

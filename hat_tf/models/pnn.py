@@ -172,7 +172,8 @@ class ProgressiveAlexNet(TaskNetwork):
                 for depth, (units, name) in enumerate(zip(widths, [*LAYER_NAMES[1:], "head"]),
                                                       start=1)]
 
-    def call(self, inputs, training=False, s=None, all_heads=False):
+    def features(self, inputs, training=False, s=None):
+        """One tensor per column: its input to its head, laterals included."""
         image = self.standardized_image(inputs)
         num_tasks = len(self.columns)
         features = [image] * num_tasks  # per column, its input to the current layer
@@ -180,9 +181,8 @@ class ProgressiveAlexNet(TaskNetwork):
             if depth == NUM_CONVS:
                 features = [self.flatten(h) for h in features]
             features = [self._layer(task, depth, features, training) for task in range(num_tasks)]
-        head_inputs = [self._with_laterals(task, len(LAYER_NAMES), features)
-                       for task in range(num_tasks)]
-        return self.head(head_inputs, task_id=None if all_heads else inputs["task_id"])
+        return [self._with_laterals(task, len(LAYER_NAMES), features)
+                for task in range(num_tasks)]
 
     def _with_laterals(self, task: int, depth: int, features: list):
         """Column `task`'s input to layer `depth` (the head after the last), followed by its

@@ -155,7 +155,7 @@ class ResNet18(TaskNetwork):
                 in_filters = filters
         self.pool = keras.layers.GlobalAveragePooling2D()
 
-    def call(self, inputs, training=False, s=None, all_heads=False):
+    def features(self, inputs, training=False, s=None):
         task_id = inputs["task_id"]
         s = self.s_max if s is None else s
         h = self.standardized_image(inputs)
@@ -164,7 +164,7 @@ class ResNet18(TaskNetwork):
                                     channel_scale=stem_gate))
         for block in self.blocks:
             h = block(h, task_id=task_id, s=s, training=training)
-        return self.head(self.pool(h), task_id=None if all_heads else task_id)
+        return self.pool(h)
 
     def gate_graph(self) -> GateGraph:
         """The wiring of HAT_SPEC §9; the plain variant declares its trunk shared."""

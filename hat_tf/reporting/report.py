@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from hat_tf.compact import TOLERANCE
 from hat_tf.config import RunConfig
 from hat_tf.hat.mask_snapshot import NETWORK, MaskSnapshot
@@ -15,6 +17,7 @@ from hat_tf.reporting.tables import (
     capacity_table,
     markdown_table,
     mask_learning_table,
+    percent,
     reuse_table,
 )
 from hat_tf.training.observer import RunObserver
@@ -34,6 +37,39 @@ def task_inference_rows(results: dict) -> list[list[str]]:
              f"{100 * results['task_inference_acc']:.2f} %"],
             ["class-incremental accuracy (task and class right)",
              f"{100 * results['cil_acc']:.2f} %"]]
+
+
+def task_inference_section(results: dict) -> list[str]:
+    """Every task-inference rule's scores, and the task confusion matrix of the run's rule,
+    once the run has them."""
+    if not results.get("task_inference_rules"):
+        return []
+    names, rule = results["task_names"], results["task_inference_rule"]
+    rows = [[f"**{name}**" if name == rule else name,
+             percent(scores["val_task_acc"]), percent(scores["test_task_acc"]),
+             percent(scores["test_cil_acc"]), format_bytes(scores["bytes_per_task"])]
+            for name, scores in results["task_inference_rules"].items()]
+    confusion = np.asarray(results["task_confusion"], float)
+    shares = 100 * confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    return ["## Task inference",
+            "Predicting without the task id (our addition, not the paper's): each rule "
+            "scores every learned task from its head and its features under its own masks, "
+            "and the best-scoring task is chosen; class-incremental = task and class right. "
+            f"The run's exports infer with **{rule}**. Rules are compared on the validation "
+            "sets; what a rule stores per task is kept instead of images (none are kept).",
+            markdown_table(["rule", "task right, val (%)", "task right, test (%)",
+                            "class-incremental, test (%)", "stored per task"], rows),
+            f"Test images (%) of each true task (rows) inferred as each task (columns), by "
+            f"{rule}:",
+            markdown_table(["true task", *names],
+                           [[name, *(f"{v:.1f}" for v in row)]
+                            for name, row in zip(names, shares)])]
+
+
+def format_bytes(sizes: list[int]) -> str:
+    """A rule's storage per task: one size, or the range over the tasks."""
+    low, high = min(sizes), max(sizes)
+    return f"{low / 1024:.1f} KiB" if low == high else f"{low / 1024:.1f}–{high / 1024:.1f} KiB"
 
 
 def mask_learning_section(results: dict) -> list[str]:
@@ -131,6 +167,7 @@ class MarkdownReport(RunObserver):
             ]
         else:
             sections.append("The network has no gates: every task may change every weight.")
+        sections += task_inference_section(results)
         sections += mask_learning_section(results)
         sections += compact_export_section(results)
         sections += ["## Settings",

@@ -13,6 +13,7 @@ from hat_tf.reporting.report import MarkdownReport
 from hat_tf.reporting.task_inference import TaskInferenceScorer
 from hat_tf.reporting.tensorboard import TensorBoardReporter
 from hat_tf.run_exports import RunExporter
+from hat_tf.task_detection.recorder import TaskDetectorRecorder
 from hat_tf.training.observer import RunObserver
 
 TENSORBOARD_DIR = "tb"
@@ -21,21 +22,24 @@ TENSORBOARD_DIR = "tb"
 def standard_observers(config: RunConfig, sequence: TaskSequence,
                        log: Callable[[str], None] = print) -> list[RunObserver]:
     """TensorBoard logs in `<run_dir>/tb`, the capacity and mask-learning warnings (printed
-    with `log` and logged to TensorBoard), the SavedModels in `<run_dir>/saved_models`
+    with `log` and logged to TensorBoard), the task detector's statistics recorded at every
+    task's end (hat_tf.task_detection), the SavedModels in `<run_dir>/saved_models`
     (hat_tf.run_exports, as `config.export` says), with `config.task_inference` the
     task-inference scores after the last task, and `report.md` at the end, for
     `run_sequence` on `sequence`."""
     if config.run_dir is None:
         raise ValueError("reports need a run dir: received a RunConfig with run_dir=None")
+    recorder = TaskDetectorRecorder(config.run_dir, sequence)
     tensorboard = TensorBoardReporter(os.path.join(config.run_dir, TENSORBOARD_DIR), config,
                                       capacity_threshold=CAPACITY_WARNING_ABOVE)
-    task_inference = ([TaskInferenceScorer(config.run_dir, sequence)]
+    task_inference = ([TaskInferenceScorer(config.run_dir, sequence, recorder)]
                       if config.task_inference else [])
     return [
         tensorboard,
         CapacityWarning(config.hat.s_max, CAPACITY_WARNING_ABOVE, log, tensorboard.writer),
         MaskLearningWarning(log=log, writer=tensorboard.writer),
-        RunExporter(config.run_dir, sequence, config.export),
+        recorder,
+        RunExporter(config.run_dir, sequence, recorder, config.export),
         *task_inference,
         MarkdownReport(config.run_dir, config, capacity_threshold=CAPACITY_WARNING_ABOVE),
     ]

@@ -1,5 +1,7 @@
-"""Prediction without the task id, scored at the end of a run (`task_inference_acc`,
-`cil_acc` in results.json). The HAT paper always gives the task id; this is our addition."""
+"""Prediction without the task id, scored at the end of a run: every rule of the run's task
+detector on the validation and test sets of all tasks, the detector's own rule in
+`task_inference_acc`, `cil_acc` and `task_confusion` (results.json). The HAT paper always
+gives the task id; this is our addition."""
 
 from __future__ import annotations
 
@@ -7,44 +9,77 @@ import numpy as np
 import tensorflow as tf
 
 from hat_tf.data.task import TaskSequence
-from hat_tf.export import infer_task
+from hat_tf.task_detection import TaskDetector
+from hat_tf.task_detection.recorder import TaskDetectorRecorder
 from hat_tf.training.observer import RunObserver
-from hat_tf.training.results import save_results, task_inference_scores
+from hat_tf.training.results import save_results, task_confusion, task_inference_scores
 
-BATCH_SIZE = 256
+BATCH_SIZE = 512
 
 
-def score_task_inference(network, sequence: TaskSequence) -> dict:
-    """Infers the task of every test example of every task from the network's heads under
-    their own masks (`infer_task`), and scores the task and the class chosen."""
+def rule_predictions(detector: TaskDetector, network, sequence: TaskSequence,
+                     split: str) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(true tasks, true classes, {rule: (chosen tasks, predicted classes)}) of every
+    example of the `split` of every task; a rule's class is the argmax of its chosen
+    task's head."""
     num_tasks = len(sequence.tasks)
-    infer = tf.function(lambda images: infer_task(network, images, num_tasks))
-    true_tasks, chosen_tasks, true_classes, predicted_classes = [], [], [], []
+    scores_of = tf.function(lambda images: detector.all_scores(network, images, num_tasks),
+                            reduce_retracing=True)
+    true_tasks, true_classes, chosen = [], [], {name: ([], []) for name in detector.rule_names}
     for task_id, task in enumerate(sequence.tasks):
-        for start in range(0, len(task.y_test), BATCH_SIZE):
-            chosen, probabilities = infer(task.x_test[start:start + BATCH_SIZE])
-            chosen_tasks.append(chosen.numpy())
-            predicted_classes.append(np.argmax(probabilities.numpy(), axis=-1))
-        true_tasks.append(np.full(len(task.y_test), task_id))
-        true_classes.append(task.y_test)
-    return task_inference_scores(*(np.concatenate(parts) for parts in (
-        true_tasks, chosen_tasks, true_classes, predicted_classes)))
+        images, labels = task.split(split)
+        for start in range(0, len(labels), BATCH_SIZE):
+            logits, scores = scores_of(images[start:start + BATCH_SIZE])
+            logits = logits.numpy()
+            for name, rule_scores in scores.items():
+                tasks = np.argmax(rule_scores.numpy(), axis=0)
+                chosen[name][0].append(tasks)
+                chosen[name][1].append(np.argmax(logits[tasks, np.arange(len(tasks))], -1))
+        true_tasks.append(np.full(len(labels), task_id))
+        true_classes.append(labels)
+    return (np.concatenate(true_tasks), np.concatenate(true_classes),
+            {name: tuple(np.concatenate(part) for part in parts)
+             for name, parts in chosen.items()})
+
+
+def score_task_inference(detector: TaskDetector, network, sequence: TaskSequence) -> dict:
+    """The scores of every rule (`task_inference_rules`: per rule the share of tasks
+    inferred right on the validation and test sets, the class-incremental accuracy on the
+    test sets and the bytes it keeps per task), and of the detector's rule on the test
+    sets: `task_inference_acc`, `cil_acc`, `task_confusion` (rows: true task, columns:
+    inferred task, counts)."""
+    rules = {name: {"bytes_per_task": size} for name, size in detector.bytes_per_task().items()}
+    for split in ("val", "test"):
+        true_tasks, true_classes, chosen = rule_predictions(detector, network, sequence, split)
+        for name, (tasks, classes) in chosen.items():
+            scores = (task_inference_scores(true_tasks, tasks, true_classes, classes)
+                      if len(tasks) else {"task_inference_acc": None, "cil_acc": None})
+            rules[name][f"{split}_task_acc"] = scores["task_inference_acc"]
+            rules[name][f"{split}_cil_acc"] = scores["cil_acc"]
+    tasks, classes = chosen[detector.rule]
+    return {**task_inference_scores(true_tasks, tasks, true_classes, classes),
+            "task_inference_rule": detector.rule,
+            "task_inference_rules": rules,
+            "task_confusion": task_confusion(true_tasks, tasks, len(sequence.tasks))}
 
 
 class TaskInferenceScorer(RunObserver):
-    """After the last task adds `task_inference_acc` and `cil_acc` to the results and
-    saves them (results.json) again.
+    """After the last task adds the task-inference scores (`score_task_inference`) to the
+    results and saves them (results.json) again.
 
     Args:
         run_dir: The run's folder.
-        sequence: The tasks, whose test sets are scored.
+        sequence: The tasks, whose validation and test sets are scored.
+        recorder: Whose task detector is scored (it records each task before this).
     """
 
-    def __init__(self, run_dir: str, sequence: TaskSequence):
+    def __init__(self, run_dir: str, sequence: TaskSequence, recorder: TaskDetectorRecorder):
         self.run_dir = run_dir
         self.sequence = sequence
+        self.recorder = recorder
 
     def on_task_end(self, task_id, model, results):
         if task_id + 1 == len(self.sequence.tasks):
-            results.update(score_task_inference(model.network, self.sequence))
+            results.update(score_task_inference(self.recorder.detector, model.network,
+                                                self.sequence))
             save_results(self.run_dir, results)

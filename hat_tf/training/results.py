@@ -106,3 +106,11 @@ def task_inference_scores(true_tasks: np.ndarray, chosen_tasks: np.ndarray,
     class_right = np.asarray(true_classes) == np.asarray(predicted_classes)
     return {"task_inference_acc": float(np.mean(task_right)),
             "cil_acc": float(np.mean(task_right & class_right))}
+
+
+def task_confusion(true_tasks: np.ndarray, chosen_tasks: np.ndarray,
+                   num_tasks: int) -> list[list[int]]:
+    """Counts of test examples by true task (rows) and inferred task (columns)."""
+    counts = np.zeros((num_tasks, num_tasks), np.int64)
+    np.add.at(counts, (np.asarray(true_tasks), np.asarray(chosen_tasks)), 1)
+    return counts.tolist()

@@ -11,6 +11,8 @@ from hat_tf.config import DataConfig, OptimConfig, RunConfig
 from hat_tf.data import DATASETS
 from hat_tf.export import task_probabilities
 from hat_tf.reporting.standard import standard_observers
+from hat_tf.task_detection import TaskDetector
+from hat_tf.task_detection.recorder import TaskDetectorRecorder
 from hat_tf.training.loop import run_sequence
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.results import save_results
@@ -39,6 +41,11 @@ class ExportedRun:
     sequence: object
     images: np.ndarray
     expected: ExpectedPredictions
+    recorder: TaskDetectorRecorder
+
+    @property
+    def detector(self) -> TaskDetector:
+        return self.recorder.detector
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +58,8 @@ def exported_run(tmp_path_factory):
     images = np.concatenate([task.x_test[:4] for task in sequence.tasks])
     expected = ExpectedPredictions(images, sequence.classes_per_task)
     keras.utils.set_random_seed(0)
+    observers = standard_observers(config, sequence, lambda line: None)
     results = run_sequence(config, sequence, on_task_end=lambda r: save_results(run_dir, r),
-                           log=lambda line: None,
-                           observers=[*standard_observers(config, sequence, lambda line: None),
-                                      expected])
-    return ExportedRun(run_dir, results, sequence, images, expected)
+                           log=lambda line: None, observers=[*observers, expected])
+    recorder = next(o for o in observers if isinstance(o, TaskDetectorRecorder))
+    return ExportedRun(run_dir, results, sequence, images, expected, recorder)

@@ -69,16 +69,33 @@ def test_multitask_export_takes_the_task_id(exported_run, reloaded):
     np.testing.assert_allclose(outputs["multitask"].sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_multitask_export_infers_the_task(exported_run, reloaded):
+def test_multitask_export_infers_the_task_as_the_detector_does(exported_run, reloaded):
+    """The detector's statistics travel in the export: loaded with plain TensorFlow, it
+    infers the tasks and probabilities the in-memory detector does."""
     outputs, _ = reloaded
     network = exported_run.expected.model.network
-    per_task = np.stack([padded_probabilities(network, exported_run.images,
-                                              np.full(len(exported_run.images), task)).numpy()
-                         for task in range(2)])
-    np.testing.assert_array_equal(outputs["chosen"], per_task.max(axis=2).argmax(axis=0))
-    rows = np.arange(len(exported_run.images))
-    np.testing.assert_allclose(outputs["chosen_probabilities"],
-                               per_task[outputs["chosen"], rows], atol=1e-6)
+    chosen, probabilities = exported_run.detector.infer(network, exported_run.images, 2)
+    assert exported_run.detector.rule == "mahalanobis"
+    np.testing.assert_array_equal(outputs["chosen"], chosen.numpy())
+    np.testing.assert_allclose(outputs["chosen_probabilities"], probabilities.numpy(),
+                               atol=1e-6)
+
+
+def test_the_exported_detector_keeps_its_statistics(exported_run, reloaded):
+    """Control: with the statistics zeroed the in-memory detector infers otherwise, so the
+    test above needs them to have reached the export."""
+    outputs, _ = reloaded
+    network = exported_run.expected.model.network
+    state = exported_run.detector.state()
+    saved = [variable.numpy() for variable in state]
+    try:
+        for variable in state:
+            variable.assign(np.zeros(variable.shape, np.float32))
+        chosen, _ = exported_run.detector.infer(network, exported_run.images, 2)
+    finally:
+        for variable, value in zip(state, saved):
+            variable.assign(value)
+    assert not np.array_equal(outputs["chosen"], chosen.numpy())
 
 
 def test_exports_record_task_and_class_names(exported_run):
@@ -96,7 +113,8 @@ def test_exports_record_task_and_class_names(exported_run):
 def test_full_exports_are_the_network(exported_run, tmp_path):
     """`--export full`: every task's full network beside its compact model."""
     model, sequence = exported_run.expected.model, exported_run.sequence
-    RunExporter(str(tmp_path), sequence, "full").on_run_end(model, dict(exported_run.results))
+    exporter = RunExporter(str(tmp_path), sequence, exported_run.recorder, "full")
+    exporter.on_run_end(model, dict(exported_run.results))
     assert sorted(os.listdir(tmp_path / "saved_models")) == [
         "multitask", "task_0", "task_0_compact", "task_1", "task_1_compact"]
     for task in range(2):
@@ -109,6 +127,6 @@ def test_full_exports_are_the_network(exported_run, tmp_path):
 def test_a_task_without_an_exact_compact_model_gets_the_full_one(exported_run, tmp_path,
                                                                  monkeypatch):
     monkeypatch.setattr("hat_tf.run_exports.save_compact_export", lambda *args: None)
-    RunExporter(str(tmp_path), exported_run.sequence).on_run_end(
+    RunExporter(str(tmp_path), exported_run.sequence, exported_run.recorder).on_run_end(
         exported_run.expected.model, dict(exported_run.results))
     assert sorted(os.listdir(tmp_path / "saved_models")) == ["multitask", "task_0", "task_1"]

@@ -2,17 +2,9 @@
 
 import json
 
-import numpy as np
 import pytest
 
-from hat_tf.export import choose_tasks
 from hat_tf.training.results import task_inference_scores
-
-
-def test_the_most_confident_head_is_chosen():
-    probabilities = np.array([[[0.6, 0.4, 0.0], [0.5, 0.5, 0.0]],      # task 0
-                              [[0.1, 0.2, 0.7], [0.3, 0.3, 0.4]]])     # task 1
-    np.testing.assert_array_equal(choose_tasks(probabilities).numpy(), [1, 0])
 
 
 def test_scores_count_the_task_and_then_the_class():
@@ -29,3 +21,22 @@ def test_a_run_records_the_scores(exported_run):
     report = (exported_run.run_dir / "report.md").read_text()
     assert f"{100 * results['task_inference_acc']:.2f} %" in report
     assert f"{100 * results['cil_acc']:.2f} %" in report
+
+
+def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
+    results = json.loads((exported_run.run_dir / "results.json").read_text())
+    rules = results["task_inference_rules"]
+    assert sorted(rules) == ["energy", "entropy", "mahalanobis", "max_softmax"]
+    assert results["task_inference_rule"] == "mahalanobis"
+    assert rules["mahalanobis"]["test_task_acc"] == results["task_inference_acc"]
+    assert rules["mahalanobis"]["bytes_per_task"] == [3 * 256 * 4] * 2  # (2 classes + 1) × fc2
+    assert rules["max_softmax"]["bytes_per_task"] == [0, 0]
+    confusion = results["task_confusion"]
+    test_sizes = [len(task.y_test) for task in exported_run.sequence.tasks]
+    assert [sum(row) for row in confusion] == test_sizes
+    assert sum(confusion[t][t] for t in range(2)) / sum(test_sizes) == pytest.approx(
+        results["task_inference_acc"])
+    report = (exported_run.run_dir / "report.md").read_text()
+    assert "## Task inference" in report and "| **mahalanobis** |" in report
+    assert f"{100 * rules['energy']['val_task_acc']:.1f}" in report
+    assert "3.0 KiB" in report

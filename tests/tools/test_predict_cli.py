@@ -51,17 +51,28 @@ def test_a_given_task_scores_png_files_as_the_network_does(exported_run, pngs, t
             sorted(probabilities, reverse=True), abs=1e-6)
 
 
-def test_without_a_task_the_task_is_inferred(exported_run, tmp_path):
+def inferred_tasks(exported_run, tmp_path, *options):
     np.savez(tmp_path / "batch.npz", images=exported_run.images)
-    done = predict("--run-dir", exported_run.run_dir, "--json", "--top-k", 1,
+    done = predict("--run-dir", exported_run.run_dir, "--json", "--top-k", 1, *options,
                    tmp_path / "batch.npz", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
-    per_task = np.stack(exported_run.expected.per_task)  # both tasks have 2 classes
-    chosen = per_task.max(axis=2).argmax(axis=0)
-    assert [row["task_id"] for row in rows] == chosen.tolist()
     assert all(row["task_inferred"] and len(row["top_classes"]) == 1 for row in rows)
     assert rows[1]["input"] == f"{tmp_path / 'batch.npz'}[1]"
+    return [row["task_id"] for row in rows]
+
+
+def test_without_a_task_the_run_detector_infers_it(exported_run, tmp_path):
+    chosen, _ = exported_run.detector.infer(exported_run.expected.model.network,
+                                            exported_run.images, 2)
+    assert inferred_tasks(exported_run, tmp_path) == chosen.numpy().tolist()
+
+
+def test_another_task_rule_can_be_asked_for(exported_run, tmp_path):
+    per_task = np.stack(exported_run.expected.per_task)  # both tasks have 2 classes
+    most_confident = per_task.max(axis=2).argmax(axis=0)
+    assert (inferred_tasks(exported_run, tmp_path, "--task-rule", "max_softmax")
+            == most_confident.tolist())
 
 
 def test_text_output_names_the_task_and_classes(exported_run, pngs, tmp_path):
@@ -114,6 +125,14 @@ BAD_INPUTS = {
     "prune without a task": (lambda run, tmp: ["--run-dir", run.run_dir, "--prune",
                                                write_image(tmp / "ok.png", (32, 32, 3))],
                              "--prune needs --task"),
+    "unknown task rule": (lambda run, tmp: ["--run-dir", run.run_dir, "--task-rule", "knn",
+                                            write_image(tmp / "ok.png", (32, 32, 3))],
+                          "--task-rule knn: expected one of energy, entropy, mahalanobis, "
+                          "max_softmax"),
+    "task rule with a task": (lambda run, tmp: ["--run-dir", run.run_dir, "--task", 0,
+                                                "--task-rule", "energy",
+                                                write_image(tmp / "ok.png", (32, 32, 3))],
+                              "--task-rule infers the task: it cannot go with --task"),
     "run dir without models": (lambda run, tmp: ["--run-dir", tmp,
                                                  write_image(tmp / "ok.png", (32, 32, 3))],
                                "holds no exported models"),

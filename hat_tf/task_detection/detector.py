@@ -1,0 +1,126 @@
+"""The task detector: every task's head and features under its own masks, scored by rules
+(rule.py), the best-scoring task chosen. Our addition, not the HAT paper's.
+
+Each task is run as if it were the image's task: its masks a^t = σ(s_max·e^t) (paper Eq. 1,
+at s_max as at evaluation), its per-task BatchNorm, its head. Rules that keep feature
+statistics need a gated network, whose tasks' features stay as they were at each task's
+end (Eq. 2); without masks a task's features drift afterwards, so such networks get only
+the rules that read the heads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+# Imported for their registration.
+from hat_tf.task_detection import energy, entropy, mahalanobis, max_softmax  # noqa: F401
+from hat_tf.task_detection.rule import TASK_RULES
+
+DEFAULT_RULE = "mahalanobis"
+HEADS_ONLY_RULE = "energy"  # the default where no feature rule can be kept
+FEATURE_BATCH = 512
+
+
+def own_task_outputs(network: keras.Model, images, task_id):
+    """(logits (batch, max classes) float32, features) of every image under task
+    `task_id`'s masks and head; features are (batch, units) float32, or None for a network
+    without one feature tensor (a PNN's columns)."""
+    task_ids = tf.fill([tf.shape(images)[0]], tf.cast(task_id, tf.int32))
+    features = network.features({"image": images, "task_id": task_ids}, training=False)
+    logits = tf.cast(network.head(features, task_id=task_ids), tf.float32)
+    return logits, None if isinstance(features, list) else tf.cast(features, tf.float32)
+
+
+def feature_units(network: keras.Model) -> int | None:
+    """The width of the features the heads read (None: one tensor per task)."""
+    images = tf.zeros([1, *network.image_shape], tf.uint8)
+    _, features = own_task_outputs(network, images, 0)
+    return None if features is None else int(features.shape[-1])
+
+
+class TaskDetector(tf.Module):
+    """Scores every learned task for every image with each of its rules and picks, by the
+    chosen `rule`, the task of each image.
+
+    Args:
+        classes_per_task: Classes of each task's head.
+        units: Width of the features (None: no feature rules, see the module doc).
+        rule: The registered rule `infer` uses (None: DEFAULT_RULE where it can be kept,
+            else HEADS_ONLY_RULE).
+
+    Raises:
+        ValueError: `rule` is not registered, or needs features the network lacks.
+    """
+
+    def __init__(self, classes_per_task: Sequence[int], units: int | None,
+                 rule: str | None = None):
+        super().__init__(name="task_detector")
+        self.rule_names = [name for name in TASK_RULES.names()
+                           if units is not None or not TASK_RULES.get(name).needs_features]
+        self.rules = [TASK_RULES.get(name)(classes_per_task, units) for name in self.rule_names]
+        fallback = DEFAULT_RULE if DEFAULT_RULE in self.rule_names else HEADS_ONLY_RULE
+        self.rule = rule or fallback
+        if self.rule not in self.rule_names:
+            TASK_RULES.get(self.rule)  # an unknown name: the registry's error
+            raise ValueError(f"task rule {self.rule!r} needs the features of a gated network: "
+                             f"expected one of {', '.join(self.rule_names)}")
+        self.uses_features = units is not None
+
+    @classmethod
+    def for_network(cls, network: keras.Model, classes_per_task: Sequence[int], gated: bool,
+                    rule: str | None = None) -> TaskDetector:
+        """A detector for `network`: with feature rules when it is `gated` (see above)."""
+        return cls(classes_per_task, feature_units(network) if gated else None, rule)
+
+    def record(self, network: keras.Model, task_id: int, images: np.ndarray,
+               labels: np.ndarray) -> None:
+        """At the end of task `task_id`: one pass over its training `images` under its own
+        masks, in batches, gives every rule what it keeps of the task."""
+        if not self.uses_features:
+            return
+        compute = tf.function(lambda batch: own_task_outputs(network, batch, task_id)[1],
+                              reduce_retracing=True)
+        features = np.concatenate([compute(images[start:start + FEATURE_BATCH]).numpy()
+                                   for start in range(0, len(images), FEATURE_BATCH)])
+        for rule in self.rules:
+            rule.record(task_id, features, labels)
+
+    def outputs(self, network: keras.Model, images, num_tasks: int):
+        """(logits (tasks, batch, max classes), features (tasks, batch, units) or None) of
+        the first `num_tasks` tasks, each under its own masks."""
+        logits, features = zip(*(own_task_outputs(network, images, task)
+                                 for task in range(num_tasks)))
+        return tf.stack(logits), tf.stack(features) if self.uses_features else None
+
+    def all_scores(self, network: keras.Model, images, num_tasks: int):
+        """(logits, {rule name: (tasks, batch) scores}) for the first `num_tasks` tasks."""
+        logits, features = self.outputs(network, images, num_tasks)
+        return logits, {name: rule.scores(logits, features)
+                        for name, rule in zip(self.rule_names, self.rules)}
+
+    def stacked_scores(self, network: keras.Model, images, num_tasks: int) -> tf.Tensor:
+        """(rules, tasks, batch): every rule's scores, the rules in `rule_names` order."""
+        _, scores = self.all_scores(network, images, num_tasks)
+        return tf.stack([scores[name] for name in self.rule_names])
+
+    def infer(self, network: keras.Model, images, num_tasks: int):
+        """(task ids (batch,) int32, probabilities (batch, max classes)): the task `rule`
+        scores highest among the first `num_tasks`, and its head's softmax (zero for the
+        classes it lacks)."""
+        logits, features = self.outputs(network, images, num_tasks)
+        scores = self.rules[self.rule_names.index(self.rule)].scores(logits, features)
+        chosen = tf.argmax(scores, axis=0, output_type=tf.int32)
+        chosen_logits = tf.gather(tf.transpose(logits, [1, 0, 2]), chosen, batch_dims=1)
+        return chosen, tf.nn.softmax(chosen_logits)
+
+    def state(self) -> list[tf.Variable]:
+        """The rules' recorded statistics, in a fixed order."""
+        return [v for rule in self.rules for v in rule.state()]
+
+    def bytes_per_task(self) -> dict[str, list[int]]:
+        """What each rule stores per task, in bytes."""
+        return {name: rule.bytes_per_task() for name, rule in zip(self.rule_names, self.rules)}

@@ -1,0 +1,66 @@
+"""Records the task detector's statistics at the end of every task of a run, and keeps
+them across `--resume` (`<run_dir>/task_detector.npz`)."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+
+from hat_tf.data.task import TaskSequence
+from hat_tf.task_detection.detector import TaskDetector
+from hat_tf.training.observer import RunObserver
+from hat_tf.training.results import write_atomically
+
+STATE_FILE = "task_detector.npz"
+TASKS_RECORDED = "tasks_recorded"
+
+
+class TaskDetectorRecorder(RunObserver):
+    """Builds the run's `detector` and, after every task, records that task's statistics
+    from its training set and saves the detector's state atomically.
+
+    A resumed run loads the saved state. A run killed after a task's checkpoint but before
+    its statistics were saved resumes from that checkpoint's network, which is the one the
+    task ended with: the missing tasks are recorded again from it, as they would have been.
+    Reporters that read `detector` (the exports, the scores) come after it.
+
+    Args:
+        run_dir: The run's folder.
+        sequence: The tasks, whose training sets are recorded.
+        rule: The rule the detector infers with (None: the detector's default).
+    """
+
+    def __init__(self, run_dir: str, sequence: TaskSequence, rule: str | None = None):
+        self.path = os.path.join(run_dir, STATE_FILE)
+        self.sequence = sequence
+        self.rule = rule
+        self.detector: TaskDetector | None = None
+
+    def on_run_begin(self, model, results):
+        self.detector = TaskDetector.for_network(
+            model.network, self.sequence.classes_per_task, bool(model.method.graph.gates),
+            self.rule)
+        for task_id in range(self._load(), results["tasks_completed"]):
+            self._record(task_id, model)
+
+    def on_task_end(self, task_id, model, results):
+        self._record(task_id, model)
+
+    def _record(self, task_id: int, model) -> None:
+        task = self.sequence.tasks[task_id]
+        self.detector.record(model.network, task_id, task.x_train, task.y_train)
+        buffer = io.BytesIO()
+        np.savez(buffer, *[v.numpy() for v in self.detector.state()],
+                 **{TASKS_RECORDED: task_id + 1})
+        write_atomically(self.path, buffer.getvalue())
+
+    def _load(self) -> int:
+        """Loads the saved state, if any; returns how many tasks it holds."""
+        if not os.path.isfile(self.path):
+            return 0
+        with np.load(self.path) as saved:
+            for index, variable in enumerate(self.detector.state()):
+                variable.assign(saved[f"arr_{index}"])
+            return int(saved[TASKS_RECORDED])

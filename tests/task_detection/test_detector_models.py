@@ -1,0 +1,70 @@
+"""The task detector on every kind of network: HAT models record each task's features under
+that task's own masks; networks without masks fall back to a rule that reads the heads."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from hat_tf.config import DataConfig, RunConfig
+from hat_tf.data import DATASETS
+from hat_tf.models.building import built
+from hat_tf.models.hatified import hatify
+from hat_tf.task_detection import TaskDetector
+from hat_tf.task_detection.detector import own_task_outputs
+from hat_tf.training.loop import build_model
+from tests.models.keras_models import small_residual
+
+
+@pytest.fixture(scope="module")
+def sequence():
+    return DATASETS.get("digits")(DataConfig(dataset="digits", num_tasks=2, train_limit=60))
+
+
+def network_of(name, sequence):
+    if name == "hatify":
+        return built(hatify(small_residual(), sequence.classes_per_task))
+    return build_model(RunConfig(model=name, width=0.125), sequence).network
+
+
+def class_mean(network, images, labels, task_id, label):
+    _, features = own_task_outputs(network, images, task_id)
+    return features.numpy()[labels == label].mean(axis=0)
+
+
+@pytest.mark.parametrize("name", [
+    "alexnet_hat", "resnet18_hat_bn", "vgg8_hat", "hatify",
+    pytest.param("resnet18_hat", marks=pytest.mark.slow),  # resnet18_hat_bn but for its BN
+])
+def test_each_task_keeps_its_own_features_statistics(name, sequence):
+    network = network_of(name, sequence)
+    detector = TaskDetector.for_network(network, sequence.classes_per_task, gated=True)
+    assert detector.rule == "mahalanobis"
+    for task_id, task in enumerate(sequence.tasks):
+        detector.record(network, task_id, task.x_train, task.y_train)
+    images, labels = sequence.tasks[1].x_train, sequence.tasks[1].y_train
+    means = detector.rules[detector.rule_names.index("mahalanobis")].means.numpy()
+    np.testing.assert_allclose(means[1, 0], class_mean(network, images, labels, 1, 0),
+                               rtol=1e-4, atol=1e-5)
+    # Control: the same images under the other task's masks give other features.
+    assert not np.allclose(means[1, 0], class_mean(network, images, labels, 0, 0),
+                           rtol=1e-3, atol=1e-4)
+    chosen, probabilities = detector.infer(network, images, 2)
+    assert set(chosen.numpy()) <= {0, 1}
+    np.testing.assert_allclose(tf.reduce_sum(probabilities, -1).numpy(), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["alexnet_sgd", "alexnet_pnn"])
+def test_networks_without_masks_infer_from_their_heads(name, sequence):
+    network = network_of(name, sequence)
+    detector = TaskDetector.for_network(network, sequence.classes_per_task, gated=False)
+    assert detector.rule == "energy" and "mahalanobis" not in detector.rule_names
+    assert detector.state() == []
+    images = sequence.tasks[0].x_test[:5]
+    chosen, _ = detector.infer(network, images, 2)
+    logits, scores = detector.all_scores(network, images, 2)
+    np.testing.assert_array_equal(chosen.numpy(), np.argmax(scores["energy"].numpy(), axis=0))
+
+
+def test_a_feature_rule_without_features_is_refused():
+    with pytest.raises(ValueError, match="'mahalanobis' needs the features of a gated network"):
+        TaskDetector([2, 2], None, rule="mahalanobis")
