@@ -28,7 +28,7 @@ tf = import_tensorflow_quietly()  # before anything else imports TensorFlow
 import keras  # noqa: E402
 
 from hat_tf import cli  # noqa: E402
-from hat_tf.catalog import MODELS  # noqa: E402
+from hat_tf.catalog import MODELS, build_model, run_sequence  # noqa: E402
 from hat_tf.cli import (  # noqa: E402
     Number,
     OneLineParser,
@@ -43,7 +43,6 @@ from hat_tf.models.building import count_params  # noqa: E402
 from hat_tf.reporting.standard import standard_observers  # noqa: E402
 from hat_tf.training.callbacks import NonFiniteLossError  # noqa: E402
 from hat_tf.training.checkpoint import CheckpointError, RunCheckpoint  # noqa: E402
-from hat_tf.training.loop import build_model, run_sequence  # noqa: E402
 from hat_tf.training.results import format_matrix, save_results, write_json  # noqa: E402
 
 

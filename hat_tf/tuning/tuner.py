@@ -16,10 +16,10 @@ from collections.abc import Callable
 import keras
 import keras_tuner
 
+from hat_tf.catalog import run_sequence
 from hat_tf.config import RunConfig
 from hat_tf.data.task import TaskSequence
 from hat_tf.training.callbacks import NonFiniteLossError
-from hat_tf.training.loop import run_sequence
 from hat_tf.training.results import save_results, write_json
 from hat_tf.tuning import hparams
 from hat_tf.tuning.space import search_space, trial_config, trial_values
