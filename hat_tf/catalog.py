@@ -90,12 +90,12 @@ def _frozen_trunk(config: RunConfig) -> Method:
 
 @METHODS.register("ewc")
 def _ewc(config: RunConfig) -> Method:
-    return Ewc()
+    return Ewc(config.ewc)
 
 
 @METHODS.register("lwf")
 def _lwf(config: RunConfig) -> Method:
-    return Lwf()
+    return Lwf(config.lwf)
 
 
 def hatified_recipe(features: Callable[[RunConfig], keras.Model], method: str,

@@ -32,8 +32,10 @@ from hat_tf.catalog import MODELS, build_model, run_sequence  # noqa: E402
 from hat_tf.cli import (  # noqa: E402
     Number,
     OneLineParser,
+    add_method_arguments,
     add_run_arguments,
     changed_settings,
+    method_settings,
     run_config,
 )
 from hat_tf.config import HatConfig, RunConfig  # noqa: E402
@@ -56,6 +58,7 @@ def build_parser() -> OneLineParser:
     parser.add_argument("--capacity-weight", type=Number(float, 0),
                         default=hat.capacity_weight,
                         help=f"HAT's c in Eq. 5 (default {hat.capacity_weight})")
+    add_method_arguments(parser)
     parser.add_argument("--run-dir", help="where results go (must not exist yet)")
     parser.add_argument("--strategy", default=RunConfig().strategy, choices=list(STRATEGIES),
                         help="tf.distribute strategy: none (one device) or mirrored (this "
@@ -78,7 +81,7 @@ def to_config(args) -> RunConfig:
         "runs", f"{args.model}_{args.dataset}_seed{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}")
     config = run_config(args, run_dir,
                         HatConfig(s_max=args.smax, capacity_weight=args.capacity_weight))
-    return dataclasses.replace(config, strategy=args.strategy)
+    return dataclasses.replace(config, strategy=args.strategy, **method_settings(args))
 
 
 def fail(message: str) -> NoReturn:
