@@ -143,6 +143,13 @@ MODELS.register("vgg8_hat")(hatified_recipe(_vgg8, "hat"))
 MODELS.register("vgg8_sgd")(hatified_recipe(_vgg8, "sgd", per_task_norm=False))
 
 
+def method_name(model: str) -> str:
+    """The name in METHODS of the method the model `model` trains with."""
+    method = type(MODELS.get(model).build_method(RunConfig()))
+    return next(name for name in METHODS.names()
+                if type(METHODS.get(name)(RunConfig())) is method)
+
+
 def build_model(config: RunConfig, sequence: TaskSequence,
                 strategy: tf.distribute.Strategy | None = None) -> ContinualModel:
     """The model `config.model` names, built for `sequence` (`training.loop.build_model`)."""
