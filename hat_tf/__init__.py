@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     "hatify": "hat_tf.models.hatified",
-    "learn": "hat_tf.training.learn",
+    "learn": "hat_tf.learning",
     "task_sequence": "hat_tf.data.user_tasks",
     "RunConfig": "hat_tf.config",
     "OptimConfig": "hat_tf.config",

@@ -16,11 +16,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from hat_tf.catalog import build_model
 from hat_tf.config import OptimConfig, RunConfig
 from hat_tf.data.pipeline import training_batches
 from hat_tf.data.task import Task, TaskSequence
 from hat_tf.models.building import count_params
-from hat_tf.training.loop import build_model, make_optimizer
+from hat_tf.training.loop import make_optimizer
 
 
 @dataclass(frozen=True)

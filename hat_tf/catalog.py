@@ -1,12 +1,17 @@
-"""The models users name on the command line (an architecture paired with a method), and
-the methods by name, which a user's own Keras model can be trained with."""
+"""The models users name on the command line (an architecture paired with a method), the
+methods by name, which a user's own Keras model can be trained with, and the loop's
+`build_model` and `run_sequence` for a named model.
+
+It imports every model and method, and the training loop takes its recipe from its caller,
+so the catalog sits above training (docs/architecture.md, "Layers").
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import keras
+import tensorflow as tf
 
 from hat_tf.config import RunConfig
 from hat_tf.data.task import TaskSequence
@@ -24,15 +29,9 @@ from hat_tf.models.pnn import ProgressiveAlexNet, pnn_width
 from hat_tf.models.resnet import ResNet18
 from hat_tf.models.vgg import vgg8_features
 from hat_tf.registry import Registry
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How to build a model: its network for a task sequence, and its method."""
-
-    build_network: Callable[[TaskSequence, RunConfig], keras.Model]
-    build_method: Callable[[RunConfig], Method]
-
+from hat_tf.training import loop
+from hat_tf.training.continual_model import ContinualModel
+from hat_tf.training.recipe import Recipe
 
 MODELS: Registry[Recipe] = Registry("model")
 
@@ -91,12 +90,12 @@ def _frozen_trunk(config: RunConfig) -> Method:
 
 @METHODS.register("ewc")
 def _ewc(config: RunConfig) -> Method:
-    return Ewc()
+    return Ewc(config.ewc)
 
 
 @METHODS.register("lwf")
 def _lwf(config: RunConfig) -> Method:
-    return Lwf()
+    return Lwf(config.lwf)
 
 
 def hatified_recipe(features: Callable[[RunConfig], keras.Model], method: str,
@@ -142,3 +141,22 @@ MODELS.register("resnet18_lwf")(Recipe(_resnet18(gated=False, per_task_norm=Fals
 # A VGG-style Keras model run through hatify, and the same model plain (shared BatchNorm).
 MODELS.register("vgg8_hat")(hatified_recipe(_vgg8, "hat"))
 MODELS.register("vgg8_sgd")(hatified_recipe(_vgg8, "sgd", per_task_norm=False))
+
+
+def method_name(model: str) -> str:
+    """The name in METHODS of the method the model `model` trains with."""
+    method = type(MODELS.get(model).build_method(RunConfig()))
+    return next(name for name in METHODS.names()
+                if type(METHODS.get(name)(RunConfig())) is method)
+
+
+def build_model(config: RunConfig, sequence: TaskSequence,
+                strategy: tf.distribute.Strategy | None = None) -> ContinualModel:
+    """The model `config.model` names, built for `sequence` (`training.loop.build_model`)."""
+    return loop.build_model(config, sequence, MODELS.get(config.model), strategy)
+
+
+def run_sequence(config: RunConfig, sequence: TaskSequence, **options) -> dict:
+    """Learns `sequence` with the model `config.model` names: `training.loop.run_sequence`,
+    whose keyword arguments `options` are."""
+    return loop.run_sequence(config, sequence, MODELS.get(config.model), **options)

@@ -15,7 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
-from hat_tf.config import PRECISIONS, DataConfig, HatConfig, OptimConfig, RunConfig
+from hat_tf.config import (
+    PRECISIONS,
+    DataConfig,
+    EwcConfig,
+    HatConfig,
+    LwfConfig,
+    OptimConfig,
+    RunConfig,
+)
 
 if TYPE_CHECKING:
     from hat_tf.data import TaskSequence
@@ -134,6 +142,42 @@ def add_run_arguments(parser: argparse.ArgumentParser, models: Sequence[str],
                                  "bfloat16 compute, float32 weights (CPUs with AVX512_BF16, "
                                  "GPUs); mixed_float16: float16 with loss scaling (GPUs)"),
     ]
+
+
+# The ranges of EWC's and LwF's hyperparameters: λ = 0 turns the method's loss off (the
+# method is then plain fine-tuning, a control); T = 0 would divide the logits by zero.
+METHOD_NUMBERS = {
+    "ewc_lambda": Number(float, 0),
+    "lwf_lambda": Number(float, 0),
+    "lwf_temperature": Number(float, 0, low_open=True),
+}
+
+
+def add_method_arguments(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """EWC's λ and LwF's λ and T (`EwcConfig`, `LwfConfig`); a run reads only its own
+    method's. Returns the options added."""
+    ewc, lwf = DEFAULTS.ewc, DEFAULTS.lwf
+    return [
+        parser.add_argument("--ewc-lambda", type=METHOD_NUMBERS["ewc_lambda"],
+                            default=ewc.weight,
+                            help=f"EWC's λ, the weight of its penalty (default {ewc.weight:g}, "
+                                 "the HAT reference code's)"),
+        parser.add_argument("--lwf-lambda", type=METHOD_NUMBERS["lwf_lambda"],
+                            default=lwf.weight,
+                            help=f"LwF's λ, the weight of its distillation loss (default "
+                                 f"{lwf.weight:g}, the reference's)"),
+        parser.add_argument("--lwf-temperature", type=METHOD_NUMBERS["lwf_temperature"],
+                            default=lwf.temperature,
+                            help=f"LwF's temperature T (default {lwf.temperature:g}, the "
+                                 "reference's)"),
+    ]
+
+
+def method_settings(args: argparse.Namespace) -> dict:
+    """The `ewc` and `lwf` settings of a `RunConfig` from the options of
+    `add_method_arguments`, for `dataclasses.replace`."""
+    return {"ewc": EwcConfig(weight=args.ewc_lambda),
+            "lwf": LwfConfig(weight=args.lwf_lambda, temperature=args.lwf_temperature)}
 
 
 def run_config(args: argparse.Namespace, run_dir: str | None, hat: HatConfig) -> RunConfig:

@@ -76,6 +76,33 @@ class HatConfig:
     embedding_clip: float = 6.0
 
 
+@dataclass(frozen=True)
+class EwcConfig:
+    """EWC's hyperparameter (Kirkpatrick et al., 2017), as the HAT reference code runs EWC
+    (`approaches/ewc.py`; methods/ewc.py).
+
+    Attributes:
+        weight: λ, the weight of the penalty (λ/2)·Σ F·(θ − θ*)² (reference: 5000,
+            grid-searched there against its Fisher estimator, which methods/ewc.py keeps).
+    """
+
+    weight: float = 5000.0
+
+
+@dataclass(frozen=True)
+class LwfConfig:
+    """LwF's hyperparameters (Li & Hoiem, 2017), as the HAT reference code runs LwF
+    (`approaches/lwf.py`; methods/lwf.py).
+
+    Attributes:
+        weight: λ, the weight of the distillation loss (reference: 2).
+        temperature: T, which divides the old and the new logits (reference: 1).
+    """
+
+    weight: float = 2.0
+    temperature: float = 1.0
+
+
 # Keras dtype policies a run may compute in (RunConfig.precision).
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -83,6 +110,9 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 @dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs: the model name, its settings and where results go.
+
+    `hat`, `ewc` and `lwf` are the methods' hyperparameters; a run reads only its own
+    method's.
 
     `deterministic` asks for TensorFlow's deterministic ops, so that two runs with the
     same seed, and a killed and resumed run, write identical results. `precision` is the
@@ -100,6 +130,8 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     hat: HatConfig = field(default_factory=HatConfig)
+    ewc: EwcConfig = field(default_factory=EwcConfig)
+    lwf: LwfConfig = field(default_factory=LwfConfig)
     width: float = 1.0
     run_dir: str | None = None
     deterministic: bool = False

@@ -29,12 +29,14 @@ tf = import_tensorflow_quietly()  # before anything else imports TensorFlow
 import keras  # noqa: E402
 
 from hat_tf import cli  # noqa: E402
-from hat_tf.catalog import MODELS  # noqa: E402
+from hat_tf.catalog import MODELS, build_model, run_sequence  # noqa: E402
 from hat_tf.cli import (  # noqa: E402
     Number,
     OneLineParser,
+    add_method_arguments,
     add_run_arguments,
     changed_settings,
+    method_settings,
     run_config,
 )
 from hat_tf.config import HatConfig, RunConfig  # noqa: E402
@@ -45,7 +47,6 @@ from hat_tf.reporting.standard import standard_observers  # noqa: E402
 from hat_tf.run_exports import EXPORT_MODES  # noqa: E402
 from hat_tf.training.callbacks import NonFiniteLossError  # noqa: E402
 from hat_tf.training.checkpoint import CheckpointError, RunCheckpoint  # noqa: E402
-from hat_tf.training.loop import build_model, run_sequence  # noqa: E402
 from hat_tf.training.results import format_matrix, save_results, write_json  # noqa: E402
 
 
@@ -59,6 +60,7 @@ def build_parser() -> OneLineParser:
     parser.add_argument("--capacity-weight", type=Number(float, 0),
                         default=hat.capacity_weight,
                         help=f"HAT's c in Eq. 5 (default {hat.capacity_weight})")
+    add_method_arguments(parser)
     parser.add_argument("--run-dir", help="where results go (must not exist yet)")
     parser.add_argument("--strategy", default=RunConfig().strategy, choices=list(STRATEGIES),
                         help="tf.distribute strategy: none (one device) or mirrored (this "
@@ -96,7 +98,7 @@ def to_config(args) -> RunConfig:
     config = run_config(args, run_dir,
                         HatConfig(s_max=args.smax, capacity_weight=args.capacity_weight))
     return dataclasses.replace(config, strategy=args.strategy, export=args.export,
-                               task_inference=args.task_inference)
+                               task_inference=args.task_inference, **method_settings(args))
 
 
 def fail(message: str) -> NoReturn:

@@ -1,18 +1,20 @@
-"""Search HAT's s_max (paper Eq. 3) and c (Eq. 5) with keras-tuner; a trial learns the whole
-task sequence with the budget options of train.py.
+"""Search a method's hyperparameters with keras-tuner: HAT's s_max (paper Eq. 3) and c
+(Eq. 5), EWC's λ, LwF's λ and T; a trial learns the whole task sequence with the budget
+options of train.py.
 
     python tools/tune.py --model alexnet_hat --dataset digits --trials 20 --epochs 10
 
 The objective, maximised: the mean validation accuracy over all tasks after the last task
 (each task's own validation split, scored with its own head). s_max is searched in 25–800
-on a log scale, c in 0.1–2.5 (the paper's Fig. 4), the lr (--tune-lr) in 0.01–0.25.
+on a log scale, c in 0.1–2.5 (the paper's Fig. 4); EWC's λ in 100–100000, LwF's λ in
+0.1–10 and T in 0.5–4, on log scales; the lr (--tune-lr) in 0.01–0.25.
 
 Writes to the run dir (default runs/tune_<model>_<dataset>_seed<seed>_<time>):
-trials.csv and trials.md (per trial s_max, c, lr, the objective, test ACC and BWT),
-best_command.txt (the best settings as a train.py command), sensitivity.png (the objective
-over s_max and c, after the paper's Fig. 4), tb/ (tensorboard --logdir RUN_DIR/tb: the
-HPARAMS tab), trials/<trial_id>/ (each trial's results.json) and keras_tuner/ (the
-oracle's state, which --resume continues from).
+trials.csv and trials.md (per trial the searched values, lr, the objective, test ACC and
+BWT), best_command.txt (the best settings as a train.py command), sensitivity.png (the
+objective over each searched value, after the HAT paper's Fig. 4), tb/ (tensorboard
+--logdir RUN_DIR/tb: the HPARAMS tab), trials/<trial_id>/ (each trial's results.json) and
+keras_tuner/ (the oracle's state, which --resume continues from).
 
 Chief/worker search: run the same command in every process with KERASTUNER_TUNER_ID
 (chief, tuner0, tuner1, …), KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT set; the
@@ -34,7 +36,7 @@ from hat_tf.console import import_tensorflow_quietly
 
 tf = import_tensorflow_quietly()  # before anything else imports TensorFlow
 
-from hat_tf.catalog import MODELS  # noqa: E402
+from hat_tf.catalog import MODELS, method_name  # noqa: E402
 from hat_tf.cli import (  # noqa: E402
     Number,
     OneLineParser,
@@ -47,11 +49,10 @@ from hat_tf.cli import (  # noqa: E402
 )
 from hat_tf.config import HatConfig, RunConfig  # noqa: E402
 from hat_tf.data import DATASETS  # noqa: E402
-from hat_tf.methods.hat import Hat  # noqa: E402
 from hat_tf.training.results import write_json  # noqa: E402
 from hat_tf.tuning import hparams  # noqa: E402
 from hat_tf.tuning.distributed import CHIEF, WORKER, DistributionError, search_role  # noqa: E402
-from hat_tf.tuning.space import CAPACITY_WEIGHT, LR, S_MAX, search_space  # noqa: E402
+from hat_tf.tuning.space import LR, SEARCHES, search_space  # noqa: E402
 from hat_tf.tuning.summary import best_trial, trials_table, write_summary  # noqa: E402
 from hat_tf.tuning.tuner import ORACLES, TENSORBOARD_DIR, SequenceTuner, make_oracle  # noqa: E402
 
@@ -59,16 +60,15 @@ TOOL = "tune.py"
 SETTINGS_FILE = "search.json"  # what --resume checks: the same search, only --trials may grow
 
 
-def hat_models() -> list[str]:
-    """The models trained with HAT, the only ones s_max and c change."""
-    return [name for name in MODELS.names()
-            if isinstance(MODELS.get(name).build_method(RunConfig()), Hat)]
+def tunable_models() -> list[str]:
+    """The models whose method has hyperparameters to search (space.SEARCHES)."""
+    return [name for name in MODELS.names() if method_name(name) in SEARCHES]
 
 
 def build_parser() -> OneLineParser:
     parser = OneLineParser(description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_run_arguments(parser, hat_models(), DATASETS.names())
+    add_run_arguments(parser, tunable_models(), DATASETS.names())
     parser.add_argument("--trials", type=Number(int, 1), default=10,
                         help="trials in the whole search, workers' together (default 10)")
     parser.add_argument("--algorithm", choices=sorted(ORACLES), default="random",
@@ -124,15 +124,16 @@ def start_new_search(args, run_dir: str, settings: dict) -> None:
     if args.overwrite:
         shutil.rmtree(run_dir, ignore_errors=True)
     write_json(os.path.join(run_dir, SETTINGS_FILE), settings)
-    hparams.write_experiment(os.path.join(run_dir, TENSORBOARD_DIR), search_space(args.tune_lr))
+    hparams.write_experiment(os.path.join(run_dir, TENSORBOARD_DIR),
+                             search_space(args.tune_lr, method_name(args.model)))
 
 
 def train_command(args, best) -> str:
     """The tools/train.py command line that trains with the best trial's settings."""
     settings = argparse.Namespace(**{**vars(args), "lr": float(f"{best[LR]:.4g}")})
-    return shlex.join(["python", "tools/train.py", *run_command_line(settings),
-                       "--smax", f"{best[S_MAX]:.4g}",
-                       "--capacity-weight", f"{best[CAPACITY_WEIGHT]:.4g}"])
+    searched = [word for s in SEARCHES[method_name(args.model)]
+                for word in (s.option, f"{best[s.name]:.4g}")]
+    return shlex.join(["python", "tools/train.py", *run_command_line(settings), *searched])
 
 
 def summarise(tuner: SequenceTuner, args, run_dir: str, lr: float) -> None:
@@ -140,7 +141,7 @@ def summarise(tuner: SequenceTuner, args, run_dir: str, lr: float) -> None:
     table = trials_table(tuner.oracle.trials.values(), lr)
     best = best_trial(table)
     command = None if best is None else train_command(args, best)
-    write_summary(run_dir, table, f"HAT search: {args.model} on {args.dataset}, seed "
+    write_summary(run_dir, table, f"Search: {args.model} on {args.dataset}, seed "
                                   f"{args.seed}, {args.algorithm}", command)
     print(f"\n{table.to_string(index=False, float_format=lambda v: f'{v:.4f}')}\n"
           f"best: {command or 'no trial completed'}\n"
@@ -163,7 +164,8 @@ def main(argv=None) -> None:
         tf.config.experimental.enable_op_determinism()
     if role != WORKER and not args.resume:
         start_new_search(args, run_dir, settings)
-    oracle = make_oracle(args.algorithm, args.trials, args.tune_lr, args.seed)
+    oracle = make_oracle(args.algorithm, args.trials, args.tune_lr, args.seed,
+                         method_name(args.model))
     tuner = SequenceTuner(oracle, base, sequence, run_dir)
     if role == CHIEF:
         print(f"chief: serving the oracle at {os.environ['KERASTUNER_ORACLE_IP']}:"

@@ -17,9 +17,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from hat_tf.config import EwcConfig
 from hat_tf.methods.base import Method
 
-DEFAULT_WEIGHT = 5000.0  # the reference code's λ for EWC
 FISHER_BATCH_SIZE = 20  # reference utils.fisher_matrix_diag: sbatch=20
 
 
@@ -28,13 +28,13 @@ class Ewc(Method):
     (λ/2)·Σ F·(θ − θ*)², F the running mean of each task's diagonal Fisher information.
 
     Args:
-        weight: λ (reference: 5000).
+        config: λ (`EwcConfig.weight`; reference: 5000).
     """
 
     gradient_clip_norm = 100.0  # reference approaches/ewc.py: clipgrad=100
 
-    def __init__(self, weight: float = DEFAULT_WEIGHT):
-        self.weight = weight
+    def __init__(self, config: EwcConfig):
+        self.weight = config.weight
 
     def attach(self, network: keras.Model) -> None:
         super().attach(network)

@@ -26,7 +26,7 @@ from hat_tf.hat.masks import update_cumulative_masks
 from hat_tf.hat.row_gradients import scaled, summed_rows
 from hat_tf.hat.schedule import annealed_s
 from hat_tf.methods.base import Method
-from hat_tf.training.metrics import RunningMaximum, RunningMinimum
+from hat_tf.methods.metrics import RunningMaximum, RunningMinimum
 
 
 class Hat(Method):

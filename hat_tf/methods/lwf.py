@@ -7,11 +7,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from hat_tf.config import LwfConfig
 from hat_tf.methods.base import Method
 from hat_tf.models.building import built
-
-DEFAULT_WEIGHT = 2.0  # the reference code's λ for LwF
-DEFAULT_TEMPERATURE = 1.0  # the reference code's T
 
 
 class Lwf(Method):
@@ -19,17 +17,15 @@ class Lwf(Method):
     head τ of a frozen copy of the network taken when task t begins.
 
     Args:
-        weight: λ (reference: 2).
-        temperature: T (reference: 1).
+        config: λ and T (`LwfConfig`; reference: 2 and 1).
     """
 
     needs_all_heads = True
     gradient_clip_norm = 100.0  # reference approaches/lwf.py: clipgrad=100
 
-    def __init__(self, weight: float = DEFAULT_WEIGHT,
-                 temperature: float = DEFAULT_TEMPERATURE):
-        self.weight = weight
-        self.temperature = temperature
+    def __init__(self, config: LwfConfig):
+        self.weight = config.weight
+        self.temperature = config.temperature
 
     def attach(self, network: keras.Model) -> None:
         super().attach(network)

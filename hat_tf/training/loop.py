@@ -10,7 +10,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hat_tf.catalog import MODELS, Recipe
 from hat_tf.config import OptimConfig, RunConfig
 from hat_tf.data.pipeline import split_arrays, task_dataset, training_batches
 from hat_tf.data.task import TaskSequence
@@ -26,6 +25,7 @@ from hat_tf.training.checkpoint import RunCheckpoint, TaskCheckpointer
 from hat_tf.training.continual_model import ContinualModel
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.progress import RunProgress
+from hat_tf.training.recipe import Recipe
 from hat_tf.training.results import acc, bwt, format_matrix, random_classifier_acc
 
 # Examples per step of the accuracy matrix's predictions: larger batches run faster on a
@@ -33,11 +33,10 @@ from hat_tf.training.results import acc, bwt, format_matrix, random_classifier_a
 SCORING_BATCH_SIZE = 512
 
 
-def build_model(config: RunConfig, sequence: TaskSequence,
-                strategy: tf.distribute.Strategy | None = None,
-                recipe: Recipe | None = None) -> ContinualModel:
-    """The network of `recipe` (None: the model registered as `config.model`), built for
-    the sequence's tasks, with its method attached.
+def build_model(config: RunConfig, sequence: TaskSequence, recipe: Recipe,
+                strategy: tf.distribute.Strategy | None = None) -> ContinualModel:
+    """The network of `recipe`, built for the sequence's tasks, with its method attached
+    (`catalog.build_model`: the model `config.model` names).
 
     The run's precision (`float32`, `mixed_bfloat16`, `mixed_float16`) becomes Keras'
     global dtype policy.
@@ -45,7 +44,6 @@ def build_model(config: RunConfig, sequence: TaskSequence,
     `strategy` (default: none, one device), which the model then trains under.
     """
     keras.mixed_precision.set_global_policy(config.precision)
-    recipe = recipe or MODELS.get(config.model)
     with (strategy or tf.distribute.get_strategy()).scope():
         network = built(recipe.build_network(sequence, config))
         method = recipe.build_method(config)
@@ -190,19 +188,21 @@ def new_results(config: RunConfig, sequence: TaskSequence, model: ContinualModel
 def run_sequence(
     config: RunConfig,
     sequence: TaskSequence,
+    recipe: Recipe,
     on_task_end: Callable[[dict], None] = lambda results: None,
     log: Callable[[str], None] = print,
     observers: Sequence[RunObserver] = (),
     checkpoint: RunCheckpoint | None = None,
     resume: bool = False,
     strategy: tf.distribute.Strategy | None = None,
-    recipe: Recipe | None = None,
 ) -> dict:
     """Learns the tasks one after another and returns the run's results (HAT_SPEC §11).
 
     Args:
         config: The run's settings.
         sequence: The tasks, in order.
+        recipe: The network and the method (`catalog.run_sequence`: those `config.model`
+            names).
         on_task_end: Called with the results so far after every task, and once more when
             the run is complete (`complete` true: every observer has written what it owes
             at the run's end), to save them.
@@ -215,9 +215,8 @@ def run_sequence(
         resume: Continue from `checkpoint`'s latest snapshot instead of starting anew.
         strategy: The tf.distribute strategy to train under (default: none, one device);
             `batch_size` is the global batch, split among its replicas.
-        recipe: The network and method (None: the model registered as `config.model`).
     """
-    model = build_model(config, sequence, strategy, recipe)
+    model = build_model(config, sequence, recipe, strategy)
     num_tasks = len(sequence.tasks)
     results, first_task, mid_task = new_results(config, sequence, model), 0, False
     if resume:

@@ -15,7 +15,7 @@ import keras_tuner
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hparams_api
 
-from hat_tf.tuning.space import CAPACITY_WEIGHT, LR, S_MAX
+from hat_tf.tuning.space import LR
 from hat_tf.tuning.validation import OBJECTIVE
 
 METRICS = {
@@ -26,10 +26,11 @@ METRICS = {
 
 
 def write_experiment(log_dir: str, space: keras_tuner.HyperParameters) -> None:
-    """The HPARAMS tab's columns: s_max, c and lr (with their ranges where searched) and
-    the metrics."""
+    """The HPARAMS tab's columns: the searched hyperparameters with their ranges, lr (with
+    its range where searched) and the metrics."""
     searched = {hyperparameter.name: hyperparameter for hyperparameter in space.space}
-    hparams = [_hparam(name, searched.get(name)) for name in (S_MAX, CAPACITY_WEIGHT, LR)]
+    names = [*(name for name in searched if name != LR), LR]
+    hparams = [_hparam(name, searched.get(name)) for name in names]
     metrics = [hparams_api.Metric(name, description=text) for name, text in METRICS.items()]
     writer = tf.summary.create_file_writer(log_dir)
     with writer.as_default():

@@ -12,7 +12,7 @@ import pandas as pd
 from hat_tf.training.results import write_atomically
 from hat_tf.tuning.figure import sensitivity_png
 from hat_tf.tuning.hparams import METRICS
-from hat_tf.tuning.space import CAPACITY_WEIGHT, LR, S_MAX
+from hat_tf.tuning.space import LR, searched_in
 from hat_tf.tuning.validation import OBJECTIVE
 
 COMPLETED = "COMPLETED"
@@ -21,8 +21,9 @@ COMMAND = "best_command.txt"
 
 
 def trials_table(trials: Iterable, lr: float) -> pd.DataFrame:
-    """One row per keras-tuner trial, in trial order: `trial_id`, `status`, s_max, c
-    (`capacity_weight`), `lr` (the argument `lr` where it was not searched), `val_acc` (the
+    """One row per keras-tuner trial, in trial order: `trial_id`, `status`, the searched
+    hyperparameters (HAT: s_max, c as `capacity_weight`), `lr` (the argument `lr` where it
+    was not searched), `val_acc` (the
     objective), `acc`, `bwt` (the run's test ACC and BWT; NaN for a trial that did not
     complete) and, for a failed trial, the last line of its error in `note`."""
     rows = []
@@ -32,8 +33,7 @@ def trials_table(trials: Iterable, lr: float) -> pd.DataFrame:
         rows.append({
             "trial_id": trial.trial_id,
             "status": trial.status,
-            S_MAX: values[S_MAX],
-            CAPACITY_WEIGHT: values[CAPACITY_WEIGHT],
+            **{name: value for name, value in values.items() if name != LR},
             LR: values.get(LR, lr),
             **{name: trial.metrics.get_last_value(name) if completed else None
                for name in METRICS},
@@ -68,7 +68,7 @@ def markdown(table: pd.DataFrame, title: str, best_command: str | None) -> str:
     outcome = ("No trial completed." if best is None else
                f"Best trial: {best['trial_id']} ({OBJECTIVE} {best[OBJECTIVE]:.4f}). "
                f"Train with its settings:\n\n```bash\n{best_command}\n```")
-    return (f"# {title}\n\n{len(table)} trials; s_max is the HAT paper's Eq. 3 "
-            f"hyperparameter, c (`{CAPACITY_WEIGHT}`) its Eq. 5 one.\n\n{metrics}\n\n"
+    described = ", ".join(f"`{s.name}` is {s.label}" for s in searched_in(table.columns))
+    return (f"# {title}\n\n{len(table)} trials; {described}.\n\n{metrics}\n\n"
             + table.to_markdown(index=False, floatfmt=".4f")
-            + f"\n\n{outcome}\n\n![objective over s_max and c]({PLOT})\n")
+            + f"\n\n{outcome}\n\n![objective over the searched settings]({PLOT})\n")

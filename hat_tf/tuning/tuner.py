@@ -1,7 +1,8 @@
 """keras-tuner over whole task sequences: one trial = one continual-learning run.
 
 keras-tuner's own machinery drives the search: an oracle (random search or Bayesian
-optimisation) proposes s_max and c (and lr), `SequenceTuner.run_trial` runs the task
+optimisation) proposes the method's hyperparameters (HAT: s_max and c; tuning/space.py)
+and optionally the lr, `SequenceTuner.run_trial` runs the task
 sequence with them, and the oracle keeps its state in `<search>/keras_tuner/`, from which
 an interrupted search resumes. In chief/worker mode (the `KERASTUNER_*` variables) the
 oracle serves the workers over gRPC from the chief, and only the workers run trials.
@@ -16,10 +17,10 @@ from collections.abc import Callable
 import keras
 import keras_tuner
 
+from hat_tf.catalog import method_name, run_sequence
 from hat_tf.config import RunConfig
 from hat_tf.data.task import TaskSequence
 from hat_tf.training.callbacks import NonFiniteLossError
-from hat_tf.training.loop import run_sequence
 from hat_tf.training.results import save_results, write_json
 from hat_tf.tuning import hparams
 from hat_tf.tuning.space import search_space, trial_config, trial_values
@@ -32,26 +33,27 @@ TRIALS_DIR = "trials"  # each trial's run: config.json, results.json, acc_matrix
 TENSORBOARD_DIR = "tb"
 
 
-def make_oracle(algorithm: str, max_trials: int, tune_lr: bool,
-                seed: int) -> keras_tuner.Oracle:
-    """The oracle `algorithm` (`random` or `bayesian`) over `search_space(tune_lr)`,
+def make_oracle(algorithm: str, max_trials: int, tune_lr: bool, seed: int,
+                method: str = "hat") -> keras_tuner.Oracle:
+    """The oracle `algorithm` (`random` or `bayesian`) over `search_space(tune_lr, method)`,
     maximising the mean validation accuracy, for at most `max_trials` trials in all.
 
     The space is fixed: a trial asks for no hyperparameter outside it. keras-tuner reads
     a seed of 0 as "no seed", so the oracle gets `seed + 1`.
     """
     return ORACLES[algorithm](objective=keras_tuner.Objective(OBJECTIVE, direction="max"),
-                              max_trials=max_trials, hyperparameters=search_space(tune_lr),
+                              max_trials=max_trials,
+                              hyperparameters=search_space(tune_lr, method),
                               allow_new_entries=False, tune_new_entries=False, seed=seed + 1)
 
 
 class SequenceTuner(keras_tuner.Tuner):
     """A keras-tuner `Tuner` whose trial learns the whole task sequence.
 
-    Each trial trains `base`'s model on `sequence` with the trial's s_max, c (and lr),
-    from the same seed, and reports to the oracle its objective (`val_acc`) and the run's
-    test ACC and BWT. It writes the run to `<run_dir>/trials/<trial_id>/` and its
-    TensorBoard hparams to `<run_dir>/tb/<trial_id>/`.
+    Each trial trains `base`'s model on `sequence` with the trial's values (its method's
+    hyperparameters, and the lr where searched), from the same seed, and reports to the
+    oracle its objective (`val_acc`) and the run's test ACC and BWT. It writes the run to
+    `<run_dir>/trials/<trial_id>/` and its TensorBoard hparams to `<run_dir>/tb/<trial_id>/`.
 
     Args:
         oracle: Proposes the trials (`make_oracle`).
@@ -64,6 +66,7 @@ class SequenceTuner(keras_tuner.Tuner):
     def __init__(self, oracle: keras_tuner.Oracle, base: RunConfig, sequence: TaskSequence,
                  run_dir: str, log: Callable[[str], None] = print):
         self.base = base
+        self.method = method_name(base.model)
         self.sequence = sequence
         self.run_dir = run_dir
         self.log = log
@@ -83,7 +86,7 @@ class SequenceTuner(keras_tuner.Tuner):
             raise keras_tuner.errors.FailedTrialError(str(error)) from error
         metrics = {OBJECTIVE: results[OBJECTIVE], "acc": results["acc"], "bwt": results["bwt"]}
         hparams.write_trial(os.path.join(self.run_dir, TENSORBOARD_DIR), trial.trial_id,
-                            trial_values(config), metrics)
+                            trial_values(config, self.method), metrics)
         return metrics
 
 

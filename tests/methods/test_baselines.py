@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from hat_tf.catalog import build_model
 from hat_tf.config import DataConfig, OptimConfig, RunConfig
 from hat_tf.data import DATASETS, task_dataset
 from hat_tf.methods.ewc import Ewc
 from hat_tf.methods.joint import Joint
-from hat_tf.training.loop import build_model, new_results, train_task
+from hat_tf.training.loop import new_results, train_task
 
 OPTIM = OptimConfig(epochs=2)
 

@@ -7,10 +7,11 @@ import keras
 import numpy as np
 import pytest
 
+from hat_tf.catalog import build_model, run_sequence
 from hat_tf.config import DataConfig, OptimConfig, RunConfig
 from hat_tf.data import DATASETS
 from hat_tf.training.checkpoint import RunCheckpoint
-from hat_tf.training.loop import build_model, run_sequence, train_task
+from hat_tf.training.loop import train_task
 from hat_tf.training.observer import RunObserver
 
 

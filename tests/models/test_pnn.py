@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
+from hat_tf.catalog import build_model
 from hat_tf.config import RunConfig
 from hat_tf.models.building import built, count_params
 from hat_tf.models.pnn import ProgressiveAlexNet, pnn_param_count
-from hat_tf.training.loop import build_model
 
 
 class Sequence:

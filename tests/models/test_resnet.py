@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
+from hat_tf.catalog import build_model
 from hat_tf.config import RunConfig
 from hat_tf.data.task import TaskSequence
 from hat_tf.models.building import count_params
-from hat_tf.training.loop import build_model
 
 # The HAT paper's incremental CIFAR: 5 tasks of 2 classes and 5 of 20.
 CIFAR = TaskSequence("cifar", (), (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))

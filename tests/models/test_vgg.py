@@ -2,9 +2,9 @@
 
 import pytest
 
+from hat_tf.catalog import build_model
 from hat_tf.config import RunConfig
 from hat_tf.models.building import count_params
-from hat_tf.training.loop import build_model
 from tests.models.test_resnet import CLASSES, Cifar
 
 CONV_UNITS = 64 + 64 + 128 + 128 + 256 + 256

@@ -6,10 +6,10 @@ import keras
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from hat_tf.catalog import run_sequence
 from hat_tf.config import DataConfig, OptimConfig, RunConfig
 from hat_tf.data import DATASETS
 from hat_tf.reporting.standard import standard_observers
-from hat_tf.training.loop import run_sequence
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.results import save_results
 

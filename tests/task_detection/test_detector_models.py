@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from hat_tf.catalog import build_model
 from hat_tf.config import DataConfig, RunConfig
 from hat_tf.data import DATASETS
 from hat_tf.models.building import built
 from hat_tf.models.hatified import hatify
 from hat_tf.task_detection import TaskDetector
 from hat_tf.task_detection.detector import own_task_outputs
-from hat_tf.training.loop import build_model
 from tests.models.keras_models import small_residual
 
 

@@ -4,10 +4,10 @@ whose statistics a kill lost, recorded again from the network it ended with."""
 import numpy as np
 import pytest
 
+from hat_tf.catalog import build_model
 from hat_tf.config import DataConfig, RunConfig
 from hat_tf.data import DATASETS
 from hat_tf.task_detection.recorder import STATE_FILE, TaskDetectorRecorder
-from hat_tf.training.loop import build_model
 
 
 @pytest.fixture(scope="module")

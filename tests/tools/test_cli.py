@@ -8,7 +8,7 @@ import re
 import pytest
 
 from hat_tf.cli import Number, changed_settings
-from hat_tf.config import OptimConfig, RunConfig
+from hat_tf.config import EwcConfig, LwfConfig, OptimConfig, RunConfig
 
 
 def test_changed_settings_names_what_differs_but_not_where_a_run_lies():
@@ -38,6 +38,15 @@ def test_a_run_saved_with_the_old_mixed_precision_flag_resumes_under_its_precisi
     saved["mixed_precision"] = True  # before --precision replaced --mixed-precision
     assert changed_settings(saved, RunConfig(precision="mixed_float16").to_dict()) == []
     assert changed_settings(saved, RunConfig().to_dict()) == ["precision"]
+
+
+def test_a_run_saved_before_the_methods_settings_existed_resumes_with_their_defaults():
+    saved = RunConfig(model="alexnet_ewc").to_dict()
+    del saved["ewc"], saved["lwf"]  # config.json before EWC's and LwF's settings
+    assert changed_settings(saved, RunConfig(model="alexnet_ewc").to_dict()) == []
+    now = RunConfig(model="alexnet_ewc", ewc=EwcConfig(weight=100.0),
+                    lwf=LwfConfig(temperature=2.0))
+    assert changed_settings(saved, now.to_dict()) == ["ewc.weight", "lwf.temperature"]
 
 
 @pytest.mark.parametrize("number, text, message", [

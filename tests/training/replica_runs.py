@@ -19,10 +19,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from hat_tf.catalog import build_model
 from hat_tf.config import DataConfig, HatConfig, OptimConfig, RunConfig
 from hat_tf.data import task_dataset
 from hat_tf.layers import TaskBatchNormalization
-from hat_tf.training.loop import build_model, train_task
+from hat_tf.training.loop import train_task
 from tests.training.test_invariant import S_MAX, binarise_task_masks, digits_two_tasks, silent
 
 OPTIM = OptimConfig(optimizer="sgd", lr=0.05, momentum=0.9, epochs=1)

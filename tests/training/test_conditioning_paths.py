@@ -4,10 +4,10 @@
 import keras
 import numpy as np
 
+from hat_tf.catalog import build_model
 from hat_tf.config import DataConfig, OptimConfig, RunConfig
 from hat_tf.data import DATASETS, task_dataset
 from hat_tf.hat.masks import update_cumulative_masks
-from hat_tf.training.loop import build_model
 
 
 class UnrecognisedSGD(keras.optimizers.SGD):

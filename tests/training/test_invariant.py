@@ -16,11 +16,12 @@ import keras
 import numpy as np
 import pytest
 
+from hat_tf.catalog import build_model
 from hat_tf.config import DataConfig, HatConfig, OptimConfig, RunConfig
 from hat_tf.data import DATASETS, task_dataset
 from hat_tf.hat.masks import update_cumulative_masks
 from hat_tf.layers import TaskBatchNormalization
-from hat_tf.training.loop import build_model, train_task
+from hat_tf.training.loop import train_task
 
 S_MAX = 400.0
 TASK0_OPTIM = OptimConfig(optimizer="sgd", lr=0.05, epochs=2)

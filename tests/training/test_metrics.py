@@ -6,10 +6,11 @@ import keras
 import numpy as np
 import pytest
 
+from hat_tf.catalog import build_model
 from hat_tf.config import DataConfig, OptimConfig, RunConfig
 from hat_tf.data import DATASETS, task_dataset
-from hat_tf.training.loop import build_model, make_optimizer
-from hat_tf.training.metrics import RunningMaximum, RunningMinimum
+from hat_tf.methods.metrics import RunningMaximum, RunningMinimum
+from hat_tf.training.loop import make_optimizer
 
 
 def test_running_extrema_follow_every_update_and_reset():

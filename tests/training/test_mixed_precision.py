@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from hat_tf.catalog import build_model
 from hat_tf.config import DataConfig, OptimConfig, RunConfig
 from hat_tf.data import task_dataset
 from hat_tf.hat.schedule import annealed_s
-from hat_tf.training.loop import build_model, train_task
+from hat_tf.training.loop import train_task
 from tests.training.test_invariant import binarise_task_masks, digits_two_tasks, silent
 
 

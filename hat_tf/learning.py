@@ -1,5 +1,9 @@
-"""The Python entry point for a user's own Keras model and data: the run `tools/train.py`
-makes of a named model, for a model given as a Keras object."""
+"""The Python entry point for a user's own Keras model and data (`hat_tf.learn`): the run
+`tools/train.py` makes of a named model, for a model given as a Keras object.
+
+It wires the standard reporters to the loop, as train.py does, so it sits above reporting,
+at the top of the package (docs/architecture.md, "Layers").
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Small Keras metrics for the train step's epoch logs."""
+"""Small Keras metrics a method adds to the train step's epoch logs (HAT: the range of the
+gate scale s, Eq. 3, in `methods/hat.py`)."""
 
 from __future__ import annotations
 
