@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from hat_tf.data.task import TaskSequence
 from hat_tf.export import image_signatures, save_atomically, task_probabilities
-from hat_tf.export_files import compact_dir_name, export_path
+from hat_tf.export_files import export_path
 from hat_tf.models.alexnet import AlexNet
 
 # Gate values tried as the pruning threshold, from "on" (a^t > 0.5) down to "not exactly 0".
@@ -168,8 +168,9 @@ def compactable(network: keras.Model) -> bool:
 
 
 def save_compact_export(run_dir: str, sequence: TaskSequence, network: keras.Model,
-                        task_id: int) -> dict | None:
-    """Writes `saved_models/task_<k>_compact/` (same `serve` as `task_<k>/`) for task
+                        task_id: int, name: str) -> dict | None:
+    """Writes the export `name` (`task_<k>` or `task_<k>_compact`: hat_tf.run_exports;
+    the same `serve` as the full one, `compact: true` in its metadata.json) for task
     `task_id` of a gated AlexNet, pruned at the threshold `pruning_threshold` picks on the
     task's validation and test images; returns its summary (threshold, parameters kept,
     the task's parameters in the full network, their ratio, the largest difference of its
@@ -188,7 +189,8 @@ def save_compact_export(run_dir: str, sequence: TaskSequence, network: keras.Mod
                "full_params": full_params(network, task_id), "threshold": threshold,
                "max_abs_difference": difference}
     summary["size_ratio"] = summary["num_params"] / summary["full_params"]
-    save_atomically(compact, export_path(run_dir, compact_dir_name(task_id)),
-                    {**summary, "task_name": task.name, "class_names": list(task.class_names),
+    save_atomically(compact, export_path(run_dir, name),
+                    {**summary, "compact": True, "task_name": task.name,
+                     "class_names": list(task.class_names),
                      "image_shape": list(task.x_test.shape[1:])})
     return summary

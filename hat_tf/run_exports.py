@@ -5,10 +5,10 @@ HAT, Joint) has its exports written once, at the run's end, from that network: t
 saving a SavedModel after every task cost a 10-task CIFAR run more than its training did.
 The other methods' task exports are the network at each task's end, written then.
 
-Export modes (`RunConfig.export`):
-- `compact`: each task's export is its compact model (hat_tf.compact: AlexNet-HAT) where
-  one is within the compact tolerance of the full network, else the full network;
-- `full`: the full network for every task, and the compact models beside them.
+Export modes (`RunConfig.export`); either way task k's export is `saved_models/task_<k>/`:
+- `compact`: there, its compact model (hat_tf.compact: AlexNet-HAT) where one is within
+  the compact tolerance of the full network, else the full network;
+- `full`: there, the full network, and the compact model beside it in `task_<k>_compact/`.
 Either way `saved_models/multitask/` holds the final network for all tasks.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 from hat_tf.compact import compactable, save_compact_export
 from hat_tf.data.task import TaskSequence
 from hat_tf.export import save_multitask_export, save_task_export
+from hat_tf.export_files import compact_dir_name, task_dir_name
 from hat_tf.task_detection.recorder import TaskDetectorRecorder
 from hat_tf.training.observer import RunObserver
 
@@ -56,7 +57,8 @@ class RunExporter(RunObserver):
             return
         summaries = []
         for task_id in range(results["tasks_completed"]):
-            summary = (save_compact_export(self.run_dir, self.sequence, network, task_id)
+            name = task_dir_name(task_id) if self.mode == "compact" else compact_dir_name(task_id)
+            summary = (save_compact_export(self.run_dir, self.sequence, network, task_id, name)
                        if compactable(network) else None)
             if summary is not None:
                 summaries.append(summary)

@@ -11,9 +11,8 @@ top-k classes of each image with their probabilities. With `--task K` (0-based, 
 run's task detector (report.md, "Task inference"): by default the task whose own features
 lie nearest one of its class means (Mahalanobis), or by the rule `--task-rule` names.
 Bad input exits with status 2 and one line; nothing is written. `--prune` uses the task's
-compact export (its unused units removed; AlexNet-HAT runs), as `--task` does where the run
-wrote no full one (train.py's default `--export compact`: the compact one is within 1e-6 of
-the full network).
+compact export (its unused units removed; AlexNet-HAT runs), which is what `task_K` holds
+after train.py's default `--export compact` (within 1e-6 of the full network).
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from hat_tf.cli import Number, OneLineParser
 from hat_tf.export_files import (
     METADATA,
     MULTITASK,
-    compact_dir_name,
+    compact_export_path,
     export_path,
     task_dir_name,
 )
@@ -80,18 +79,17 @@ def read_run(run_dir: str, task: int | None, prune: bool, rule: str | None = Non
                          f"{', '.join(metadata.get('task_rules', [])) or 'none (an older run)'}")
     if prune and task is None:
         raise InputError("--prune needs --task: the compact exports are per task")
-    if prune and not os.path.isdir(export_path(run_dir, compact_dir_name(task))):
+    if prune and compact_export_path(run_dir, task) is None:
         raise InputError(f"{run_dir} has no compact export of task {task} "
                          "(only AlexNet-HAT runs write them)")
     return metadata
 
 
 def task_export(run_dir: str, task: int, prune: bool) -> str:
-    """The folder of task `task`'s export: its compact one with `prune` or where the run
-    wrote no full one, else its full one."""
-    full = export_path(run_dir, task_dir_name(task))
-    return export_path(run_dir, compact_dir_name(task)) if prune or not os.path.isdir(full) \
-        else full
+    """The folder of task `task`'s export: its compact one with `prune`, else `task_<k>/`
+    (which train.py's default `--export compact` makes the compact one where it is exact)."""
+    return compact_export_path(run_dir, task) if prune \
+        else export_path(run_dir, task_dir_name(task))
 
 
 def read_images(path: str, image_shape: tuple[int, ...]) -> list[tuple[str, np.ndarray]]:

@@ -97,7 +97,8 @@ def compact_export_section(results: dict) -> list[str]:
             "Each task's model with the units its mask leaves off (a^t at most the "
             "threshold, the largest that keeps the probabilities within "
             f"{TOLERANCE:g} of the full model's on the validation and test sets) removed "
-            "(`saved_models/task_<k>_compact/`): parameters kept of those the task runs "
+            "(`saved_models/task_<k>/`; with `--export full`, `task_<k>_compact/` beside "
+            "the full one): parameters kept of those the task runs "
             "through (trunk and its head), and the largest difference of its probabilities "
             "from the full model's on those sets.",
             markdown_table(["task", "threshold", "parameters", "size", "max abs. difference"], [

@@ -89,7 +89,7 @@ def test_a_run_writes_compact_exports_that_reload(exported_run):
     assert [row["task_id"] for row in results["compact_exports"]] == [0, 1]
     assert 0.0 < last["size_ratio"] < 1.0 and last["full_params"] == full_params(network, 1)
     assert last["max_abs_difference"] <= TOLERANCE and last["threshold"] in THRESHOLDS
-    reloaded = tf.saved_model.load(str(exported_run.run_dir / "saved_models" / "task_1_compact"))
+    reloaded = tf.saved_model.load(str(exported_run.run_dir / "saved_models" / "task_1"))
     np.testing.assert_allclose(reloaded.serve(exported_run.images).numpy(),
                                exported_run.expected.per_task[1], atol=TOLERANCE)
     assert "## Compact exports" in (exported_run.run_dir / "report.md").read_text()

@@ -23,7 +23,7 @@ saved_models, arrays, out = sys.argv[1:]
 images, task_ids = np.load(arrays)["images"], np.load(arrays)["task_ids"]
 results = {}
 for task in range(2):
-    model = tf.saved_model.load(f"{saved_models}/task_{task}_compact")  # it owns the weights
+    model = tf.saved_model.load(f"{saved_models}/task_{task}")  # it owns the weights
     results[f"task_{task}"] = model.serve(images).numpy()
     results[f"task_{task}_float"] = model.serve(images.astype(np.float32)).numpy()
 multitask = tf.saved_model.load(f"{saved_models}/multitask")
@@ -100,14 +100,15 @@ def test_the_exported_detector_keeps_its_statistics(exported_run, reloaded):
 
 def test_exports_record_task_and_class_names(exported_run):
     saved_models = exported_run.run_dir / "saved_models"
-    task = json.loads((saved_models / "task_1_compact" / METADATA).read_text())
+    task = json.loads((saved_models / "task_1" / METADATA).read_text())
     assert task["task_name"] == "digits-2-3" and task["class_names"] == ["2", "3"]
+    assert task["compact"]  # the default `--export compact`
     assert task["image_shape"] == [32, 32, 3]
     multitask = json.loads((saved_models / "multitask" / METADATA).read_text())
     assert multitask["tasks_trained"] == 2
     assert multitask["class_names"] == [["0", "1"], ["2", "3"]]
     assert sorted(os.listdir(saved_models)) == [  # no temporary folders left
-        "multitask", "task_0_compact", "task_1_compact"]
+        "multitask", "task_0", "task_1"]
 
 
 def test_full_exports_are_the_network(exported_run, tmp_path):
@@ -130,3 +131,6 @@ def test_a_task_without_an_exact_compact_model_gets_the_full_one(exported_run, t
     RunExporter(str(tmp_path), exported_run.sequence, exported_run.recorder).on_run_end(
         exported_run.expected.model, dict(exported_run.results))
     assert sorted(os.listdir(tmp_path / "saved_models")) == ["multitask", "task_0", "task_1"]
+    for task in range(2):
+        metadata = json.loads((tmp_path / "saved_models" / f"task_{task}" / METADATA).read_text())
+        assert not metadata.get("compact", False)

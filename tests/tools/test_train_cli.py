@@ -136,7 +136,7 @@ def test_mirrored_strategy_on_two_cpus_end_to_end(tmp_path):
     results = json.loads((run_dir / "results.json").read_text())
     assert len(results["acc_matrix"]) == 2
     assert json.loads((run_dir / "config.json").read_text())["strategy"] == "mirrored"
-    assert (run_dir / "saved_models" / "task_1_compact" / "saved_model.pb").is_file()
+    assert (run_dir / "saved_models" / "task_1" / "saved_model.pb").is_file()
     assert not (run_dir / "checkpoints").exists()  # a finished run's is deleted
 
 
