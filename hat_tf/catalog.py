@@ -32,6 +32,7 @@ from hat_tf.registry import Registry
 from hat_tf.training import loop
 from hat_tf.training.continual_model import ContinualModel
 from hat_tf.training.recipe import Recipe
+from hat_tf.training.run_results import RunResults
 
 MODELS: Registry[Recipe] = Registry("model")
 
@@ -156,7 +157,7 @@ def build_model(config: RunConfig, sequence: TaskSequence,
     return loop.build_model(config, sequence, MODELS.get(config.model), strategy)
 
 
-def run_sequence(config: RunConfig, sequence: TaskSequence, **options) -> dict:
+def run_sequence(config: RunConfig, sequence: TaskSequence, **options) -> RunResults:
     """Learns `sequence` with the model `config.model` names: `training.loop.run_sequence`,
     whose keyword arguments `options` are."""
     return loop.run_sequence(config, sequence, MODELS.get(config.model), **options)

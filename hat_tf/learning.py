@@ -20,12 +20,13 @@ from hat_tf.data.task import TaskSequence
 from hat_tf.distribute import make_strategy
 from hat_tf.reporting.standard import standard_observers
 from hat_tf.training.loop import run_sequence
-from hat_tf.training.results import save_results, write_json
+from hat_tf.training.results import write_json
+from hat_tf.training.run_results import RunResults
 
 
 def learn(features: keras.Model, sequence: TaskSequence, method: str = "hat",
           config: RunConfig | None = None, per_task_norm: bool = True,
-          log: Callable[[str], None] = print) -> dict:
+          log: Callable[[str], None] = print) -> RunResults:
     """Learns the tasks of `sequence` one after another with `features` (a Keras Functional
     or Sequential model from images to features; see models/hatified.py's `hatify`) and a
     registered method (catalog.METHODS: `hat`, `sgd`, `joint`, `sgd_frozen`, `ewc`,
@@ -48,7 +49,7 @@ def learn(features: keras.Model, sequence: TaskSequence, method: str = "hat",
         log: Where progress lines go.
 
     Returns:
-        The results (results.json's keys: `acc_matrix`, `acc`, `bwt`, …).
+        The results (`acc_matrix`, `acc`, `bwt`, …; read like results.json's dict).
     """
     recipe = hatified_recipe(lambda run_config: features, method, per_task_norm)
     config = config or RunConfig()
@@ -62,6 +63,5 @@ def learn(features: keras.Model, sequence: TaskSequence, method: str = "hat",
     if config.run_dir is None:
         return run_sequence(config, sequence, **options)
     write_json(os.path.join(config.run_dir, "config.json"), config.to_dict())
-    return run_sequence(config, sequence,
-                        on_task_end=lambda results: save_results(config.run_dir, results),
-                        observers=standard_observers(config, sequence, log), **options)
+    return run_sequence(config, sequence, observers=standard_observers(config, sequence, log),
+                        **options)

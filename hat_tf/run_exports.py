@@ -26,7 +26,7 @@ EXPORT_MODES = ("compact", "full")
 
 class RunExporter(RunObserver):
     """Writes a run's SavedModels into `<run_dir>/saved_models/` (see the module doc) and
-    adds to the results `compact_exports`, the summaries of the compact ones.
+    adds to the results (returns) `compact_exports`, the summaries of the compact ones.
 
     Args:
         run_dir: The run's folder.
@@ -54,7 +54,7 @@ class RunExporter(RunObserver):
         save_multitask_export(self.run_dir, self.sequence, network, self.recorder.detector,
                               results)
         if not model.method.final_network_serves_all_tasks:
-            return
+            return None
         summaries = []
         for task_id in range(results["tasks_completed"]):
             name = task_dir_name(task_id) if self.mode == "compact" else compact_dir_name(task_id)
@@ -64,5 +64,4 @@ class RunExporter(RunObserver):
                 summaries.append(summary)
             if summary is None or self.mode == "full":
                 save_task_export(self.run_dir, self.sequence, network, task_id, results)
-        if summaries:
-            results["compact_exports"] = summaries
+        return {"compact_exports": summaries} if summaries else None

@@ -47,7 +47,7 @@ from hat_tf.reporting.standard import standard_observers  # noqa: E402
 from hat_tf.run_exports import EXPORT_MODES  # noqa: E402
 from hat_tf.training.callbacks import NonFiniteLossError  # noqa: E402
 from hat_tf.training.checkpoint import CheckpointError, RunCheckpoint  # noqa: E402
-from hat_tf.training.results import format_matrix, save_results, write_json  # noqa: E402
+from hat_tf.training.results import format_matrix, write_json  # noqa: E402
 
 
 def build_parser() -> OneLineParser:
@@ -152,9 +152,7 @@ def main(argv=None) -> None:
         start_run_dir(args, config)
     checkpoint = RunCheckpoint(config.run_dir, args.checkpoint_every)
     try:
-        results = run_sequence(config, sequence,
-                               on_task_end=lambda r: save_results(config.run_dir, r),
-                               observers=standard_observers(config, sequence),
+        results = run_sequence(config, sequence, observers=standard_observers(config, sequence),
                                checkpoint=checkpoint, resume=args.resume, strategy=strategy)
     except CheckpointError as error:
         fail(f"--resume: {error}")
@@ -167,9 +165,9 @@ def main(argv=None) -> None:
         sys.exit(130)
     if not args.keep_checkpoint:
         checkpoint.remove()
-    print(f"\nACC {results['acc']:.4f}  BWT {results['bwt']:+.4f}  "
-          f"({results['train_seconds']:.0f} s of training)\n"
-          f"{format_matrix(results['acc_matrix'], results['task_names'])}\n"
+    print(f"\nACC {results.acc:.4f}  BWT {results.bwt:+.4f}  "
+          f"({results.train_seconds:.0f} s of training)\n"
+          f"{format_matrix(results.acc_matrix, results.task_names)}\n"
           f"results in {config.run_dir} (report.md; tensorboard --logdir {config.run_dir})")
 
 

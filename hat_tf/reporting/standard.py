@@ -32,7 +32,7 @@ def standard_observers(config: RunConfig, sequence: TaskSequence,
     recorder = TaskDetectorRecorder(config.run_dir, sequence)
     tensorboard = TensorBoardReporter(os.path.join(config.run_dir, TENSORBOARD_DIR), config,
                                       capacity_threshold=CAPACITY_WARNING_ABOVE)
-    task_inference = ([TaskInferenceScorer(config.run_dir, sequence, recorder)]
+    task_inference = ([TaskInferenceScorer(sequence, recorder)]
                       if config.task_inference else [])
     return [
         tensorboard,

@@ -12,7 +12,7 @@ from hat_tf.data.task import TaskSequence
 from hat_tf.task_detection import TaskDetector
 from hat_tf.task_detection.recorder import TaskDetectorRecorder
 from hat_tf.training.observer import RunObserver
-from hat_tf.training.results import save_results, task_confusion, task_inference_scores
+from hat_tf.training.results import task_confusion, task_inference_scores
 
 BATCH_SIZE = 512
 
@@ -65,21 +65,18 @@ def score_task_inference(detector: TaskDetector, network, sequence: TaskSequence
 
 class TaskInferenceScorer(RunObserver):
     """After the last task adds the task-inference scores (`score_task_inference`) to the
-    results and saves them (results.json) again.
+    results (returns them; the loop saves them in results.json).
 
     Args:
-        run_dir: The run's folder.
         sequence: The tasks, whose validation and test sets are scored.
         recorder: Whose task detector is scored (it records each task before this).
     """
 
-    def __init__(self, run_dir: str, sequence: TaskSequence, recorder: TaskDetectorRecorder):
-        self.run_dir = run_dir
+    def __init__(self, sequence: TaskSequence, recorder: TaskDetectorRecorder):
         self.sequence = sequence
         self.recorder = recorder
 
     def on_task_end(self, task_id, model, results):
-        if task_id + 1 == len(self.sequence.tasks):
-            results.update(score_task_inference(self.recorder.detector, model.network,
-                                                self.sequence))
-            save_results(self.run_dir, results)
+        if task_id + 1 < len(self.sequence.tasks):
+            return None
+        return score_task_inference(self.recorder.detector, model.network, self.sequence)

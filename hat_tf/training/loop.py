@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +27,8 @@ from hat_tf.training.continual_model import ContinualModel
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.progress import RunProgress
 from hat_tf.training.recipe import Recipe
-from hat_tf.training.results import acc, bwt, format_matrix, random_classifier_acc
+from hat_tf.training.results import format_matrix, random_classifier_acc, save_results
+from hat_tf.training.run_results import RunResults
 
 # Examples per step of the accuracy matrix's predictions: larger batches run faster on a
 # CPU than the training batch (64), and change no prediction.
@@ -164,51 +166,48 @@ class TaskScorer:
                 for t in task_ids]
 
 
-def new_results(config: RunConfig, sequence: TaskSequence, model: ContinualModel) -> dict:
-    """The results record of a run before its first task (results.json's keys)."""
-    return {
-        "model": config.model,
-        "dataset": sequence.name,
-        "seed": config.data.seed,
-        "task_names": sequence.task_names,
-        "num_params": count_params(model.network),
-        "method": model.method.protocol(),
-        "acc_matrix": [],
-        "acc": None,
-        "bwt": None,
-        "random_acc": [random_classifier_acc(t.y_train, t.y_test, t.num_classes)
-                       for t in sequence.tasks],
-        "epochs_per_task": [],
-        "train_seconds": 0.0,
-        "tasks_completed": 0,
-        "complete": False,
-    }
+def new_results(config: RunConfig, sequence: TaskSequence, model: ContinualModel) -> RunResults:
+    """The results record of a run before its first task."""
+    return RunResults(
+        model=config.model,
+        dataset=sequence.name,
+        seed=config.data.seed,
+        task_names=sequence.task_names,
+        num_params=count_params(model.network),
+        method=model.method.protocol(),
+        random_acc=[random_classifier_acc(t.y_train, t.y_test, t.num_classes)
+                    for t in sequence.tasks],
+    )
 
 
 def run_sequence(
     config: RunConfig,
     sequence: TaskSequence,
     recipe: Recipe,
-    on_task_end: Callable[[dict], None] = lambda results: None,
+    on_task_end: Callable[[RunResults], None] = lambda results: None,
     log: Callable[[str], None] = print,
     observers: Sequence[RunObserver] = (),
     checkpoint: RunCheckpoint | None = None,
     resume: bool = False,
     strategy: tf.distribute.Strategy | None = None,
-) -> dict:
+) -> RunResults:
     """Learns the tasks one after another and returns the run's results (HAT_SPEC §11).
 
+    The loop owns the results: with `config.run_dir` it writes them (results.json,
+    acc_matrix.csv: `save_results`) after every task, once its observers have added what
+    they return, and once more when the run is complete. No one else writes them.
+
     Args:
-        config: The run's settings.
+        config: The run's settings; `run_dir`, where the results go (None: nowhere).
         sequence: The tasks, in order.
         recipe: The network and the method (`catalog.run_sequence`: those `config.model`
             names).
-        on_task_end: Called with the results so far after every task, and once more when
-            the run is complete (`complete` true: every observer has written what it owes
-            at the run's end), to save them.
+        on_task_end: Called with the results so far after every task, once they are
+            saved, and once more when the run is complete (`complete` true: every
+            observer has written what it owes at the run's end).
         log: Where progress lines go.
-        observers: Reporters that watch the run (TensorBoard, report.md), called after
-            `on_task_end`.
+        observers: Reporters that watch the run (TensorBoard, report.md); each sees a copy
+            of the results, with what the observers before it returned.
         checkpoint: Where to save a checkpoint at epoch ends (as often as it allows) and
             at every task's end, once the observers have written what the task owes them
             (a run killed before is resumed in the task, and writes it again).
@@ -221,7 +220,9 @@ def run_sequence(
     results, first_task, mid_task = new_results(config, sequence, model), 0, False
     if resume:
         progress = checkpoint.progress()
-        results, first_task = progress["results"], progress["task_id"]
+        # a checkpoint's results are of a run not yet complete, even an older hat_tf's
+        results = RunResults.from_json({"complete": False, **progress["results"]})
+        first_task = progress["task_id"]
         mid_task = progress["schedule"] is not None
         checkpoint.restore_network(model)
         if not mid_task:  # the method's state as the previous task left it
@@ -229,42 +230,46 @@ def run_sequence(
         log(f"resuming at task {first_task + 1}/{num_tasks}"
             + (f", after epoch {progress['schedule']['epochs_run']}" if mid_task else "")
             if first_task < num_tasks else "resuming after the last task")
-    log(f"{config.model}: {results['num_params']:,} parameters, {num_tasks} tasks")
+    log(f"{config.model}: {results.num_params:,} parameters, {num_tasks} tasks")
     clock = RunProgress(
         [epoch_steps(model, sequence, t, config.optim.batch_size) for t in range(num_tasks)],
         config.optim.epochs, on_cpu=not tf.config.list_physical_devices("GPU"),
         first_task=first_task)
     scorer = TaskScorer(model.network, sequence)
+
+    def publish(results: RunResults) -> None:
+        if config.run_dir is not None:
+            save_results(config.run_dir, results)
+        on_task_end(results)
+
     for observer in observers:
-        observer.on_run_begin(model, results)
+        observer.on_run_begin(model, copy.deepcopy(results))
     for task_id in range(first_task, num_tasks):
         start = time.perf_counter()
         callbacks = [c for observer in observers for c in observer.task_callbacks(task_id)]
-        checkpointer = TaskCheckpointer(checkpoint, task_id, results) if checkpoint else None
+        checkpointer = (TaskCheckpointer(checkpoint, task_id, results.to_json())
+                        if checkpoint else None)
         epochs = train_task(model, sequence, task_id, config, log, callbacks, checkpointer,
                             resume=mid_task and task_id == first_task, progress=clock)
-        results["train_seconds"] += time.perf_counter() - start
+        seconds = time.perf_counter() - start
         row = scorer.accuracies(range(task_id + 1))
-        results["acc_matrix"].append(row + [None] * (num_tasks - task_id - 1))
-        results["epochs_per_task"].append(epochs)
-        for key, value in model.method.task_results(task_id).items():
-            results.setdefault(key, []).append(value)
-        results["tasks_completed"] = task_id + 1
-        trained = [r[: task_id + 1] for r in results["acc_matrix"]]
-        results["acc"], results["bwt"] = acc(trained), bwt(trained)
+        results = results.with_task(row + [None] * (num_tasks - task_id - 1), epochs, seconds,
+                                    model.method.task_results(task_id))
+        trained = [r[: task_id + 1] for r in results.acc_matrix]
         log(f"after task {task_id + 1}/{num_tasks} ({sequence.task_names[task_id]}): "
-            f"ACC {results['acc']:.4f}  BWT {results['bwt']:+.4f}\n"
+            f"ACC {results.acc:.4f}  BWT {results.bwt:+.4f}\n"
             + format_matrix(trained, sequence.task_names))
-        on_task_end(results)
-        for observer in observers:
-            observer.on_task_end(task_id, model, results)
+        for observer in observers:  # a copy each: an observer returns what it adds
+            results = results.with_additions(
+                observer.on_task_end(task_id, model, copy.deepcopy(results)))
+        publish(results)
         if checkpoint:
-            checkpoint.save(model, {"task_id": task_id + 1, "results": results,
+            checkpoint.save(model, {"task_id": task_id + 1, "results": results.to_json(),
                                     "schedule": None}, best_weights=None)
     if observers:
         log("writing the run's exports and reports")
     for observer in observers:
-        observer.on_run_end(model, results)
-    results["complete"] = True
-    on_task_end(results)
+        results = results.with_additions(observer.on_run_end(model, copy.deepcopy(results)))
+    results = results.completed()
+    publish(results)
     return results

@@ -7,8 +7,12 @@ import io
 import json
 import os
 import tempfile
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from hat_tf.training.run_results import RunResults
 
 
 def acc(matrix: list[list[float | None]]) -> float:
@@ -90,11 +94,12 @@ def write_json(path: str, value: dict) -> None:
     write_atomically(path, json.dumps(value, indent=2) + "\n")
 
 
-def save_results(run_dir: str, results: dict) -> None:
-    """Writes `results.json` and `acc_matrix.csv` of a run, each atomically."""
-    write_json(os.path.join(run_dir, "results.json"), results)
+def save_results(run_dir: str, results: RunResults) -> None:
+    """Writes `results.json` and `acc_matrix.csv` of a run, each atomically: the only
+    writer of results.json, which `run_sequence` calls (a run's record is the loop's)."""
+    write_json(os.path.join(run_dir, "results.json"), results.to_json())
     write_atomically(os.path.join(run_dir, "acc_matrix.csv"),
-                     matrix_csv(results["acc_matrix"], results["task_names"]))
+                     matrix_csv(results.acc_matrix, results.task_names))
 
 
 def task_inference_scores(true_tasks: np.ndarray, chosen_tasks: np.ndarray,

@@ -21,7 +21,8 @@ from hat_tf.catalog import method_name, run_sequence
 from hat_tf.config import RunConfig
 from hat_tf.data.task import TaskSequence
 from hat_tf.training.callbacks import NonFiniteLossError
-from hat_tf.training.results import save_results, write_json
+from hat_tf.training.results import write_json
+from hat_tf.training.run_results import RunResults
 from hat_tf.tuning import hparams
 from hat_tf.tuning.space import search_space, trial_config, trial_values
 from hat_tf.tuning.validation import OBJECTIVE, ValidationScorer
@@ -84,14 +85,14 @@ class SequenceTuner(keras_tuner.Tuner):
             results = run_trial_sequence(config, self.sequence, self.log)
         except NonFiniteLossError as error:
             raise keras_tuner.errors.FailedTrialError(str(error)) from error
-        metrics = {OBJECTIVE: results[OBJECTIVE], "acc": results["acc"], "bwt": results["bwt"]}
+        metrics = {OBJECTIVE: results.val_acc, "acc": results.acc, "bwt": results.bwt}
         hparams.write_trial(os.path.join(self.run_dir, TENSORBOARD_DIR), trial.trial_id,
                             trial_values(config, self.method), metrics)
         return metrics
 
 
 def run_trial_sequence(config: RunConfig, sequence: TaskSequence,
-                       log: Callable[[str], None] = print) -> dict:
+                       log: Callable[[str], None] = print) -> RunResults:
     """One trial's run in `config.run_dir`, from scratch (a trial retried after a crash
     starts anew): the task sequence, then the validation accuracy of every task.
 
@@ -101,8 +102,4 @@ def run_trial_sequence(config: RunConfig, sequence: TaskSequence,
     write_json(os.path.join(config.run_dir, "config.json"), config.to_dict())
     keras.backend.clear_session()  # the previous trial's models are not needed any more
     keras.utils.set_random_seed(config.data.seed)
-    results = run_sequence(config, sequence, log=log,
-                           on_task_end=lambda so_far: save_results(config.run_dir, so_far),
-                           observers=[ValidationScorer(sequence)])
-    save_results(config.run_dir, results)
-    return results
+    return run_sequence(config, sequence, log=log, observers=[ValidationScorer(sequence)])

@@ -18,7 +18,8 @@ OBJECTIVE = "val_acc"
 
 
 class ValidationScorer(RunObserver):
-    """After the last task adds `val_acc_per_task` and their mean, `val_acc`, to the results.
+    """After the last task adds (returns) `val_acc_per_task` and their mean, `val_acc`, to
+    the results.
 
     Args:
         sequence: The tasks, whose validation splits are scored.
@@ -30,5 +31,4 @@ class ValidationScorer(RunObserver):
     def on_run_end(self, model, results):
         per_task = TaskScorer(model.network, self.sequence).accuracies(
             range(len(self.sequence.tasks)), split="val")
-        results["val_acc_per_task"] = per_task
-        results[OBJECTIVE] = float(np.mean(per_task))
+        return {"val_acc_per_task": per_task, OBJECTIVE: float(np.mean(per_task))}
