@@ -121,7 +121,7 @@ class RunConfig:
     `mixed_float16` (float16 compute with loss scaling: for GPUs, slow on CPUs).
     `strategy` names the tf.distribute strategy that trains it (`none`, `mirrored`;
     hat_tf.distribute); `optim.batch_size` is then the global batch, split among the
-    replicas. `export` is what the run exports (hat_tf.run_exports: `compact`, `full`);
+    replicas. `export` is what the run exports (hat_tf.export.run_exporter: `compact`, `full`);
     `task_inference` scores prediction without the task id at its end (`task_inference_acc`,
     `cil_acc`: every task's test set through every task's head).
     """

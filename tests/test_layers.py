@@ -3,7 +3,8 @@
 
 Runs `lint-imports` as a user does, on the checkout and on copies of it with one upward
 import added: methods → training and training → catalog (the two imports that once ran
-against the layering), training → reporting, and the package → tools. Reads sources only:
+against the layering), training → reporting, the package → tools, and within the exports
+files → serving. Reads sources only:
 no TensorFlow.
 """
 
@@ -38,6 +39,8 @@ def test_the_package_keeps_its_layers():
     ("hat_tf.training.loop", "hat_tf.reporting.standard",
      "hat_tf.training is not allowed to import hat_tf.reporting"),
     ("hat_tf.cli", "tools.train", "hat_tf is not allowed to import tools"),
+    ("hat_tf.export.files", "hat_tf.export.serving",
+     "hat_tf.export.files is not allowed to import hat_tf.export.serving"),
 ])
 def test_an_upward_import_breaks_a_contract(tmp_path, importer, imported, report):
     for tree in ("hat_tf", "tools"):

@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from hat_tf.cli import Number, OneLineParser
-from hat_tf.export_files import (
+from hat_tf.export.files import (
     METADATA,
     MULTITASK,
     compact_export_path,

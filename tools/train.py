@@ -42,9 +42,9 @@ from hat_tf.cli import (  # noqa: E402
 from hat_tf.config import HatConfig, RunConfig  # noqa: E402
 from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.distribute import STRATEGIES, make_strategy  # noqa: E402
+from hat_tf.export.run_exporter import EXPORT_MODES  # noqa: E402
 from hat_tf.models.building import count_params  # noqa: E402
 from hat_tf.reporting.standard import standard_observers  # noqa: E402
-from hat_tf.run_exports import EXPORT_MODES  # noqa: E402
 from hat_tf.training.callbacks import NonFiniteLossError  # noqa: E402
 from hat_tf.training.checkpoint import CheckpointError, RunCheckpoint  # noqa: E402
 from hat_tf.training.results import format_matrix, write_json  # noqa: E402

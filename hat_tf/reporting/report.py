@@ -6,8 +6,8 @@ import os
 
 import numpy as np
 
-from hat_tf.compact import TOLERANCE
 from hat_tf.config import RunConfig
+from hat_tf.export.compact import TOLERANCE
 from hat_tf.hat.mask_snapshot import NETWORK, MaskSnapshot
 from hat_tf.reporting.figures import accuracy_matrix_png, capacity_png, reuse_png
 from hat_tf.reporting.mask_learning_warning import STAYED_RANDOM_BELOW

@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 from hat_tf.config import RunConfig
 from hat_tf.data.task import TaskSequence
+from hat_tf.export.run_exporter import RunExporter
 from hat_tf.reporting.capacity_warning import CAPACITY_WARNING_ABOVE, CapacityWarning
 from hat_tf.reporting.mask_learning_warning import MaskLearningWarning
 from hat_tf.reporting.report import MarkdownReport
 from hat_tf.reporting.task_inference import TaskInferenceScorer
 from hat_tf.reporting.tensorboard import TensorBoardReporter
-from hat_tf.run_exports import RunExporter
 from hat_tf.task_detection.recorder import TaskDetectorRecorder
 from hat_tf.training.observer import RunObserver
 
@@ -24,7 +24,7 @@ def standard_observers(config: RunConfig, sequence: TaskSequence,
     """TensorBoard logs in `<run_dir>/tb`, the capacity and mask-learning warnings (printed
     with `log` and logged to TensorBoard), the task detector's statistics recorded at every
     task's end (hat_tf.task_detection), the SavedModels in `<run_dir>/saved_models`
-    (hat_tf.run_exports, as `config.export` says), with `config.task_inference` the
+    (hat_tf.export.run_exporter, as `config.export` says), with `config.task_inference` the
     task-inference scores after the last task, and `report.md` at the end, for
     `run_sequence` on `sequence`."""
     if config.run_dir is None:

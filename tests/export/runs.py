@@ -10,7 +10,7 @@ import pytest
 from hat_tf.catalog import run_sequence
 from hat_tf.config import DataConfig, OptimConfig, RunConfig
 from hat_tf.data import DATASETS
-from hat_tf.export import task_probabilities
+from hat_tf.export.serving import task_probabilities
 from hat_tf.reporting.standard import standard_observers
 from hat_tf.task_detection import TaskDetector
 from hat_tf.task_detection.recorder import TaskDetectorRecorder

@@ -6,14 +6,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hat_tf.compact import (
+from hat_tf.export.compact import (
     THRESHOLDS,
     TOLERANCE,
     CompactTask,
     full_params,
     pruning_threshold,
 )
-from hat_tf.export import task_probabilities
+from hat_tf.export.serving import task_probabilities
 from hat_tf.models.alexnet import AlexNet
 from hat_tf.models.building import built
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from hat_tf.export import METADATA, padded_probabilities, task_probabilities
-from hat_tf.run_exports import RunExporter
+from hat_tf.export.run_exporter import RunExporter
+from hat_tf.export.serving import METADATA, padded_probabilities, task_probabilities
 
 RELOAD = """
 import sys
@@ -127,7 +127,7 @@ def test_full_exports_are_the_network(exported_run, tmp_path):
 
 def test_a_task_without_an_exact_compact_model_gets_the_full_one(exported_run, tmp_path,
                                                                  monkeypatch):
-    monkeypatch.setattr("hat_tf.run_exports.save_compact_export", lambda *args: None)
+    monkeypatch.setattr("hat_tf.export.run_exporter.save_compact_export", lambda *args: None)
     RunExporter(str(tmp_path), exported_run.sequence, exported_run.recorder).on_run_end(
         exported_run.expected.model, dict(exported_run.results))
     assert sorted(os.listdir(tmp_path / "saved_models")) == ["multitask", "task_0", "task_1"]

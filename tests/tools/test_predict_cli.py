@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hat_tf.export_files import METADATA
+from hat_tf.export.files import METADATA
 
 REPO = Path(__file__).resolve().parents[2]
 

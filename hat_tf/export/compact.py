@@ -20,8 +20,8 @@ import numpy as np
 import tensorflow as tf
 
 from hat_tf.data.task import TaskSequence
-from hat_tf.export import image_signatures, save_atomically, task_probabilities
-from hat_tf.export_files import export_path
+from hat_tf.export.files import export_path
+from hat_tf.export.serving import image_signatures, save_atomically, task_probabilities
 from hat_tf.models.alexnet import AlexNet
 
 # Gate values tried as the pruning threshold, from "on" (a^t > 0.5) down to "not exactly 0".
@@ -169,7 +169,7 @@ def compactable(network: keras.Model) -> bool:
 
 def save_compact_export(run_dir: str, sequence: TaskSequence, network: keras.Model,
                         task_id: int, name: str) -> dict | None:
-    """Writes the export `name` (`task_<k>` or `task_<k>_compact`: hat_tf.run_exports;
+    """Writes the export `name` (`task_<k>` or `task_<k>_compact`: hat_tf.export.run_exporter;
     the same `serve` as the full one, `compact: true` in its metadata.json) for task
     `task_id` of a gated AlexNet, pruned at the threshold `pruning_threshold` picks on the
     task's validation and test images; returns its summary (threshold, parameters kept,

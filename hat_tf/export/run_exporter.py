@@ -1,4 +1,4 @@
-"""The SavedModels a run writes (hat_tf.export, hat_tf.compact), and when it writes them.
+"""The SavedModels a run writes (hat_tf.export.serving, .compact), and when it writes them.
 
 A method whose final network serves every task (`Method.final_network_serves_all_tasks`:
 HAT, Joint) has its exports written once, at the run's end, from that network: tracing and
@@ -6,7 +6,7 @@ saving a SavedModel after every task cost a 10-task CIFAR run more than its trai
 The other methods' task exports are the network at each task's end, written then.
 
 Export modes (`RunConfig.export`); either way task k's export is `saved_models/task_<k>/`:
-- `compact`: there, its compact model (hat_tf.compact: AlexNet-HAT) where one is within
+- `compact`: there, its compact model (hat_tf.export.compact: AlexNet-HAT) where one is within
   the compact tolerance of the full network, else the full network;
 - `full`: there, the full network, and the compact model beside it in `task_<k>_compact/`.
 Either way `saved_models/multitask/` holds the final network for all tasks.
@@ -14,10 +14,10 @@ Either way `saved_models/multitask/` holds the final network for all tasks.
 
 from __future__ import annotations
 
-from hat_tf.compact import compactable, save_compact_export
 from hat_tf.data.task import TaskSequence
-from hat_tf.export import save_multitask_export, save_task_export
-from hat_tf.export_files import compact_dir_name, task_dir_name
+from hat_tf.export.compact import compactable, save_compact_export
+from hat_tf.export.files import compact_dir_name, task_dir_name
+from hat_tf.export.serving import save_multitask_export, save_task_export
 from hat_tf.task_detection.recorder import TaskDetectorRecorder
 from hat_tf.training.observer import RunObserver
 

@@ -23,7 +23,7 @@ import keras
 import tensorflow as tf
 
 from hat_tf.data.task import TaskSequence
-from hat_tf.export_files import METADATA, MULTITASK, export_path, task_dir_name
+from hat_tf.export.files import METADATA, MULTITASK, export_path, task_dir_name
 from hat_tf.task_detection import TaskDetector
 
 IMAGE_DTYPES = (tf.uint8, tf.float32)  # the last is the serving_default signature's
