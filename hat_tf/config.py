@@ -103,6 +103,10 @@ class LwfConfig:
     temperature: float = 1.0
 
 
+# The nested settings of a RunConfig, by field name (RunConfig.from_dict).
+SECTIONS = {"data": DataConfig, "optim": OptimConfig, "hat": HatConfig, "ewc": EwcConfig,
+            "lwf": LwfConfig}
+
 # Keras dtype policies a run may compute in (RunConfig.precision).
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -143,3 +147,10 @@ class RunConfig:
     def to_dict(self) -> dict:
         """A JSON-ready nested dict of every setting."""
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, settings: dict) -> RunConfig:
+        """The config `to_dict` gave (a run's config.json); settings an older run's file
+        lacks take their defaults."""
+        return cls(**{key: SECTIONS[key](**value) if key in SECTIONS else value
+                      for key, value in settings.items()})
