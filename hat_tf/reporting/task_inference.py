@@ -5,41 +5,12 @@ gives the task id; this is our addition."""
 
 from __future__ import annotations
 
-import numpy as np
-import tensorflow as tf
-
 from hat_tf.data.task import TaskSequence
 from hat_tf.task_detection import TaskDetector
 from hat_tf.task_detection.recorder import TaskDetectorRecorder
+from hat_tf.task_detection.validation import rule_predictions
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.results import task_confusion, task_inference_scores
-
-BATCH_SIZE = 512
-
-
-def rule_predictions(detector: TaskDetector, network, sequence: TaskSequence,
-                     split: str) -> tuple[np.ndarray, np.ndarray, dict]:
-    """(true tasks, true classes, {rule: (chosen tasks, predicted classes)}) of every
-    example of the `split` of every task; a rule's class is the argmax of its chosen
-    task's head."""
-    num_tasks = len(sequence.tasks)
-    scores_of = tf.function(lambda images: detector.all_scores(network, images, num_tasks),
-                            reduce_retracing=True)
-    true_tasks, true_classes, chosen = [], [], {name: ([], []) for name in detector.rule_names}
-    for task_id, task in enumerate(sequence.tasks):
-        images, labels = task.split(split)
-        for start in range(0, len(labels), BATCH_SIZE):
-            logits, scores = scores_of(images[start:start + BATCH_SIZE])
-            logits = logits.numpy()
-            for name, rule_scores in scores.items():
-                tasks = np.argmax(rule_scores.numpy(), axis=0)
-                chosen[name][0].append(tasks)
-                chosen[name][1].append(np.argmax(logits[tasks, np.arange(len(tasks))], -1))
-        true_tasks.append(np.full(len(labels), task_id))
-        true_classes.append(labels)
-    return (np.concatenate(true_tasks), np.concatenate(true_classes),
-            {name: tuple(np.concatenate(part) for part in parts)
-             for name, parts in chosen.items()})
 
 
 def score_task_inference(detector: TaskDetector, network, sequence: TaskSequence) -> dict:
@@ -64,8 +35,9 @@ def score_task_inference(detector: TaskDetector, network, sequence: TaskSequence
 
 
 class TaskInferenceScorer(RunObserver):
-    """After the last task adds the task-inference scores (`score_task_inference`) to the
-    results (returns them; the loop saves them in results.json).
+    """At the run's end, once the recorder has picked the detector's rule, adds the
+    task-inference scores (`score_task_inference`) to the results (returns them; the loop
+    saves them in results.json).
 
     Args:
         sequence: The tasks, whose validation and test sets are scored.
@@ -76,7 +48,5 @@ class TaskInferenceScorer(RunObserver):
         self.sequence = sequence
         self.recorder = recorder
 
-    def on_task_end(self, task_id, model, results):
-        if task_id + 1 < len(self.sequence.tasks):
-            return None
+    def on_run_end(self, model, results):
         return score_task_inference(self.recorder.detector, model.network, self.sequence)

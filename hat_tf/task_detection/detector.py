@@ -20,7 +20,7 @@ import tensorflow as tf
 from hat_tf.task_detection import energy, entropy, mahalanobis, max_softmax  # noqa: F401
 from hat_tf.task_detection.rule import TASK_RULES
 
-DEFAULT_RULE = "mahalanobis"
+DEFAULT_RULE = "mahalanobis"  # until a run's end picks one on validation (validation.py)
 HEADS_ONLY_RULE = "energy"  # the default where no feature rule can be kept
 FEATURE_BATCH = 512
 

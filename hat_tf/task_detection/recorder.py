@@ -10,6 +10,7 @@ import numpy as np
 
 from hat_tf.data.task import TaskSequence
 from hat_tf.task_detection.detector import TaskDetector
+from hat_tf.task_detection.validation import validated_rule
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.results import write_atomically
 
@@ -24,12 +25,14 @@ class TaskDetectorRecorder(RunObserver):
     A resumed run loads the saved state. A run killed after a task's checkpoint but before
     its statistics were saved resumes from that checkpoint's network, which is the one the
     task ended with: the missing tasks are recorded again from it, as they would have been.
-    Reporters that read `detector` (the exports, the scores) come after it.
+    At the run's end the detector's rule becomes the one best on the validation sets
+    (validation.py), unless `rule` fixes it. Reporters that read `detector` (the exports,
+    the scores) come after it.
 
     Args:
         run_dir: The run's folder.
         sequence: The tasks, whose training sets are recorded.
-        rule: The rule the detector infers with (None: the detector's default).
+        rule: The rule the detector infers with (None: picked on validation at the end).
     """
 
     def __init__(self, run_dir: str, sequence: TaskSequence, rule: str | None = None):
@@ -47,6 +50,10 @@ class TaskDetectorRecorder(RunObserver):
 
     def on_task_end(self, task_id, model, results):
         self._record(task_id, model)
+
+    def on_run_end(self, model, results):
+        if self.rule is None:
+            self.detector.rule = validated_rule(self.detector, model.network, self.sequence)
 
     def _record(self, task_id: int, model) -> None:
         task = self.sequence.tasks[task_id]

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from hat_tf.export.files import METADATA
+from hat_tf.task_detection.validation import best_rule
 from hat_tf.training.results import task_inference_scores
 
 
@@ -27,8 +29,8 @@ def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     results = json.loads((exported_run.run_dir / "results.json").read_text())
     rules = results["task_inference_rules"]
     assert sorted(rules) == ["energy", "entropy", "mahalanobis", "max_softmax"]
-    assert results["task_inference_rule"] == "mahalanobis"
-    assert rules["mahalanobis"]["test_task_acc"] == results["task_inference_acc"]
+    chosen = results["task_inference_rule"]
+    assert rules[chosen]["test_task_acc"] == results["task_inference_acc"]
     assert rules["mahalanobis"]["bytes_per_task"] == [3 * 256 * 4] * 2  # (2 classes + 1) × fc2
     assert rules["max_softmax"]["bytes_per_task"] == [0, 0]
     confusion = results["task_confusion"]
@@ -37,6 +39,23 @@ def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     assert sum(confusion[t][t] for t in range(2)) / sum(test_sizes) == pytest.approx(
         results["task_inference_acc"])
     report = (exported_run.run_dir / "report.md").read_text()
-    assert "## Task inference" in report and "| **mahalanobis** |" in report
+    assert "## Task inference" in report and f"| **{chosen}** |" in report
     assert f"{100 * rules['energy']['val_task_acc']:.1f}" in report
     assert "3.0 KiB" in report
+
+
+def test_the_best_rule_on_validation_wins_and_ties_keep_the_default():
+    assert best_rule({"energy": 0.4, "mahalanobis": 0.3}, "mahalanobis") == "energy"
+    assert best_rule({"energy": 0.4, "entropy": 0.4, "mahalanobis": 0.4}, "mahalanobis") \
+        == "mahalanobis"
+    assert best_rule({"max_softmax": 0.5, "entropy": 0.5, "mahalanobis": 0.1},
+                     "mahalanobis") == "entropy"
+
+
+def test_the_run_infers_with_the_rule_best_on_validation(exported_run):
+    results = json.loads((exported_run.run_dir / "results.json").read_text())
+    rules = results["task_inference_rules"]
+    best = max(rule["val_task_acc"] for rule in rules.values())
+    assert rules[results["task_inference_rule"]]["val_task_acc"] == best
+    multitask = exported_run.run_dir / "saved_models" / "multitask" / METADATA
+    assert json.loads(multitask.read_text())["task_rule"] == results["task_inference_rule"]
