@@ -52,6 +52,8 @@ def uninterrupted(tmp_path_factory):
     return run_dir
 
 
+@pytest.mark.slow  # a whole second run (≈ 50 s); the default suite's resumed run matching the
+# uninterrupted one needs the same determinism across processes
 def test_same_seed_gives_the_same_matrix(uninterrupted, tmp_path):
     done = train("--run-dir", str(tmp_path / "again"))
     assert done.returncode == 0, done.stderr
