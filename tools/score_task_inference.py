@@ -27,6 +27,7 @@ from hat_tf.config import RunConfig  # noqa: E402
 from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.reporting.task_inference import score_task_inference  # noqa: E402
 from hat_tf.task_detection import TaskDetector  # noqa: E402
+from hat_tf.task_detection.validation import validated_rule  # noqa: E402
 from hat_tf.training.checkpoint import RunCheckpoint  # noqa: E402
 from hat_tf.training.results import write_json  # noqa: E402
 
@@ -61,7 +62,8 @@ def check_run(run_dir: str) -> RunConfig:
 
 def scores_of(run_dir: str, config: RunConfig) -> dict:
     """Every rule's scores (`score_task_inference`) of the run in `run_dir`, its detector
-    recorded from the final network on every task's training set."""
+    recorded from the final network on every task's training set and its rule picked on
+    the validation sets, as a run's end picks it."""
     sequence = DATASETS.get(config.data.dataset)(config.data)
     model = build_model(config, sequence)
     RunCheckpoint(run_dir).restore_network(model)
@@ -69,6 +71,7 @@ def scores_of(run_dir: str, config: RunConfig) -> dict:
                                         bool(model.method.graph.gates))
     for task_id, task in enumerate(sequence.tasks):
         detector.record(model.network, task_id, task.x_train, task.y_train)
+    detector.rule = validated_rule(detector, model.network, sequence)
     return score_task_inference(detector, model.network, sequence)
 
 

@@ -1,5 +1,6 @@
-"""A tiny digits run through `run_sequence` with the standard observers, for the tests of
-the exports and of tools/predict.py (the `exported_run` fixture)."""
+"""A tiny digits run through `run_sequence` with the standard observers and its checkpoint
+kept, for the tests of the exports and of tools/predict.py and
+tools/score_task_inference.py (the `exported_run` fixture)."""
 
 from dataclasses import dataclass
 
@@ -14,8 +15,9 @@ from hat_tf.export.serving import task_probabilities
 from hat_tf.reporting.standard import standard_observers
 from hat_tf.task_detection import TaskDetector
 from hat_tf.task_detection.recorder import TaskDetectorRecorder
+from hat_tf.training.checkpoint import RunCheckpoint
 from hat_tf.training.observer import RunObserver
-from hat_tf.training.results import save_results
+from hat_tf.training.results import save_results, write_json
 
 
 class ExpectedPredictions(RunObserver):
@@ -58,8 +60,11 @@ def exported_run(tmp_path_factory):
     images = np.concatenate([task.x_test[:4] for task in sequence.tasks])
     expected = ExpectedPredictions(images, sequence.classes_per_task)
     keras.utils.set_random_seed(0)
+    run_dir.mkdir()
+    write_json(str(run_dir / "config.json"), config.to_dict())
     observers = standard_observers(config, sequence, lambda line: None)
     results = run_sequence(config, sequence, on_task_end=lambda r: save_results(run_dir, r),
-                           log=lambda line: None, observers=[*observers, expected])
+                           log=lambda line: None, observers=[*observers, expected],
+                           checkpoint=RunCheckpoint(str(run_dir)))
     recorder = next(o for o in observers if isinstance(o, TaskDetectorRecorder))
     return ExportedRun(run_dir, results, sequence, images, expected, recorder)
