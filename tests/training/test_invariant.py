@@ -53,8 +53,26 @@ def binarise_task_masks(model, task_id, margin=0.05):
     update_cumulative_masks(model.method.gates, task_id, S_MAX)
 
 
-def task0_drift(model_name, task1_optim, binary_masks):
-    """Max |Δ| of task 0's test logits over training task 1, and the model."""
+NORM_SLOTS = ("gamma", "beta", "moving_mean", "moving_variance")
+
+
+@dataclasses.dataclass
+class TwoTasks:
+    """A model trained on task 0, then task 1: task 0's test logits' max |Δ| over task 1,
+    and each per-task BatchNorm's task-0 slots (NORM_SLOTS) as task 0 left them."""
+
+    model: object
+    drift: float
+    task0_norm_slots: list
+
+
+def norms_of(model):
+    return [layer for layer in model.network._flatten_layers()
+            if isinstance(layer, TaskBatchNormalization)]
+
+
+@functools.cache  # the per-task BatchNorm test reads the ResNet18 Adam case's run
+def train_two_tasks(model_name, task1_optimizer, binary_masks):
     config = RunConfig(model=model_name, data=DataConfig(dataset="digits"), optim=TASK0_OPTIM,
                        hat=HatConfig(s_max=S_MAX), width=0.125)
     sequence = digits_two_tasks()
@@ -63,11 +81,13 @@ def task0_drift(model_name, task1_optim, binary_masks):
     train_task(model, sequence, 0, config, silent)
     if binary_masks:
         binarise_task_masks(model, 0)
+    slots = [[getattr(n, slot).numpy()[0].copy() for slot in NORM_SLOTS] for n in norms_of(model)]
     probe = task_dataset([(0, sequence.tasks[0])], "test", batch_size=1000)
     before = model.predict(probe, verbose=0)
-    train_task(model, sequence, 1, dataclasses.replace(config, optim=task1_optim), silent)
+    task1_config = dataclasses.replace(config, optim=OPTIMIZERS[task1_optimizer])
+    train_task(model, sequence, 1, task1_config, silent)
     drift = np.abs(model.predict(probe, verbose=0) - before)[:, :2].max()
-    return drift, model
+    return TwoTasks(model, drift, slots)
 
 
 # ResNet18 takes ≈ 40 s a case on 2 cores: by default only under Adam (update conditioning);
@@ -81,31 +101,23 @@ INVARIANT_CASES = [
 
 @pytest.mark.parametrize("model_name, optimizer", INVARIANT_CASES)
 def test_hat_keeps_task0_logits_under_any_optimizer(model_name, optimizer):
-    drift, _ = task0_drift(model_name, OPTIMIZERS[optimizer], binary_masks=True)
-    assert drift <= 1e-5
+    assert train_two_tasks(model_name, optimizer, binary_masks=True).drift <= 1e-5
 
 
 def test_shared_batchnorm_statistics_make_resnet18_hat_forget():
     """With one BatchNorm for all tasks, its moving statistics follow task 1 and change
     task 0's outputs however well the weights are protected: this is what task-dependent
     BatchNorm (resnet18_hat_bn, the test above) fixes."""
-    drift, _ = task0_drift("resnet18_hat", OPTIMIZERS["sgd"], binary_masks=True)
-    assert drift > 1e-3
+    assert train_two_tasks("resnet18_hat", "sgd", binary_masks=True).drift > 1e-3
 
 
 def test_per_task_batchnorm_keeps_task0_slots_bit_identical():
-    config = RunConfig(model="resnet18_hat_bn", data=DataConfig(dataset="digits"),
-                       optim=TASK0_OPTIM, width=0.125)
-    sequence = digits_two_tasks()
-    model = build_model(config, sequence)
-    train_task(model, sequence, 0, config, silent)
-    norms = [layer for layer in model.network._flatten_layers()
-             if isinstance(layer, TaskBatchNormalization)]
-    slots = ("gamma", "beta", "moving_mean", "moving_variance")
-    before = [[getattr(n, slot).numpy()[0].copy() for slot in slots] for n in norms]
-    train_task(model, sequence, 1, config, silent)
-    for norm, saved in zip(norms, before):
-        for slot, value in zip(slots, saved):
+    """Task 1 trains its own BatchNorm slots (the Adam case above) and leaves task 0's as
+    they were, bit for bit."""
+    run = train_two_tasks("resnet18_hat_bn", "adam", binary_masks=True)
+    norms = norms_of(run.model)
+    for norm, saved in zip(norms, run.task0_norm_slots, strict=True):
+        for slot, value in zip(NORM_SLOTS, saved):
             np.testing.assert_array_equal(getattr(norm, slot).numpy()[0], value)
     assert any(not np.array_equal(n.moving_mean.numpy()[1], 0.0) for n in norms)
 
@@ -114,8 +126,8 @@ def test_per_task_batchnorm_keeps_task0_slots_bit_identical():
 def test_plain_network_drifts_and_real_valued_hat_barely(optimizer):
     """The control must drift; HAT's real-valued masks, as trained (no saturation), leak
     through their few half-open units less than 1 % of that (measured: 1e-4 against 0.3)."""
-    plain_drift, _ = task0_drift("alexnet_sgd", OPTIMIZERS[optimizer], binary_masks=False)
-    hat_drift, model = task0_drift("alexnet_hat", OPTIMIZERS[optimizer], binary_masks=False)
-    assert plain_drift > 1e-3
-    assert hat_drift < 0.01 * plain_drift
-    assert model.traces_of_train_step == 2  # one trace per task
+    plain = train_two_tasks("alexnet_sgd", optimizer, binary_masks=False)
+    hat = train_two_tasks("alexnet_hat", optimizer, binary_masks=False)
+    assert plain.drift > 1e-3
+    assert hat.drift < 0.01 * plain.drift
+    assert hat.model.traces_of_train_step == 2  # one trace per task
