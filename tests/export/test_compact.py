@@ -54,13 +54,18 @@ def test_units_whose_gate_is_off_are_removed_and_change_nothing():
                                atol=1e-6)
 
 
-def test_half_open_units_lower_the_threshold_until_the_tolerance_is_met():
+def half_open_alexnet():
     network = small_alexnet()
     for gate in network.gates:  # a quarter of every layer at a^t ≈ 2.5e-3: not "on", not 0
         embedding = np.full(gate.embedding.shape, 6.0, np.float32)
         embedding[:, : gate.units // 2] = -6.0
         embedding[:, gate.units // 2: 3 * gate.units // 4] = -0.015
         gate.embedding.assign(embedding)
+    return network
+
+
+def test_half_open_units_lower_the_threshold_until_the_tolerance_is_met():
+    network = half_open_alexnet()
     images = random_images(32)
     full = task_probabilities(network, images, 0, 2).numpy()
 
@@ -68,7 +73,8 @@ def test_half_open_units_lower_the_threshold_until_the_tolerance_is_met():
         compact = CompactTask(network, 0, (32, 32, 3), threshold)
         return np.max(np.abs(compact.serve(images).numpy() - full)), compact.num_params()
 
-    threshold = pruning_threshold(network, 0, images, 2)
+    threshold, checked = pruning_threshold(network, 0, images[:4], images, 2)
+    assert checked == difference(threshold)[0] <= TOLERANCE
     assert difference(0.5)[0] > TOLERANCE  # dropping the half-open units changes outputs
     assert threshold < 2.5e-3
     assert difference(threshold)[0] <= TOLERANCE
@@ -77,9 +83,21 @@ def test_half_open_units_lower_the_threshold_until_the_tolerance_is_met():
     assert difference(lower)[0] > TOLERANCE
 
 
+def test_a_threshold_that_holds_on_the_search_images_only_is_lowered_on_the_check_images():
+    network = half_open_alexnet()
+    # pixels at the channel means standardise to 0: with zero biases every unit is 0, and
+    # every threshold holds on these images
+    blank = np.broadcast_to(np.array([30, 40, 50], np.uint8), (4, 32, 32, 3))
+    images = random_images(32)
+    threshold, checked = pruning_threshold(network, 0, blank, images, 2)
+    assert threshold < 2.5e-3 and checked <= TOLERANCE
+    assert pruning_threshold(network, 0, blank, blank, 2)[0] == 0.5
+
+
 def test_no_threshold_is_chosen_where_none_keeps_the_tolerance():
     network = small_alexnet()
-    assert pruning_threshold(network, 0, random_images(), 2, tolerance=-1.0) is None
+    images = random_images()
+    assert pruning_threshold(network, 0, images, images, 2, tolerance=-1.0) is None
 
 
 def test_a_run_writes_compact_exports_that_reload(exported_run):
