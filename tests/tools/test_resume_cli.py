@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.tools.tool_modules import load_tool, refusal
+
 REPO = Path(__file__).resolve().parents[2]
-RUN = ["--model", "alexnet_hat", "--dataset", "digits", "--tasks", "3", "--epochs", "3",
-       "--width", "0.125", "--train-limit", "120", "--deterministic"]
+TINY = ["--model", "alexnet_hat", "--dataset", "digits", "--tasks", "3", "--epochs", "3",
+        "--width", "0.125", "--train-limit", "120"]
+RUN = [*TINY, "--deterministic"]  # the kills' runs match the uninterrupted one to the bit
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3",
        "PYTHONUNBUFFERED": "1"}
 
@@ -89,12 +92,10 @@ def test_a_run_killed_in_its_final_exports_resumes_them_then_drops_its_checkpoin
     assert not (run_dir / "checkpoints").exists()
 
 
-def test_resume_with_other_settings_is_refused(uninterrupted):
-    done = subprocess.run(command("--run-dir", str(uninterrupted), "--resume", "--lr", "0.1"),
-                          env=ENV, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 2
-    assert "started with other settings (optim.lr)" in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1
+def test_resume_with_other_settings_is_refused(uninterrupted, capsys):
+    error = refusal(load_tool("train"),
+                    [*RUN, "--run-dir", str(uninterrupted), "--resume", "--lr", "0.1"], capsys)
+    assert "started with other settings (optim.lr)" in error
 
 
 def test_a_corrupt_checkpoint_is_refused(uninterrupted, tmp_path):
@@ -108,12 +109,14 @@ def test_a_corrupt_checkpoint_is_refused(uninterrupted, tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_resume_needs_a_checkpoint_and_overwrite_starts_anew(tmp_path):
-    done = train("--run-dir", str(tmp_path / "none"), "--resume")
-    assert done.returncode == 2 and "holds no checkpoint" in done.stderr
+def test_resume_needs_a_checkpoint_and_overwrite_starts_anew(tmp_path, capsys):
+    """In this process (no kill here; and without --deterministic, which would stay on for
+    the tests after it)."""
+    train_tool = load_tool("train")
+    error = refusal(train_tool, [*TINY, "--run-dir", str(tmp_path / "none"), "--resume"], capsys)
+    assert "holds no checkpoint" in error
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "stale.txt").write_text("old")
-    done = train("--run-dir", str(tmp_path / "old"), "--overwrite", "--tasks", "2")
-    assert done.returncode == 0, done.stderr
+    train_tool.main([*TINY, "--run-dir", str(tmp_path / "old"), "--overwrite", "--tasks", "2"])
     assert not (tmp_path / "old" / "stale.txt").exists()
     assert len(matrix(tmp_path / "old")) == 2
