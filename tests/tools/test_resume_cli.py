@@ -28,15 +28,19 @@ def train(*args):
 
 
 def kill_when(trigger, *args):
-    """Starts train.py and SIGKILLs it as soon as it prints a line containing `trigger`."""
+    """Starts train.py and SIGKILLs it as soon as it prints a line containing `trigger`;
+    returns what it printed until then."""
     process = subprocess.Popen(command(*args), env=ENV, stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, text=True)
+    printed = []
     for line in process.stdout:
+        printed.append(line)
         if trigger in line:
             process.send_signal(signal.SIGKILL)
             break
     process.wait(timeout=600)
     assert process.returncode == -signal.SIGKILL, f"the run ended before {trigger!r}"
+    return "".join(printed)
 
 
 def results(run_dir):
@@ -64,29 +68,24 @@ def test_same_seed_gives_the_same_matrix(uninterrupted, tmp_path):
 
 
 def test_killed_and_resumed_run_gives_the_uninterrupted_matrix(uninterrupted, tmp_path):
-    run_dir = str(tmp_path / "killed")
-    kill_when("task 1/3  epoch   2", "--run-dir", run_dir)  # mid-task, around a save
-    for trigger in ("after task 1/3", "task 2/3  epoch   1"):  # between tasks; mid task 2
-        kill_when(trigger, "--run-dir", run_dir, "--resume")
-    done = train("--run-dir", run_dir, "--resume", "--keep-checkpoint")
-    assert done.returncode == 0, done.stderr
-    assert "resuming at task 2/3" in done.stdout
-    assert matrix(run_dir) == matrix(uninterrupted)
-    # each killed task's record still compares with the task's start, not the resume point
-    assert results(run_dir)["mask_learning"] == results(uninterrupted)["mask_learning"]
-    assert len(os.listdir(Path(run_dir) / "checkpoints")) == 2  # latest + one snapshot
-
-
-def test_a_run_killed_in_its_final_exports_resumes_them_then_drops_its_checkpoint(
-        uninterrupted, tmp_path):
-    run_dir = tmp_path / "end"
-    kill_when("writing the run's exports", "--run-dir", str(run_dir))
+    """Killed mid-task, between tasks, mid-task again and in the run's final exports, each
+    time resumed: the same matrix, mask record and exports as the uninterrupted run, and
+    the checkpoint dropped at the clean end."""
+    run_dir = tmp_path / "killed"
+    kill_when("task 1/3  epoch   2", "--run-dir", str(run_dir))  # mid-task, around a save
+    printed = [kill_when(trigger, "--run-dir", str(run_dir), "--resume")
+               for trigger in ("after task 1/3", "task 2/3  epoch   1",
+                               "writing the run's exports")]
+    assert "resuming at task 2/3" in printed[2]  # in task 2, where it was killed
     assert results(run_dir)["tasks_completed"] == 3 and not results(run_dir)["complete"]
     assert not (run_dir / "saved_models" / "multitask").exists()
+    assert len(os.listdir(run_dir / "checkpoints")) == 2  # latest + one snapshot
     done = train("--run-dir", str(run_dir), "--resume")
     assert done.returncode == 0, done.stderr
     assert "resuming after the last task" in done.stdout and results(run_dir)["complete"]
     assert matrix(run_dir) == matrix(uninterrupted)
+    # each killed task's record still compares with the task's start, not the resume point
+    assert results(run_dir)["mask_learning"] == results(uninterrupted)["mask_learning"]
     assert sorted(os.listdir(run_dir / "saved_models")) == sorted(
         os.listdir(uninterrupted / "saved_models"))
     assert not (run_dir / "checkpoints").exists()
