@@ -26,7 +26,7 @@ from hat_tf.catalog import build_model  # noqa: E402
 from hat_tf.config import RunConfig  # noqa: E402
 from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.reporting.task_inference import score_task_inference  # noqa: E402
-from hat_tf.task_detection import TaskDetector  # noqa: E402
+from hat_tf.task_detection import TaskDetector, TaskFeatures  # noqa: E402
 from hat_tf.task_detection.validation import validated_rule  # noqa: E402
 from hat_tf.training.checkpoint import RunCheckpoint  # noqa: E402
 from hat_tf.training.results import write_json  # noqa: E402
@@ -69,8 +69,9 @@ def scores_of(run_dir: str, config: RunConfig) -> dict:
     RunCheckpoint(run_dir).restore_network(model)
     detector = TaskDetector.for_network(model.network, sequence.classes_per_task,
                                         bool(model.method.graph.gates))
+    features = TaskFeatures(model.network)
     for task_id, task in enumerate(sequence.tasks):
-        detector.record(model.network, task_id, task.x_train, task.y_train)
+        detector.record(features, task_id, task.x_train, task.y_train)
     detector.rule = validated_rule(detector, model.network, sequence)
     return score_task_inference(detector, model.network, sequence)
 

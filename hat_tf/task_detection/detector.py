@@ -42,6 +42,26 @@ def feature_units(network: keras.Model) -> int | None:
     return None if features is None else int(features.shape[-1])
 
 
+class TaskFeatures:
+    """`features(images, task_id)`: a network's features of `images` under task
+    `task_id`'s masks, in batches of FEATURE_BATCH, float32 NumPy. Traced once for all
+    tasks (the task id is a tensor), not once a task.
+
+    Args:
+        network: A network with one feature tensor (see `own_task_outputs`).
+    """
+
+    def __init__(self, network: keras.Model):
+        self._features = tf.function(
+            lambda images, task_id: own_task_outputs(network, images, task_id)[1],
+            reduce_retracing=True)
+
+    def __call__(self, images: np.ndarray, task_id: int) -> np.ndarray:
+        task = tf.constant(task_id, tf.int32)
+        return np.concatenate([self._features(images[start:start + FEATURE_BATCH], task).numpy()
+                               for start in range(0, len(images), FEATURE_BATCH)])
+
+
 class TaskDetector(tf.Module):
     """Scores every learned task for every image with each of its rules and picks, by the
     chosen `rule`, the task of each image.
@@ -76,18 +96,15 @@ class TaskDetector(tf.Module):
         """A detector for `network`: with feature rules when it is `gated` (see above)."""
         return cls(classes_per_task, feature_units(network) if gated else None, rule)
 
-    def record(self, network: keras.Model, task_id: int, images: np.ndarray,
+    def record(self, features: TaskFeatures, task_id: int, images: np.ndarray,
                labels: np.ndarray) -> None:
         """At the end of task `task_id`: one pass over its training `images` under its own
-        masks, in batches, gives every rule what it keeps of the task."""
+        masks (`features`, of the network) gives every rule what it keeps of the task."""
         if not self.uses_features:
             return
-        compute = tf.function(lambda batch: own_task_outputs(network, batch, task_id)[1],
-                              reduce_retracing=True)
-        features = np.concatenate([compute(images[start:start + FEATURE_BATCH]).numpy()
-                                   for start in range(0, len(images), FEATURE_BATCH)])
+        task_features = features(images, task_id)
         for rule in self.rules:
-            rule.record(task_id, features, labels)
+            rule.record(task_id, task_features, labels)
 
     def outputs(self, network: keras.Model, images, num_tasks: int):
         """(logits (tasks, batch, max classes), features (tasks, batch, units) or None) of

@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from hat_tf.data.task import TaskSequence
-from hat_tf.task_detection.detector import TaskDetector
+from hat_tf.task_detection.detector import TaskDetector, TaskFeatures
 from hat_tf.task_detection.validation import validated_rule
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.results import write_atomically
@@ -40,24 +40,26 @@ class TaskDetectorRecorder(RunObserver):
         self.sequence = sequence
         self.rule = rule
         self.detector: TaskDetector | None = None
+        self.features: TaskFeatures | None = None
 
     def on_run_begin(self, model, results):
         self.detector = TaskDetector.for_network(
             model.network, self.sequence.classes_per_task, bool(model.method.graph.gates),
             self.rule)
+        self.features = TaskFeatures(model.network)
         for task_id in range(self._load(), results["tasks_completed"]):
-            self._record(task_id, model)
+            self._record(task_id)
 
     def on_task_end(self, task_id, model, results):
-        self._record(task_id, model)
+        self._record(task_id)
 
     def on_run_end(self, model, results):
         if self.rule is None:
             self.detector.rule = validated_rule(self.detector, model.network, self.sequence)
 
-    def _record(self, task_id: int, model) -> None:
+    def _record(self, task_id: int) -> None:
         task = self.sequence.tasks[task_id]
-        self.detector.record(model.network, task_id, task.x_train, task.y_train)
+        self.detector.record(self.features, task_id, task.x_train, task.y_train)
         buffer = io.BytesIO()
         np.savez(buffer, *[v.numpy() for v in self.detector.state()],
                  **{TASKS_RECORDED: task_id + 1})
