@@ -89,6 +89,10 @@ def test_gates_fold_where_exact():
 
 @pytest.mark.parametrize("training", [True, False])
 def test_folded_gates_gate_as_the_gates_themselves(training):
+    # Seeded: once in the suite, with weights left to chance by the tests before it, the
+    # stem kernel's gradient differed by up to 0.5 % (186 of its 216 entries), most likely a
+    # pre-activation near 0 crossing a ReLU through rounding; seeds 0-11 all agree to 2e-4.
+    keras.utils.set_random_seed(0)
     network = hatify(small_residual(), [2, 3])
     for gate in network.gates:
         gate.embedding.assign(np.random.default_rng(1).normal(size=gate.embedding.shape))
