@@ -96,13 +96,15 @@ def keep_small_outputs(run_dir: str, record_dir: str) -> None:
 
 
 def run_protocol(protocol: Protocol, seeds: tuple[int, ...], out: str, record: str,
-                 data_dir: str | None) -> None:
-    """Trains the grid seed by seed, family by family, skipping what has finished, and
-    writes its report into `record` after every run."""
+                 data_dir: str | None, families: tuple[str, ...] | None = None) -> None:
+    """Trains the grid seed by seed, family by family (only `families`, by name, if given),
+    skipping what has finished, and writes its report into `record` after every run; the
+    report lists the whole grid, whatever was left out."""
     write_grid_spec(record, protocol, seeds)
     data = ["--data-dir", data_dir] if data_dir else []
+    chosen = [f for f in protocol.families if families is None or f.name in families]
     for seed in seeds:
-        for family in protocol.families:
+        for family in chosen:
             for model in family.models:
                 recorded, run_dir = run_path(record, seed, model), run_path(out, seed, model)
                 if finished(recorded):
@@ -148,6 +150,9 @@ def build_parser() -> OneLineParser:
                         help="a named grid: its models, seeds and budget")
     parser.add_argument("--seeds", nargs="+", type=RUN_NUMBERS["seed"],
                         help="with --protocol: the seeds (default: the protocol's)")
+    parser.add_argument("--families", nargs="+",
+                        help="with --protocol: train only these of its families (e.g. "
+                             "alexnet: its table gets every seed sooner)")
     parser.add_argument("--record", help="with --protocol: where the small outputs and the "
                                          "report go (default runs/compare_<protocol>)")
     parser.add_argument("--dataset", help="as in train.py (without --protocol: required)")
@@ -175,6 +180,10 @@ def check_protocol_arguments(parser: OneLineParser, args: argparse.Namespace) ->
     if fixed:
         parser.error(f"--protocol {args.protocol} sets the dataset, models and budget, received "
                      f"--{fixed[0].replace('_', '-')}")
+    names = [family.name for family in PROTOCOLS[args.protocol].families]
+    unknown = [name for name in args.families or () if name not in names]
+    if unknown:
+        parser.error(f"--families: expected some of {', '.join(names)}, received {unknown[0]}")
 
 
 def main(argv=None) -> None:
@@ -183,13 +192,15 @@ def main(argv=None) -> None:
     if args.protocol is None:
         if args.dataset is None:
             parser.error("expected --protocol or --dataset, received neither")
+        if args.families:
+            parser.error("--families needs --protocol")
         run_models(args)
         return
     check_protocol_arguments(parser, args)
     protocol = PROTOCOLS[args.protocol]
     record = args.record or os.path.join(REPOSITORY, "runs", f"compare_{protocol.name}")
     run_protocol(protocol, tuple(args.seeds or protocol.seeds), args.out, record,
-                 args.data_dir)
+                 args.data_dir, tuple(args.families) if args.families else None)
 
 
 if __name__ == "__main__":

@@ -114,3 +114,25 @@ def test_contradictory_options_are_refused_in_one_line(args, message, compare, c
     module, fake = compare
     assert message in refusal(module, args, capsys)
     assert not fake.trained
+
+
+def test_families_trains_only_those_and_the_report_lists_the_rest_as_missing(tmp_path,
+                                                                              compare):
+    module, fake = compare
+    out, record = tmp_path / "out", tmp_path / "record"
+    module.main(["--protocol", "test", "--out", str(out), "--record", str(record),
+                 "--families", "second"])
+    assert [(option(c, "--seed"), option(c, "--model")) for c in fake.trained] == [
+        (seed, model) for seed in ("0", "1") for model in ("second_joint", "second_hat")]
+    missing = (record / "comparison.md").read_text().split("## Missing runs")[1]
+    assert "first_joint" in missing and "second_hat" not in missing
+
+
+@pytest.mark.parametrize("args, reason", [
+    (["--protocol", "test", "--out", "OUT", "--families", "third"],
+     "--families: expected some of first, second, received third"),
+    (["--dataset", "digits", "--families", "first"], "--families needs --protocol"),
+])
+def test_unknown_families_are_refused(compare, capsys, args, reason):
+    module, _ = compare
+    assert reason in refusal(module, args, capsys)
