@@ -106,8 +106,11 @@ def pruning_threshold(network: keras.Model, task_id: int, search_images: np.ndar
     Bisects THRESHOLDS on the few `search_images` (a lower threshold keeps more units, so
     the difference falls as the threshold does), then checks the one found on
     `check_images`, stepping down to lower thresholds while it fails there: the threshold
-    returned holds on `check_images` whether or not the difference is monotone."""
+    returned holds on `check_images` whether or not the difference is monotone. Without
+    search images (a validation set rounded to none) it bisects on `check_images`."""
     standardize = standardization(network)
+    if not len(search_images):
+        search_images = check_images
 
     def difference(threshold: float, images: np.ndarray, full: np.ndarray) -> float:
         compact = compact_probabilities(compact_weights(network, task_id, threshold), images,

@@ -92,6 +92,7 @@ def test_a_threshold_that_holds_on_the_search_images_only_is_lowered_on_the_chec
     threshold, checked = pruning_threshold(network, 0, blank, images, 2)
     assert threshold < 2.5e-3 and checked <= TOLERANCE
     assert pruning_threshold(network, 0, blank, blank, 2)[0] == 0.5
+    assert pruning_threshold(network, 0, blank[:0], images, 2) == (threshold, checked)
 
 
 def test_no_threshold_is_chosen_where_none_keeps_the_tolerance():
