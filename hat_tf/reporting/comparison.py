@@ -8,7 +8,7 @@ import os
 
 import pandas as pd
 
-from hat_tf.training.results import forgetting_ratio
+from hat_tf.training.results import forgetting_ratio, learning_accuracy
 
 MATCHING_KEYS = ("dataset", "seed", "task_names")
 
@@ -57,7 +57,8 @@ def warm_started_joint_note(joint: dict) -> str | None:
 
 
 def comparison_table(runs: dict[str, dict], joint: dict) -> pd.DataFrame:
-    """One row per run: model, ACC, BWT, ρ_{≤t} for every t, parameters, training time."""
+    """One row per run: model, ACC, LA (each task's accuracy when learned), BWT, ρ_{≤t}
+    for every t, parameters, training time."""
     check_comparable(runs, joint)
     rows = []
     for name, results in runs.items():
@@ -67,6 +68,7 @@ def comparison_table(runs: dict[str, dict], joint: dict) -> pd.DataFrame:
             "run": name,
             "model": results["model"],
             "acc": results["acc"],
+            "la": learning_accuracy(results["acc_matrix"]),
             "bwt": results["bwt"],
             **{f"rho_{t + 1}": ratio for t, ratio in enumerate(ratios)},
             "num_params": results["num_params"],

@@ -26,7 +26,7 @@ from hat_tf.reporting.tables import accuracy_table, markdown_table
 from hat_tf.training.results import write_atomically
 
 GRID_FILE = "grid.json"
-SCORES = ("acc", "bwt")
+SCORES = ("acc", "la", "bwt")
 
 
 def run_path(root: str, seed: int, model: str) -> str:
@@ -59,7 +59,7 @@ def finished_results(record: str, seed: int, model: str) -> dict | None:
 
 
 def family_scores(record: str, spec: dict, family: dict) -> tuple[pd.DataFrame, list[str]]:
-    """Per seed and finished model of `family` (Joint included, ρ = 0): ACC, BWT and ρ≤t,
+    """Per seed and finished model of `family` (Joint included, ρ = 0): ACC, LA, BWT and ρ≤t,
     scored against that seed's Joint run; and the runs still missing (`seed<k>/<model>`).
     A seed whose Joint run is missing scores none of its runs."""
     models = [family["joint"], *family["methods"]]
@@ -76,7 +76,7 @@ def family_scores(record: str, spec: dict, family: dict) -> tuple[pd.DataFrame, 
 
 
 def score_columns(scores: pd.DataFrame) -> list[str]:
-    """ACC, BWT, then ρ≤1 .. ρ≤T."""
+    """ACC, LA, BWT, then ρ≤1 .. ρ≤T."""
     return [*SCORES, *(c for c in scores.columns if c.startswith("rho_"))]
 
 
@@ -97,7 +97,7 @@ def mean_spread_markdown(summary: pd.DataFrame, columns: list[str]) -> str:
     def cell(row, column):
         mean, sd = row[f"{column}_mean"], row[f"{column}_sd"]
         return f"{mean:.3f}" if np.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
-    names = {"acc": "ACC", "bwt": "BWT", **{c: f"ρ≤{c.split('_')[1]}" for c in columns
+    names = {"acc": "ACC", "la": "LA", "bwt": "BWT", **{c: f"ρ≤{c.split('_')[1]}" for c in columns
                                           if c.startswith("rho_")}}
     return markdown_table(
         ["model", "seeds", *(names[c] for c in columns)],
@@ -151,7 +151,10 @@ def write_grid_report(record: str) -> str:
     sections = [f"# Protocol `{spec['name']}`: {spec['dataset']}, seeds "
                 f"{', '.join(map(str, spec['seeds']))}", spec["summary"],
                 "Cells: mean ± sample standard deviation over the seeds whose runs have "
-                "finished (one seed: the mean alone). ρ≤t: paper Eq. 6 against the same "
+                "finished (one seed: the mean alone). LA: each task's accuracy right after "
+                "it was learned (the diagonal's mean); ACC = LA + (T − 1)/T · BWT, so the "
+                "gap to Joint's ACC is what a method did not learn plus what it forgot. "
+                "ρ≤t: paper Eq. 6 against the same "
                 "seed's Joint run; 0 is as good as Joint, −1 as bad as chance. Bands in the "
                 "plots: lowest to highest seed."]
     all_scores, all_summaries, all_missing = [], [], []

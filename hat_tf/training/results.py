@@ -28,6 +28,14 @@ def bwt(matrix: list[list[float | None]]) -> float:
     return float(np.mean([matrix[last][task] - matrix[task][task] for task in range(last)]))
 
 
+def learning_accuracy(matrix: list[list[float | None]]) -> float:
+    """LA: the mean over τ of A[τ, τ], each task's accuracy right after it was learned
+    (the "learning accuracy" of Riemer et al., 2019). Since ACC = LA + (T − 1)/T · BWT, a
+    method's gap to Joint's ACC splits into what it did not learn (LA below Joint's) and
+    what it forgot (BWT)."""
+    return float(np.mean([matrix[task][task] for task in range(len(matrix))]))
+
+
 def forgetting_ratio(matrix: list[list[float | None]], joint_matrix: list[list[float | None]],
                      random_acc: list[float]) -> list[float]:
     """ρ_{≤t} for t = 1..T (paper Eq. 6): the mean over τ ≤ t of

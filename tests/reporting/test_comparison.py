@@ -37,11 +37,12 @@ def test_report_writes_table_csv_and_plot(tmp_path):
     done = report(hat, sgd, "--joint", joint, "--out", str(out))
     assert done.returncode == 0, done.stderr
     csv = (out / "comparison.csv").read_text().splitlines()
-    assert csv[0] == "run,model,acc,bwt,rho_1,rho_2,num_params,train_seconds"
+    assert csv[0] == "run,model,acc,la,bwt,rho_1,rho_2,num_params,train_seconds"
     hat_row, sgd_row = csv[1].split(","), csv[2].split(",")
-    assert float(hat_row[4]) == pytest.approx(0.0)
-    assert float(hat_row[5]) == pytest.approx(((0.4 / 0.4 - 1) + (0.3 / 0.4 - 1)) / 2)
-    assert float(sgd_row[5]) == pytest.approx(((0.0 / 0.4 - 1) + 0.0) / 2)
+    assert float(hat_row[3]) == pytest.approx((0.9 + 0.8) / 2)
+    assert float(hat_row[5]) == pytest.approx(0.0)
+    assert float(hat_row[6]) == pytest.approx(((0.4 / 0.4 - 1) + (0.3 / 0.4 - 1)) / 2)
+    assert float(sgd_row[6]) == pytest.approx(((0.0 / 0.4 - 1) + 0.0) / 2)
     assert "forgetting_ratio.png" in (out / "comparison.md").read_text()
     assert (out / "forgetting_ratio.png").stat().st_size > 1000
 

@@ -66,11 +66,15 @@ def test_mean_and_sample_spread_over_the_seeds(record):
     assert summary.loc["tiny_hat", "acc_sd"] == pytest.approx(np.std([0.85, 0.65], ddof=1))
     assert summary.loc["tiny_joint", "rho_2_mean"] == pytest.approx(0.0)
     assert np.isnan(summary.loc["tiny_sgd", "acc_sd"])  # one seed: no spread
+    # SGD learned each task fully (LA 1.0) and forgot half of the first (ACC 0.75)
+    assert summary.loc["tiny_sgd", "la_mean"] == pytest.approx(1.0)
+    assert summary.loc["tiny_sgd", "acc_mean"] == pytest.approx(0.75)
 
 
 def test_the_report_lists_what_is_missing_and_draws_the_bands(record):
     markdown = write_grid_report(str(record))
-    assert "| tiny_hat | 2 | 0.750 ± 0.141 |" in markdown
+    assert "| model | seeds | ACC | LA | BWT | ρ≤1 | ρ≤2 |" in markdown
+    assert "| tiny_hat | 2 | 0.750 ± 0.141 | 0.750 ± 0.141 | 0.000 ± 0.000 |" in markdown
     assert "## Missing runs\n\nseed1/tiny_sgd" in markdown
     assert "#### seed 1, tiny_hat" in markdown
     assert (record / "forgetting_ratio_tiny.png").stat().st_size > 0

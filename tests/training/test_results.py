@@ -5,6 +5,7 @@ from hat_tf.training.results import (
     acc,
     bwt,
     forgetting_ratio,
+    learning_accuracy,
     matrix_csv,
     random_classifier_acc,
     write_atomically,
@@ -20,6 +21,13 @@ def test_acc_is_the_mean_of_the_last_row():
 def test_bwt_compares_the_last_row_with_the_diagonal():
     assert bwt(MATRIX) == pytest.approx(((0.6 - 0.9) + (0.7 - 0.7)) / 2)
     assert bwt([[0.9]]) == 0.0
+
+
+def test_learning_accuracy_is_the_diagonal_and_splits_acc_with_bwt():
+    assert learning_accuracy(MATRIX) == pytest.approx((0.9 + 0.7 + 0.5) / 3)
+    tasks = len(MATRIX)
+    assert acc(MATRIX) == pytest.approx(learning_accuracy(MATRIX)
+                                        + (tasks - 1) / tasks * bwt(MATRIX))
 
 
 def test_random_classifier_uses_training_label_frequencies():
