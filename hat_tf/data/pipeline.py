@@ -6,12 +6,17 @@ and one batch may mix tasks (Joint training, evaluation of all tasks at once).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from hat_tf.data.task import Task
+
+# Examples per call of the traced inference functions (the accuracy matrix's rows, the task
+# detector's features and scores): larger batches than the training batch (64) run faster
+# on a CPU, and change no prediction (inference is per example).
+INFERENCE_BATCH_SIZE = 512
 
 
 def split_arrays(tasks: Sequence[tuple[int, Task]], split: str):
@@ -20,6 +25,15 @@ def split_arrays(tasks: Sequence[tuple[int, Task]], split: str):
     return (np.concatenate([x for (x, _), _ in parts]),
             np.concatenate([np.full(len(y), task_id, np.int32) for (_, y), task_id in parts]),
             np.concatenate([y for (_, y), _ in parts]))
+
+
+def array_batches(*arrays: np.ndarray,
+                  batch_size: int = INFERENCE_BATCH_SIZE) -> Iterator[tuple[np.ndarray, ...]]:
+    """Consecutive slices of `batch_size` examples of equally long in-memory arrays, the
+    last one shorter: what the traced inference functions are called on, without a tf.data
+    pipeline's set-up for every test set."""
+    for start in range(0, len(arrays[0]), batch_size):
+        yield tuple(array[start:start + batch_size] for array in arrays)
 
 
 def task_dataset(tasks: Sequence[tuple[int, Task]], split: str,

@@ -16,13 +16,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from hat_tf.data.pipeline import array_batches
+
 # Imported for their registration.
 from hat_tf.task_detection import energy, entropy, mahalanobis, max_softmax  # noqa: F401
 from hat_tf.task_detection.rule import TASK_RULES
 
 DEFAULT_RULE = "mahalanobis"  # until a run's end picks one on validation (validation.py)
 HEADS_ONLY_RULE = "energy"  # the default where no feature rule can be kept
-FEATURE_BATCH = 512
 
 
 def own_task_outputs(network: keras.Model, images, task_id):
@@ -44,7 +45,7 @@ def feature_units(network: keras.Model) -> int | None:
 
 class TaskFeatures:
     """`features(images, task_id)`: a network's features of `images` under task
-    `task_id`'s masks, in batches of FEATURE_BATCH, float32 NumPy. Traced once for all
+    `task_id`'s masks, in batches (`array_batches`), float32 NumPy. Traced once for all
     tasks (the task id is a tensor), not once a task.
 
     Args:
@@ -58,8 +59,8 @@ class TaskFeatures:
 
     def __call__(self, images: np.ndarray, task_id: int) -> np.ndarray:
         task = tf.constant(task_id, tf.int32)
-        return np.concatenate([self._features(images[start:start + FEATURE_BATCH], task).numpy()
-                               for start in range(0, len(images), FEATURE_BATCH)])
+        return np.concatenate([self._features(batch, task).numpy()
+                               for (batch,) in array_batches(images)])
 
 
 class TaskDetector(tf.Module):

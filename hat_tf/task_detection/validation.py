@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from hat_tf.data.pipeline import array_batches
 from hat_tf.data.task import TaskSequence
 from hat_tf.task_detection.detector import TaskDetector
-
-BATCH_SIZE = 512
 
 
 def rule_predictions(detector: TaskDetector, network, sequence: TaskSequence,
@@ -27,8 +26,8 @@ def rule_predictions(detector: TaskDetector, network, sequence: TaskSequence,
     true_tasks, true_classes, chosen = [], [], {name: ([], []) for name in detector.rule_names}
     for task_id, task in enumerate(sequence.tasks):
         images, labels = task.split(split)
-        for start in range(0, len(labels), BATCH_SIZE):
-            logits, scores = scores_of(images[start:start + BATCH_SIZE])
+        for (batch,) in array_batches(images):
+            logits, scores = scores_of(batch)
             logits = logits.numpy()
             for name, rule_scores in scores.items():
                 tasks = np.argmax(rule_scores.numpy(), axis=0)

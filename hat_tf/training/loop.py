@@ -12,7 +12,13 @@ import numpy as np
 import tensorflow as tf
 
 from hat_tf.config import OptimConfig, RunConfig
-from hat_tf.data.pipeline import split_arrays, task_dataset, training_batches
+from hat_tf.data.pipeline import (
+    INFERENCE_BATCH_SIZE,
+    array_batches,
+    split_arrays,
+    task_dataset,
+    training_batches,
+)
 from hat_tf.data.task import TaskSequence
 from hat_tf.models.building import built, count_params
 from hat_tf.training.callbacks import (
@@ -29,10 +35,6 @@ from hat_tf.training.progress import RunProgress
 from hat_tf.training.recipe import Recipe
 from hat_tf.training.results import format_matrix, random_classifier_acc, save_results
 from hat_tf.training.run_results import RunResults
-
-# Examples per step of the accuracy matrix's predictions: larger batches run faster on a
-# CPU than the training batch (64), and change no prediction.
-SCORING_BATCH_SIZE = 512
 
 
 def build_model(config: RunConfig, sequence: TaskSequence, recipe: Recipe,
@@ -141,7 +143,7 @@ class TaskScorer:
     """
 
     def __init__(self, network: keras.Model, sequence: TaskSequence,
-                 batch_size: int = SCORING_BATCH_SIZE):
+                 batch_size: int = INFERENCE_BATCH_SIZE):
         self.sequence = sequence
         self.batch_size = batch_size
         images = sequence.tasks[0].x_test
@@ -157,9 +159,9 @@ class TaskScorer:
         images, tasks, labels = split_arrays([(t, self.sequence.tasks[t]) for t in task_ids],
                                              split)
         predicted = np.concatenate([
-            self.predict(images[start:start + self.batch_size],
-                         tasks[start:start + self.batch_size]).numpy()
-            for start in range(0, len(labels), self.batch_size)])
+            self.predict(image_batch, task_batch).numpy()
+            for image_batch, task_batch in array_batches(images, tasks,
+                                                          batch_size=self.batch_size)])
         right = predicted == labels
         # float32 counts and quotient, as Keras' accuracy metric gives them
         return [float(np.float32(np.sum(right[tasks == t])) / np.float32(np.sum(tasks == t)))

@@ -10,6 +10,7 @@ from hat_tf.data import (
     sources,
     task_dataset,
 )
+from hat_tf.data.pipeline import array_batches
 
 
 def fake_cifar_dir(path, per_class=5):
@@ -97,3 +98,11 @@ def test_pipeline_carries_the_task_id_of_every_example():
     task_ids = np.concatenate([inputs["task_id"].numpy() for inputs, _ in batches])
     np.testing.assert_array_equal(task_ids, [0] * 6 + [1] * 6)
     assert batches[0][0]["image"].dtype == "uint8"
+
+
+def test_array_batches_cover_the_arrays_in_order_with_a_shorter_last_batch():
+    images, task_ids = np.arange(10).reshape(5, 2), np.arange(5)
+    batches = list(array_batches(images, task_ids, batch_size=2))
+    assert [len(image_batch) for image_batch, _ in batches] == [2, 2, 1]
+    np.testing.assert_array_equal(np.concatenate([b for b, _ in batches]), images)
+    np.testing.assert_array_equal(np.concatenate([t for _, t in batches]), task_ids)
