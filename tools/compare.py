@@ -22,11 +22,13 @@ or in the record) is skipped, an unfinished one resumes from its checkpoint (tra
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 from hat_tf.cli import RUN_NUMBERS, OneLineParser
@@ -39,7 +41,9 @@ from hat_tf.training.results import write_atomically
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 REPOSITORY = os.path.dirname(TOOLS)
 BUDGET_OPTIONS = ("data_dir", "epochs", "tasks", "train_limit", "width", "batch_size")
-SMALL_OUTPUTS = ("results.json", "config.json", "wall_seconds.json")
+WALL_FILE = "wall_seconds.json"  # the wall time of a run's train.py calls
+WALL_CLOCK_EVERY = 30.0  # seconds between its updates during a call
+SMALL_OUTPUTS = ("results.json", "config.json", WALL_FILE)
 
 
 def finished(run_dir: str) -> bool:
@@ -59,15 +63,46 @@ def restart_options(run_dir: str) -> list[str]:
     return ["--resume"] if RunCheckpoint(run_dir).exists() else ["--overwrite"]
 
 
-def add_wall_seconds(run_dir: str, seconds: float) -> None:
-    """Adds `seconds` to the wall time that train.py calls spent on the run in `run_dir`
-    (wall_seconds.json: a resumed run sums its calls)."""
-    path = os.path.join(run_dir, "wall_seconds.json")
-    spent = 0.0
-    if os.path.isfile(path):
-        with open(path) as file:
-            spent = json.load(file)["wall_seconds"]
-    write_atomically(path, json.dumps({"wall_seconds": spent + seconds}))
+def spent_wall_seconds(run_dir: str) -> float:
+    """The wall time that earlier train.py calls spent on the run in `run_dir`
+    (wall_seconds.json; 0 for a new run)."""
+    path = os.path.join(run_dir, WALL_FILE)
+    if not os.path.isfile(path):
+        return 0.0
+    with open(path) as file:
+        return json.load(file)["wall_seconds"]
+
+
+@contextlib.contextmanager
+def wall_clock(run_dir: str):
+    """Adds the block's wall time to the run's wall_seconds.json (a resumed run sums its
+    calls), writing it every WALL_CLOCK_EVERY seconds while the block runs, so that a grid
+    killed in the middle of a call (a session's end) loses at most that much of it.
+
+    It writes only once this call's train.py has written its config.json: before that,
+    train.py may still be emptying the run dir (--overwrite)."""
+    spent, start, clock_started = spent_wall_seconds(run_dir), time.monotonic(), time.time()
+    config = os.path.join(run_dir, "config.json")
+
+    def write() -> None:
+        if os.path.isfile(config) and os.path.getmtime(config) >= clock_started:
+            write_atomically(os.path.join(run_dir, WALL_FILE),
+                             json.dumps({"wall_seconds": spent + time.monotonic() - start}))
+
+    finished = threading.Event()
+
+    def keep_writing() -> None:
+        while not finished.wait(WALL_CLOCK_EVERY):
+            write()
+
+    writer = threading.Thread(target=keep_writing, daemon=True)
+    writer.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        writer.join()
+        write()
 
 
 def train(model: str, run_dir: str, options: list[str]) -> None:
@@ -78,13 +113,12 @@ def train(model: str, run_dir: str, options: list[str]) -> None:
           flush=True)
     command = [sys.executable, os.path.join(TOOLS, "train.py"), "--model", model,
                "--run-dir", run_dir, *options, *restart]
-    start = time.monotonic()
-    status = subprocess.run(command).returncode
+    with wall_clock(run_dir):
+        status = subprocess.run(command).returncode
     if status == 2:  # bad input, which train.py has named in its one line
         sys.exit(2)
     if status:
         sys.exit(f"compare.py: training {model} failed")
-    add_wall_seconds(run_dir, time.monotonic() - start)
 
 
 def keep_small_outputs(run_dir: str, record_dir: str) -> None:

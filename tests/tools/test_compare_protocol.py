@@ -4,6 +4,7 @@ kill or on a fresh machine (only the record survives)."""
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,26 @@ def test_families_trains_only_those_and_the_report_lists_the_rest_as_missing(tmp
 def test_unknown_families_are_refused(compare, capsys, args, reason):
     module, _ = compare
     assert reason in refusal(module, args, capsys)
+
+
+def test_the_wall_time_is_on_disk_during_a_call_and_sums_over_resumed_calls(tmp_path,
+                                                                             monkeypatch):
+    """A session's end kills compare.py in the middle of a call: what wall_seconds.json
+    holds then is what the grid keeps of that call."""
+    module = load_tool("compare")
+    monkeypatch.setattr(module, "WALL_CLOCK_EVERY", 0.05)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "wall_seconds.json").write_text(json.dumps({"wall_seconds": 100.0}))
+    seen_during_the_call = []
+
+    def slow_training(command):
+        (run_dir / "config.json").write_text("{}")
+        time.sleep(0.5)
+        seen_during_the_call.append(module.spent_wall_seconds(str(run_dir)))
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(module.subprocess, "run", slow_training)
+    module.train("tiny_hat", str(run_dir), [])
+    assert 100.2 < seen_during_the_call[0] < 101
+    assert module.spent_wall_seconds(str(run_dir)) >= 100.5
