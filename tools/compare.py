@@ -74,18 +74,20 @@ def spent_wall_seconds(run_dir: str) -> float:
 
 
 @contextlib.contextmanager
-def wall_clock(run_dir: str):
-    """Adds the block's wall time to the run's wall_seconds.json (a resumed run sums its
-    calls), writing it every WALL_CLOCK_EVERY seconds while the block runs, so that a grid
-    killed in the middle of a call (a session's end) loses at most that much of it.
+def wall_clock(run_dir: str, resuming: bool):
+    """Keeps the run's wall_seconds.json up to date while the block runs, writing it every
+    WALL_CLOCK_EVERY seconds, so that a grid killed in the middle of a call (a session's
+    end) loses at most that much of it.
 
-    It writes only once this call's train.py has written its config.json: before that,
-    train.py may still be emptying the run dir (--overwrite)."""
-    spent, start, clock_started = spent_wall_seconds(run_dir), time.monotonic(), time.time()
+    A resumed run adds this call to its earlier ones from the start. A new or restarted one
+    (--overwrite) counts this call alone, and only once train.py has written its
+    config.json: before that, train.py may still be emptying the run dir."""
+    spent = spent_wall_seconds(run_dir) if resuming else 0.0
+    start, clock_started = time.monotonic(), time.time()
     config = os.path.join(run_dir, "config.json")
 
     def write() -> None:
-        if os.path.isfile(config) and os.path.getmtime(config) >= clock_started:
+        if resuming or (os.path.isfile(config) and os.path.getmtime(config) >= clock_started):
             write_atomically(os.path.join(run_dir, WALL_FILE),
                              json.dumps({"wall_seconds": spent + time.monotonic() - start}))
 
@@ -109,11 +111,11 @@ def train(model: str, run_dir: str, options: list[str]) -> None:
     """Trains the run of `model` in `run_dir`, or continues it; exits as train.py did when
     it fails (2 with train.py's one line for bad input)."""
     restart = restart_options(run_dir)
-    print(f"{model}: {'resuming' if restart == ['--resume'] else 'training'} into {run_dir}",
-          flush=True)
+    resuming = restart == ["--resume"]
+    print(f"{model}: {'resuming' if resuming else 'training'} into {run_dir}", flush=True)
     command = [sys.executable, os.path.join(TOOLS, "train.py"), "--model", model,
                "--run-dir", run_dir, *options, *restart]
-    with wall_clock(run_dir):
+    with wall_clock(run_dir, resuming):
         status = subprocess.run(command).returncode
     if status == 2:  # bad input, which train.py has named in its one line
         sys.exit(2)

@@ -139,24 +139,51 @@ def test_unknown_families_are_refused(compare, capsys, args, reason):
     assert reason in refusal(module, args, capsys)
 
 
-def test_the_wall_time_is_on_disk_during_a_call_and_sums_over_resumed_calls(tmp_path,
-                                                                             monkeypatch):
-    """A session's end kills compare.py in the middle of a call: what wall_seconds.json
-    holds then is what the grid keeps of that call."""
-    module = load_tool("compare")
+def fake_training(module, monkeypatch, run_dir, restart, writes_config):
+    """Makes compare.train's train.py a 0.5 s call that restarts the run in `run_dir` as
+    `restart` says, writing config.json as train.py does (only a new or restarted run's);
+    returns the wall time that was on disk in the middle of the call."""
     monkeypatch.setattr(module, "WALL_CLOCK_EVERY", 0.05)
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    (run_dir / "wall_seconds.json").write_text(json.dumps({"wall_seconds": 100.0}))
+    monkeypatch.setattr(module, "restart_options", lambda _: restart)
     seen_during_the_call = []
 
     def slow_training(command):
-        (run_dir / "config.json").write_text("{}")
+        if writes_config:
+            (run_dir / "config.json").write_text("{}")
         time.sleep(0.5)
         seen_during_the_call.append(module.spent_wall_seconds(str(run_dir)))
         return subprocess.CompletedProcess(command, 0)
 
     monkeypatch.setattr(module.subprocess, "run", slow_training)
     module.train("tiny_hat", str(run_dir), [])
-    assert 100.2 < seen_during_the_call[0] < 101
-    assert module.spent_wall_seconds(str(run_dir)) >= 100.5
+    return seen_during_the_call[0]
+
+
+@pytest.fixture
+def run_with_wall_time(tmp_path):
+    """A run dir whose earlier calls spent 100 s, with the config.json they wrote."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text("{}")
+    (run_dir / "wall_seconds.json").write_text(json.dumps({"wall_seconds": 100.0}))
+    return run_dir
+
+
+def test_a_resumed_call_adds_its_wall_time_while_it_runs(run_with_wall_time, monkeypatch):
+    """A session's end kills compare.py in the middle of a call: what wall_seconds.json
+    holds then is what the grid keeps of that call. A resumed train.py leaves config.json
+    as it was."""
+    module = load_tool("compare")
+    during = fake_training(module, monkeypatch, run_with_wall_time, ["--resume"],
+                           writes_config=False)
+    assert 100.2 < during < 101
+    assert module.spent_wall_seconds(str(run_with_wall_time)) >= 100.5
+
+
+def test_a_restarted_run_counts_its_new_call_alone(run_with_wall_time, monkeypatch):
+    """--overwrite starts the run anew: the killed call's time is not the new run's."""
+    module = load_tool("compare")
+    during = fake_training(module, monkeypatch, run_with_wall_time, ["--overwrite"],
+                           writes_config=True)
+    assert 0.2 < during < 1
+    assert 0.5 <= module.spent_wall_seconds(str(run_with_wall_time)) < 100
