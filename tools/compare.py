@@ -33,7 +33,7 @@ import time
 
 from hat_tf.cli import RUN_NUMBERS, OneLineParser
 from hat_tf.reporting.comparison import IncomparableRunsError, load_results
-from hat_tf.reporting.grid import run_path, write_grid_spec
+from hat_tf.reporting.grid import WALL_FILE, recorded_wall_seconds, run_path, write_grid_spec
 from hat_tf.reporting.protocols import ALEXNET, PROTOCOLS, Protocol
 from hat_tf.training.checkpoint import RunCheckpoint
 from hat_tf.training.results import write_atomically
@@ -41,7 +41,6 @@ from hat_tf.training.results import write_atomically
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 REPOSITORY = os.path.dirname(TOOLS)
 BUDGET_OPTIONS = ("data_dir", "epochs", "tasks", "train_limit", "width", "batch_size")
-WALL_FILE = "wall_seconds.json"  # the wall time of a run's train.py calls
 WALL_CLOCK_EVERY = 30.0  # seconds between its updates during a call
 SMALL_OUTPUTS = ("results.json", "config.json", WALL_FILE)
 
@@ -63,16 +62,6 @@ def restart_options(run_dir: str) -> list[str]:
     return ["--resume"] if RunCheckpoint(run_dir).exists() else ["--overwrite"]
 
 
-def spent_wall_seconds(run_dir: str) -> float:
-    """The wall time that earlier train.py calls spent on the run in `run_dir`
-    (wall_seconds.json; 0 for a new run)."""
-    path = os.path.join(run_dir, WALL_FILE)
-    if not os.path.isfile(path):
-        return 0.0
-    with open(path) as file:
-        return json.load(file)["wall_seconds"]
-
-
 @contextlib.contextmanager
 def wall_clock(run_dir: str, resuming: bool):
     """Keeps the run's wall_seconds.json up to date while the block runs, writing it every
@@ -82,7 +71,7 @@ def wall_clock(run_dir: str, resuming: bool):
     A resumed run adds this call to its earlier ones from the start. A new or restarted one
     (--overwrite) counts this call alone, and only once train.py has written its
     config.json: before that, train.py may still be emptying the run dir."""
-    spent = spent_wall_seconds(run_dir) if resuming else 0.0
+    spent = (recorded_wall_seconds(run_dir) or 0.0) if resuming else 0.0
     start, clock_started = time.monotonic(), time.time()
     config = os.path.join(run_dir, "config.json")
 

@@ -26,6 +26,7 @@ from hat_tf.reporting.tables import accuracy_table, markdown_table
 from hat_tf.training.results import write_atomically
 
 GRID_FILE = "grid.json"
+WALL_FILE = "wall_seconds.json"  # a run's wall time over its train.py calls (tools/compare.py)
 SCORES = ("acc", "la", "bwt")
 
 
@@ -56,6 +57,16 @@ def finished_results(record: str, seed: int, model: str) -> dict | None:
         return load_results(run_path(record, seed, model))
     except IncomparableRunsError:
         return None
+
+
+def recorded_wall_seconds(run_dir: str) -> float | None:
+    """The wall time tools/compare.py recorded for the run in `run_dir` (its WALL_FILE),
+    or None where it recorded none."""
+    path = os.path.join(run_dir, WALL_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path) as file:
+        return json.load(file)["wall_seconds"]
 
 
 def family_scores(record: str, spec: dict, family: dict) -> tuple[pd.DataFrame, list[str]]:
@@ -144,6 +155,38 @@ def accuracy_matrices_markdown(record: str, spec: dict, family: dict) -> str:
     return "\n\n".join(parts)
 
 
+def time_markdown(record: str, spec: dict) -> str:
+    """Every finished run's training and wall time, and the grid's totals. A wall time
+    shorter than the training was recorded in part: its train.py calls were killed before
+    compare.py kept the time on disk."""
+    rows, training, wall, partial = [], 0.0, 0.0, []
+    for family in spec["families"]:
+        for model in [family["joint"], *family["methods"]]:
+            cells = []
+            for seed in spec["seeds"]:
+                results = finished_results(record, seed, model)
+                if results is None:
+                    cells.append("")
+                    continue
+                run_wall = recorded_wall_seconds(run_path(record, seed, model))
+                training += results["train_seconds"]
+                if run_wall is None or run_wall < results["train_seconds"]:
+                    partial.append(f"seed{seed}/{model}")
+                else:
+                    wall += run_wall
+                cells.append(f"{results['train_seconds']:,.0f} / "
+                             + ("—" if run_wall is None else f"{run_wall:,.0f}"))
+            rows.append([model, *cells])
+    table = markdown_table(["model", *(f"seed {seed}" for seed in spec["seeds"])], rows)
+    finished = sum(cell != "" for row in rows for cell in row[1:])
+    return (f"Training / wall seconds per finished run (wall: compare.py's clock over the "
+            f"run's train.py calls, evaluation and exports included; —: not recorded).\n\n"
+            f"{table}\n\n{finished} finished runs: {training / 3600:.2f} h of training; "
+            f"{wall / 3600:.2f} h wall over the {finished - len(partial)} whose wall time "
+            f"was recorded in full (in part or not at all: "
+            f"{', '.join(partial) if partial else 'none'}).")
+
+
 def write_grid_report(record: str) -> str:
     """Writes comparison.md, scores.csv (a row per seed and run), summary.csv (mean and sd)
     and forgetting_ratio_<family>.png into `record`; returns the markdown."""
@@ -174,6 +217,7 @@ def write_grid_report(record: str) -> str:
                    os.path.join(record, plot))
         sections += [mean_spread_markdown(summary, score_columns(scores)), f"![ρ≤t]({plot})",
                      "### Accuracy matrices (%)", accuracy_matrices_markdown(record, spec, family)]
+    sections.append("## Time\n\n" + time_markdown(record, spec))
     sections.append("## Missing runs\n\n" + (", ".join(all_missing) if all_missing else "none"))
     if all_scores:
         write_atomically(os.path.join(record, "scores.csv"),

@@ -11,6 +11,7 @@ from hat_tf.reporting.grid import (
     mean_and_spread,
     read_grid_spec,
     run_path,
+    time_markdown,
     write_grid_report,
     write_grid_spec,
 )
@@ -80,6 +81,18 @@ def test_the_report_lists_what_is_missing_and_draws_the_bands(record):
     assert (record / "forgetting_ratio_tiny.png").stat().st_size > 0
     assert (record / "comparison.md").read_text() == markdown
     assert len((record / "scores.csv").read_text().splitlines()) == 1 + 5
+
+
+def test_the_time_section_sums_what_was_recorded_and_names_what_was_not(record):
+    """Every finished run trained 1 s (write_run); seed 0's Joint has a full wall record,
+    seed 1's HAT one shorter than its training (a killed call), the rest none."""
+    (record / "seed0" / "tiny_joint" / "wall_seconds.json").write_text('{"wall_seconds": 7200}')
+    (record / "seed1" / "tiny_hat" / "wall_seconds.json").write_text('{"wall_seconds": 0.5}')
+    markdown = time_markdown(str(record), read_grid_spec(str(record)))
+    assert "| tiny_joint | 1 / 7,200 | 1 / — |" in markdown
+    assert "| tiny_sgd | 1 / — |  |" in markdown  # seed 1's run is unfinished
+    assert "5 finished runs: 0.00 h of training; 2.00 h wall over the 1 whose" in markdown
+    assert "seed1/tiny_joint, seed0/tiny_hat, seed1/tiny_hat, seed0/tiny_sgd)" in markdown
 
 
 def test_a_seed_without_its_joint_run_scores_nothing(tmp_path):

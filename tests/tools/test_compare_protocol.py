@@ -151,7 +151,7 @@ def fake_training(module, monkeypatch, run_dir, restart, writes_config):
         if writes_config:
             (run_dir / "config.json").write_text("{}")
         time.sleep(0.5)
-        seen_during_the_call.append(module.spent_wall_seconds(str(run_dir)))
+        seen_during_the_call.append(module.recorded_wall_seconds(str(run_dir)))
         return subprocess.CompletedProcess(command, 0)
 
     monkeypatch.setattr(module.subprocess, "run", slow_training)
@@ -177,7 +177,7 @@ def test_a_resumed_call_adds_its_wall_time_while_it_runs(run_with_wall_time, mon
     during = fake_training(module, monkeypatch, run_with_wall_time, ["--resume"],
                            writes_config=False)
     assert 100.2 < during < 101
-    assert module.spent_wall_seconds(str(run_with_wall_time)) >= 100.5
+    assert module.recorded_wall_seconds(str(run_with_wall_time)) >= 100.5
 
 
 def test_a_restarted_run_counts_its_new_call_alone(run_with_wall_time, monkeypatch):
@@ -186,4 +186,4 @@ def test_a_restarted_run_counts_its_new_call_alone(run_with_wall_time, monkeypat
     during = fake_training(module, monkeypatch, run_with_wall_time, ["--overwrite"],
                            writes_config=True)
     assert 0.2 < during < 1
-    assert 0.5 <= module.spent_wall_seconds(str(run_with_wall_time)) < 100
+    assert 0.5 <= module.recorded_wall_seconds(str(run_with_wall_time)) < 100
