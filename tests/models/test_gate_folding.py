@@ -67,7 +67,9 @@ def test_gate_folded_into_a_conv_equals_the_gated_stage_and_its_gradients():
         results.append([outputs] + [tf.convert_to_tensor(g) for g in gradients])
 
     for folded, unfolded in zip(*results):
-        np.testing.assert_allclose(folded, unfolded, rtol=1e-5, atol=1e-6)
+        # Folding reorders float32 sums: allow rounding relative to the tensor's scale.
+        scale = np.abs(unfolded).max()
+        np.testing.assert_allclose(folded, unfolded, rtol=1e-5, atol=1e-5 * scale)
     assert np.count_nonzero(results[0][0]) > results[0][0].numpy().size // 4
     assert np.abs(results[0][3][2]).sum() > 0  # the task's embedding row learns
 
