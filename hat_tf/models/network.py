@@ -48,6 +48,13 @@ class TaskNetwork(keras.Model):
         (batch, units), or one tensor per task (a PNN's columns). Subclasses define it."""
         raise NotImplementedError(f"{type(self).__name__} does not define its features")
 
+    def detector_features(self, inputs, s=None):
+        """(what the heads read, what the task detector reads) at inference, under each
+        example's own task (hat_tf/task_detection): both `features` unless a subclass
+        gives the detector more of its layers."""
+        features = self.features(inputs, training=False, s=s)
+        return features, features
+
     def standardized_image(self, inputs) -> tf.Tensor:
         """The batch's images as standardised floats of the compute dtype."""
         return self.standardize(tf.cast(inputs["image"], self.compute_dtype))

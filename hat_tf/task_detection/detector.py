@@ -28,16 +28,17 @@ HEADS_ONLY_RULE = "energy"  # the default where no feature rule can be kept
 
 def own_task_outputs(network: keras.Model, images, task_id):
     """(logits (batch, max classes) float32, features) of every image under task
-    `task_id`'s masks and head; features are (batch, units) float32, or None for a network
-    without one feature tensor (a PNN's columns)."""
+    `task_id`'s masks and head; features are what `network.detector_features` gives the
+    detector, (batch, units) float32, or None for a network without one feature tensor (a
+    PNN's columns)."""
     task_ids = tf.fill([tf.shape(images)[0]], tf.cast(task_id, tf.int32))
-    features = network.features({"image": images, "task_id": task_ids}, training=False)
-    logits = tf.cast(network.head(features, task_id=task_ids), tf.float32)
+    head_features, features = network.detector_features({"image": images, "task_id": task_ids})
+    logits = tf.cast(network.head(head_features, task_id=task_ids), tf.float32)
     return logits, None if isinstance(features, list) else tf.cast(features, tf.float32)
 
 
 def feature_units(network: keras.Model) -> int | None:
-    """The width of the features the heads read (None: one tensor per task)."""
+    """The width of the features the detector reads (None: one tensor per task)."""
     images = tf.zeros([1, *network.image_shape], tf.uint8)
     _, features = own_task_outputs(network, images, 0)
     return None if features is None else int(features.shape[-1])

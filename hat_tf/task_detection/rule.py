@@ -25,7 +25,7 @@ class TaskRule(tf.Module):
 
     Args:
         classes_per_task: Classes of each task's head.
-        units: Width of the features the heads read (None: the network has no single
+        units: Width of the features the detector reads (None: the network has no single
             feature tensor, as a PNN's columns).
 
     Attributes:

@@ -69,3 +69,16 @@ def test_networks_without_masks_infer_from_their_heads(name, sequence):
 def test_a_feature_rule_without_features_is_refused():
     with pytest.raises(ValueError, match="'mahalanobis' needs the features of a gated network"):
         TaskDetector([2, 2], None, rule="mahalanobis")
+
+
+def test_alexnet_gives_the_detector_its_trunk_and_dense_layers_and_the_heads_fc2(sequence):
+    network = network_of("alexnet_hat", sequence)
+    images = sequence.tasks[1].x_train[:4]
+    inputs = {"image": images, "task_id": tf.fill([4], 1)}
+    trunk, fc1, fc2 = network.stage_outputs(inputs, False, None)
+    logits, features = own_task_outputs(network, images, 1)
+    np.testing.assert_allclose(features.numpy(), tf.concat([trunk, fc1, fc2], -1).numpy())
+    assert features.shape[-1] == trunk.shape[-1] + fc1.shape[-1] + fc2.shape[-1] > fc2.shape[-1]
+    # The heads still read fc2 alone: the logits are the network's own.
+    np.testing.assert_allclose(logits.numpy()[:, :2], network(inputs).numpy(), rtol=1e-5,
+                               atol=1e-6)
