@@ -31,7 +31,8 @@ def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     assert sorted(rules) == ["energy", "entropy", "mahalanobis", "max_softmax"]
     chosen = results["task_inference_rule"]
     assert rules[chosen]["test_task_acc"] == results["task_inference_acc"]
-    assert rules["mahalanobis"]["bytes_per_task"] == [3 * 256 * 4] * 2  # (2 classes + 1) × fc2
+    # (2 classes + 1) × (the flattened conv trunk, 32 channels × 2 × 2, + fc1 + fc2)
+    assert rules["mahalanobis"]["bytes_per_task"] == [3 * (128 + 256 + 256) * 4] * 2
     assert rules["max_softmax"]["bytes_per_task"] == [0, 0]
     confusion = results["task_confusion"]
     test_sizes = [len(task.y_test) for task in exported_run.sequence.tasks]
@@ -41,7 +42,7 @@ def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     report = (exported_run.run_dir / "report.md").read_text()
     assert "## Task inference" in report and f"| **{chosen}** |" in report
     assert f"{100 * rules['energy']['val_task_acc']:.1f}" in report
-    assert "3.0 KiB" in report
+    assert "7.5 KiB" in report
 
 
 def test_the_best_rule_on_validation_wins_and_ties_keep_the_default():
