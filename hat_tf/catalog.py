@@ -22,6 +22,7 @@ from hat_tf.methods.frozen import FrozenTrunk
 from hat_tf.methods.hat import Hat
 from hat_tf.methods.joint import Joint
 from hat_tf.methods.lwf import Lwf
+from hat_tf.methods.multitask import Multitask
 from hat_tf.models.alexnet import AlexNet
 from hat_tf.models.building import built, count_params
 from hat_tf.models.hatified import HatifiedNetwork
@@ -79,6 +80,11 @@ def _joint(config: RunConfig) -> Method:
     return Joint()
 
 
+@METHODS.register("multitask")
+def _multitask(config: RunConfig) -> Method:
+    return Multitask()
+
+
 @METHODS.register("hat")
 def _hat(config: RunConfig) -> Method:
     return Hat(config.hat)
@@ -122,6 +128,8 @@ def _vgg8(config: RunConfig) -> keras.Model:
 
 MODELS.register("alexnet_sgd")(Recipe(_alexnet(gated=False), METHODS.get("sgd")))
 MODELS.register("alexnet_joint")(Recipe(_alexnet(gated=False), METHODS.get("joint")))
+MODELS.register("alexnet_multitask")(Recipe(_alexnet(gated=False),
+                                             METHODS.get("multitask")))
 MODELS.register("alexnet_hat")(Recipe(_alexnet(gated=True), METHODS.get("hat")))
 MODELS.register("alexnet_sgd_frozen")(Recipe(_alexnet(gated=False), METHODS.get("sgd_frozen")))
 MODELS.register("alexnet_ewc")(Recipe(_alexnet(gated=False), METHODS.get("ewc")))
@@ -131,6 +139,8 @@ MODELS.register("resnet18_sgd")(Recipe(_resnet18(gated=False, per_task_norm=Fals
                                        METHODS.get("sgd")))
 MODELS.register("resnet18_joint")(Recipe(_resnet18(gated=False, per_task_norm=False),
                                          METHODS.get("joint")))
+MODELS.register("resnet18_multitask")(Recipe(_resnet18(gated=False, per_task_norm=False),
+                                              METHODS.get("multitask")))
 MODELS.register("resnet18_hat")(Recipe(_resnet18(gated=True, per_task_norm=False),
                                        METHODS.get("hat")))
 MODELS.register("resnet18_hat_bn")(Recipe(_resnet18(gated=True, per_task_norm=True),

@@ -130,7 +130,7 @@ def run_protocol(protocol: Protocol, seeds: tuple[int, ...], out: str, record: s
     chosen = [f for f in protocol.families if families is None or f.name in families]
     for seed in seeds:
         for family in chosen:
-            for model in family.models:
+            for model in family.models_at(seed, protocol.seeds[0]):
                 recorded, run_dir = run_path(record, seed, model), run_path(out, seed, model)
                 if finished(recorded):
                     print(f"{model}, seed {seed}: using the finished run in {recorded}")

@@ -8,7 +8,7 @@ import os
 
 import pandas as pd
 
-from hat_tf.training.results import forgetting_ratio, learning_accuracy
+from hat_tf.training.results import forgetting_ratio, forgetting_ratio_after, learning_accuracy
 
 MATCHING_KEYS = ("dataset", "seed", "task_names")
 
@@ -56,21 +56,42 @@ def warm_started_joint_note(joint: dict) -> str | None:
             "older hat_tf); the paper's A_J retrains from the initial weights at every task.")
 
 
-def comparison_table(runs: dict[str, dict], joint: dict) -> pd.DataFrame:
+def trained_at_last_task_only(results: dict) -> bool:
+    """Whether the run trained only at its last task (a Multitask run): the rows of its
+    accuracy matrix before the last are its untrained network's."""
+    return bool(results.get("method", {}).get("trained_at_last_task_only", False))
+
+
+def forgetting_ratios(results: dict, joint: dict | None) -> list[float]:
+    """ρ_{≤t} of `results` for t = 1..T against `joint`: NaN for every t without a Joint
+    run, and for t < T against a Multitask run (it has A_J at T only)."""
+    num_tasks = len(results["task_names"])
+    if joint is None:
+        return [float("nan")] * num_tasks
+    if trained_at_last_task_only(joint):
+        return [float("nan")] * (num_tasks - 1) + [forgetting_ratio_after(
+            num_tasks - 1, results["acc_matrix"], joint["acc_matrix"], results["random_acc"])]
+    return forgetting_ratio(results["acc_matrix"], joint["acc_matrix"], results["random_acc"])
+
+
+def comparison_table(runs: dict[str, dict], joint: dict | None) -> pd.DataFrame:
     """One row per run: model, ACC, LA (each task's accuracy when learned), BWT, ρ_{≤t}
-    for every t, parameters, training time."""
-    check_comparable(runs, joint)
+    for every t against `joint` (`forgetting_ratios`), parameters, training time. A run
+    trained at its last task only has no LA and BWT (NaN): its diagonal is untrained."""
+    if joint is not None:
+        check_comparable(runs, joint)
     rows = []
     for name, results in runs.items():
-        ratios = forgetting_ratio(results["acc_matrix"], joint["acc_matrix"],
-                                  results["random_acc"])
+        untrained_diagonal = trained_at_last_task_only(results)
         rows.append({
             "run": name,
             "model": results["model"],
             "acc": results["acc"],
-            "la": learning_accuracy(results["acc_matrix"]),
-            "bwt": results["bwt"],
-            **{f"rho_{t + 1}": ratio for t, ratio in enumerate(ratios)},
+            "la": float("nan") if untrained_diagonal else learning_accuracy(
+                results["acc_matrix"]),
+            "bwt": float("nan") if untrained_diagonal else results["bwt"],
+            **{f"rho_{t + 1}": ratio
+               for t, ratio in enumerate(forgetting_ratios(results, joint))},
             "num_params": results["num_params"],
             "train_seconds": results["train_seconds"],
         })

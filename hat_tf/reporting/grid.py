@@ -36,9 +36,11 @@ def run_path(root: str, seed: int, model: str) -> str:
 
 
 def write_grid_spec(record: str, protocol: Protocol, seeds: tuple[int, ...]) -> None:
-    """Writes `grid.json`: the protocol and the seeds the grid runs."""
+    """Writes `grid.json`: the protocol, the seeds the grid runs and the protocol's first
+    seed (the one its `first_seed_only` models train at)."""
     write_atomically(os.path.join(record, GRID_FILE), json.dumps(
-        {**asdict(protocol), "seeds": list(seeds)}, indent=2))
+        {**asdict(protocol), "seeds": list(seeds), "first_seed": protocol.seeds[0]},
+        indent=2))
 
 
 def read_grid_spec(record: str) -> dict:
@@ -69,26 +71,38 @@ def recorded_wall_seconds(run_dir: str) -> float | None:
         return json.load(file)["wall_seconds"]
 
 
+def models_at(spec: dict, family: dict, seed: int) -> list[str]:
+    """The models of `family` the grid trains at `seed` (`Family.models_at`)."""
+    first_seed = spec.get("first_seed", spec["seeds"][0])
+    return [model for model in [family["joint"], *family["methods"]]
+            if seed == first_seed or model not in family.get("first_seed_only", ())]
+
+
 def family_scores(record: str, spec: dict, family: dict) -> tuple[pd.DataFrame, list[str]]:
-    """Per seed and finished model of `family` (Joint included, ρ = 0): ACC, LA, BWT and ρ≤t,
-    scored against that seed's Joint run; and the runs still missing (`seed<k>/<model>`).
-    A seed whose Joint run is missing scores none of its runs."""
-    models = [family["joint"], *family["methods"]]
+    """Per seed and finished model of `family` (Joint included, ρ = 0): ACC, LA, BWT and
+    ρ≤t against that seed's Joint run (NaN where it has none, `comparison_table`); and the
+    runs still missing (`seed<k>/<model>`)."""
     tables, missing = [], []
     for seed in spec["seeds"]:
-        runs = {model: finished_results(record, seed, model) for model in models}
+        runs = {model: finished_results(record, seed, model)
+                for model in models_at(spec, family, seed)}
         missing += [f"seed{seed}/{model}" for model, results in runs.items() if results is None]
-        joint = runs[family["joint"]]
-        if joint is None:
-            continue
-        table = comparison_table({m: r for m, r in runs.items() if r is not None}, joint)
-        tables.append(table.assign(seed=seed))
+        finished = {model: results for model, results in runs.items() if results is not None}
+        if finished:
+            table = comparison_table(finished, runs.get(family["joint"]))
+            tables.append(table.assign(seed=seed))
     return (pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()), missing
 
 
 def score_columns(scores: pd.DataFrame) -> list[str]:
-    """ACC, LA, BWT, then ρ≤1 .. ρ≤T."""
-    return [*SCORES, *(c for c in scores.columns if c.startswith("rho_"))]
+    """ACC, LA, BWT, then those of ρ≤1 .. ρ≤T that some run has."""
+    return [*SCORES, *ratio_columns(scores)]
+
+
+def ratio_columns(scores: pd.DataFrame) -> list[str]:
+    """The columns ρ≤t that hold a value for some run (a grid whose Joint is a Multitask
+    run has ρ≤T alone)."""
+    return [c for c in scores.columns if c.startswith("rho_") and scores[c].notna().any()]
 
 
 def mean_and_spread(scores: pd.DataFrame, models: list[str]) -> pd.DataFrame:
@@ -103,16 +117,26 @@ def mean_and_spread(scores: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     return summary.loc[order].rename_axis("model").reset_index()
 
 
-def mean_spread_markdown(summary: pd.DataFrame, columns: list[str]) -> str:
-    """`summary` as a markdown table of `mean ± sd` cells."""
+def mean_spread_markdown(summary: pd.DataFrame, columns: list[str],
+                         published: dict[str, dict] | None = None) -> str:
+    """`summary` as a markdown table of `mean ± sd` cells (—: no value), with a column of
+    the `published` accuracies (`Published` records by model) where there are any."""
     def cell(row, column):
         mean, sd = row[f"{column}_mean"], row[f"{column}_sd"]
+        if np.isnan(mean):
+            return "—"
         return f"{mean:.3f}" if np.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
+
+    def published_cell(model):
+        record = (published or {}).get(model)
+        return f"{record['acc'] / 100:.3f} ({record['source']})" if record else ""
     names = {"acc": "ACC", "la": "LA", "bwt": "BWT", **{c: f"ρ≤{c.split('_')[1]}" for c in columns
                                           if c.startswith("rho_")}}
+    extra = ["published ACC"] if published else []
     return markdown_table(
-        ["model", "seeds", *(names[c] for c in columns)],
-        [[row["model"], str(int(row["seeds"])), *(cell(row, c) for c in columns)]
+        ["model", "seeds", *(names[c] for c in columns), *extra],
+        [[row["model"], str(int(row["seeds"])), *(cell(row, c) for c in columns),
+          *([published_cell(row["model"])] if published else [])]
          for _, row in summary.iterrows()])
 
 
@@ -124,7 +148,7 @@ def plot_bands(scores: pd.DataFrame, models: list[str], title: str, path: str) -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    columns = [c for c in scores.columns if c.startswith("rho_")]
+    columns = ratio_columns(scores)
     tasks = [int(c.split("_")[1]) for c in columns]
     figure, axes = plt.subplots(figsize=(7, 4.5))
     for model in models:
@@ -160,23 +184,24 @@ def time_markdown(record: str, spec: dict) -> str:
     shorter than the training was recorded in part: its train.py calls were killed before
     compare.py kept the time on disk."""
     rows, training, wall, partial = [], 0.0, 0.0, []
-    for family in spec["families"]:
-        for model in [family["joint"], *family["methods"]]:
-            cells = []
-            for seed in spec["seeds"]:
-                results = finished_results(record, seed, model)
-                if results is None:
-                    cells.append("")
-                    continue
-                run_wall = recorded_wall_seconds(run_path(record, seed, model))
-                training += results["train_seconds"]
-                if run_wall is None or run_wall < results["train_seconds"]:
-                    partial.append(f"seed{seed}/{model}")
-                else:
-                    wall += run_wall
-                cells.append(f"{results['train_seconds']:,.0f} / "
-                             + ("—" if run_wall is None else f"{run_wall:,.0f}"))
-            rows.append([model, *cells])
+    models = dict.fromkeys(model for family in spec["families"]  # once each: families may
+                           for model in [family["joint"], *family["methods"]])  # share Joint
+    for model in models:
+        cells = []
+        for seed in spec["seeds"]:
+            results = finished_results(record, seed, model)
+            if results is None:
+                cells.append("")
+                continue
+            run_wall = recorded_wall_seconds(run_path(record, seed, model))
+            training += results["train_seconds"]
+            if run_wall is None or run_wall < results["train_seconds"]:
+                partial.append(f"seed{seed}/{model}")
+            else:
+                wall += run_wall
+            cells.append(f"{results['train_seconds']:,.0f} / "
+                         + ("—" if run_wall is None else f"{run_wall:,.0f}"))
+        rows.append([model, *cells])
     table = markdown_table(["model", *(f"seed {seed}" for seed in spec["seeds"])], rows)
     finished = sum(cell != "" for row in rows for cell in row[1:])
     return (f"Training / wall seconds per finished run (wall: compare.py's clock over the "
@@ -207,16 +232,20 @@ def write_grid_report(record: str) -> str:
         all_missing += missing
         sections.append(f"## {family['name']}")
         if scores.empty:
-            sections.append("No seed has its Joint run yet.")
+            sections.append("No run has finished yet.")
             continue
         summary = mean_and_spread(scores, models)
         all_scores.append(scores.assign(family=family["name"]))
         all_summaries.append(summary.assign(family=family["name"]))
-        plot = f"forgetting_ratio_{family['name']}.png"
-        plot_bands(scores, models, f"{spec['name']} protocol, {family['name']}",
-                   os.path.join(record, plot))
-        sections += [mean_spread_markdown(summary, score_columns(scores)), f"![ρ≤t]({plot})",
-                     "### Accuracy matrices (%)", accuracy_matrices_markdown(record, spec, family)]
+        published = {entry["model"]: entry for entry in spec.get("published", ())}
+        sections.append(mean_spread_markdown(summary, score_columns(scores), published))
+        if ratio_columns(scores):
+            plot = f"forgetting_ratio_{family['name']}.png"
+            plot_bands(scores, models, f"{spec['name']} protocol, {family['name']}",
+                       os.path.join(record, plot))
+            sections.append(f"![ρ≤t]({plot})")
+        sections += ["### Accuracy matrices (%)",
+                     accuracy_matrices_markdown(record, spec, family)]
     sections.append("## Time\n\n" + time_markdown(record, spec))
     sections.append("## Missing runs\n\n" + (", ".join(all_missing) if all_missing else "none"))
     if all_scores:

@@ -17,20 +17,44 @@ class Family:
 
     Attributes:
         name: Short name (`alexnet`).
-        joint: The Joint model, trained first: A_J of the forgetting ratio.
+        joint: The Joint model, trained first: A_J of the forgetting ratio (or a Multitask
+            model: A_J at the last task only).
         methods: The other models.
         options: train.py options of this family only (e.g. a width).
+        first_seed_only: Models trained at the protocol's first seed alone (a benchmark's
+            rows other than HAT's: one seed each); the others at every seed.
     """
 
     name: str
     joint: str
     methods: tuple[str, ...]
     options: tuple[str, ...] = ()
+    first_seed_only: tuple[str, ...] = ()
 
     @property
     def models(self) -> tuple[str, ...]:
         """Joint first, then the methods: the order the grid trains them in."""
         return (self.joint, *self.methods)
+
+    def models_at(self, seed: int, first_seed: int) -> tuple[str, ...]:
+        """The models the grid trains at `seed`, in order (`first_seed`: the protocol's)."""
+        return tuple(model for model in self.models
+                     if seed == first_seed or model not in self.first_seed_only)
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published accuracy to put beside a model's (the benchmark tables of papers).
+
+    Attributes:
+        model: The hat_tf model that stands for the published method.
+        acc: Its published average accuracy over the tasks after the last, in %.
+        source: Where it is published.
+    """
+
+    model: str
+    acc: float
+    source: str
 
 
 @dataclass(frozen=True)
@@ -44,6 +68,7 @@ class Protocol:
         options: train.py options of the budget, shared by every run.
         families: The model families.
         seeds: The seeds (task orders) run by default.
+        published: Published accuracies its report puts beside the measured ones.
     """
 
     name: str
@@ -52,6 +77,7 @@ class Protocol:
     options: tuple[str, ...]
     families: tuple[Family, ...]
     seeds: tuple[int, ...] = (0, 1, 2)
+    published: tuple[Published, ...] = ()
 
 
 ALEXNET = Family("alexnet", "alexnet_joint", (
@@ -82,4 +108,40 @@ CPU = Protocol(
                               ("--width", "0.25"))),
 )
 
-PROTOCOLS = {protocol.name: protocol for protocol in (CPU, PAPER)}
+# GPM (Saha et al., ICLR 2021) Table 1 and WSN (Kang et al., ICML 2022) Table 2: a 5-layer
+# AlexNet with BatchNorm, 10-split CIFAR-100, task given; their HAT is a rerun of the HAT
+# reference code. ResNet18's HAT: Kim et al., NeurIPS 2022 (full width, from scratch).
+GPM = "GPM, ICLR 2021, Table 1"
+CIFAR100_10 = Protocol(
+    name="cifar100_10",
+    summary=("10-split CIFAR-100 (10 tasks of 10 consecutive classes, in class order; the "
+             "seed sets the initial weights and the validation split), the benchmark of the "
+             "published HAT, GPM, PackNet, SupSup and WSN numbers. Each task on its whole "
+             "training set (85 % of it; 15 % validates), the HAT paper's lr schedule (SGD "
+             "lr 0.05, divided by 3 after 5 epochs without a lower validation loss, stopped "
+             "below 1e-4) and the published cap of 200 epochs a task; batch 64; no "
+             "augmentation. HAT on every seed, the other rows on the first. The multitask "
+             "row is one network trained on all 10 tasks at once. Checkpoints are kept, so "
+             "prediction without the task id can be scored again."),
+    dataset="cifar100_10",
+    options=("--epochs", "200", "--keep-checkpoint", "--task-inference"),
+    families=(
+        Family("alexnet", "alexnet_multitask", ("alexnet_hat", "alexnet_sgd", "alexnet_ewc"),
+               first_seed_only=("alexnet_multitask", "alexnet_sgd", "alexnet_ewc")),
+        Family("alexnet_baselines", "alexnet_multitask",
+               ("alexnet_lwf", "alexnet_pnn", "alexnet_sgd_frozen"),
+               first_seed_only=("alexnet_multitask", "alexnet_lwf", "alexnet_pnn",
+                                "alexnet_sgd_frozen")),
+        Family("resnet18", "resnet18_multitask", ("resnet18_hat_bn", "resnet18_sgd"),
+               ("--width", "0.5"),
+               first_seed_only=("resnet18_multitask", "resnet18_sgd")),
+    ),
+    published=(
+        Published("alexnet_hat", 72.0, GPM),
+        Published("alexnet_ewc", 68.5, GPM),
+        Published("alexnet_multitask", 79.75, GPM),
+        Published("resnet18_hat_bn", 84.0, "Kim et al., NeurIPS 2022 (full-width ResNet18)"),
+    ),
+)
+
+PROTOCOLS = {protocol.name: protocol for protocol in (CPU, PAPER, CIFAR100_10)}

@@ -97,6 +97,8 @@ def train_task(
     with model.distribute_strategy.scope():  # the optimizer's variables, like the model's
         model.compile(optimizer=make_optimizer(config.optim, method.gradient_clip_norm))
         model.optimizer.build(model.trainable_variables)  # as fit would: a checkpoint fills it
+    if not tasks:  # the method trains nothing at this task (Multitask before the last)
+        return 0
     schedule = PlateauSchedule(config.optim.lr_factor, config.optim.lr_patience,
                                config.optim.lr_min)
     if resume:

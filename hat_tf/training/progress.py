@@ -64,7 +64,9 @@ class RunProgress:
     def first_estimate(self) -> str | None:
         """After the run's first epoch, the estimated total, with the quick options when it
         is over LONG_RUN_SECONDS on a CPU; None after any later epoch."""
-        if self.steps_done != self.steps_per_epoch[self.first_task]:
+        first_trained = next((steps for steps in self.steps_per_epoch[self.first_task:]
+                              if steps), 0)  # Multitask trains nothing before its last task
+        if self.steps_done != first_trained:
             return None
         estimate = (f"estimate: this run takes at most {duration(self.run_left)} more "
                     f"({len(self.steps_per_epoch) - self.first_task} tasks of up to "

@@ -43,13 +43,19 @@ def forgetting_ratio(matrix: list[list[float | None]], joint_matrix: list[list[f
 
     0 means as good as Joint training, −1 as bad as the random classifier.
     """
-    ratios = []
-    for t, (row, joint_row) in enumerate(zip(matrix, joint_matrix)):
-        ratios.append(float(np.mean([
-            (row[task] - random_acc[task]) / (joint_row[task] - random_acc[task]) - 1.0
-            for task in range(t + 1)
-        ])))
-    return ratios
+    return [forgetting_ratio_after(t, matrix, joint_matrix, random_acc)
+            for t in range(min(len(matrix), len(joint_matrix)))]
+
+
+def forgetting_ratio_after(t: int, matrix: list[list[float | None]],
+                           joint_matrix: list[list[float | None]],
+                           random_acc: list[float]) -> float:
+    """ρ_{≤t+1} (paper Eq. 6) from row `t` (0-based) of both matrices."""
+    row, joint_row = matrix[t], joint_matrix[t]
+    return float(np.mean([
+        (row[task] - random_acc[task]) / (joint_row[task] - random_acc[task]) - 1.0
+        for task in range(t + 1)
+    ]))
 
 
 def random_classifier_acc(train_labels: np.ndarray, test_labels: np.ndarray,

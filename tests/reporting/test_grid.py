@@ -15,7 +15,7 @@ from hat_tf.reporting.grid import (
     write_grid_report,
     write_grid_spec,
 )
-from hat_tf.reporting.protocols import Family, Protocol
+from hat_tf.reporting.protocols import Family, Protocol, Published
 from hat_tf.training.results import acc, bwt
 
 FAMILY = Family("tiny", "tiny_joint", ("tiny_hat", "tiny_sgd"))
@@ -95,13 +95,42 @@ def test_the_time_section_sums_what_was_recorded_and_names_what_was_not(record):
     assert "seed1/tiny_joint, seed0/tiny_hat, seed1/tiny_hat, seed0/tiny_sgd)" in markdown
 
 
-def test_a_seed_without_its_joint_run_scores_nothing(tmp_path):
+def test_a_seed_without_its_joint_run_scores_accuracy_but_no_forgetting_ratio(tmp_path):
     write_grid_spec(str(tmp_path), PROTOCOL, PROTOCOL.seeds)
     write_run(tmp_path, 0, "tiny_hat", [[0.9, None], [0.9, 0.8]])
     markdown = write_grid_report(str(tmp_path))
-    assert "No seed has its Joint run yet." in markdown
+    assert "| model | seeds | ACC | LA | BWT |\n" in markdown
+    assert "| tiny_hat | 1 | 0.850 | 0.850 | 0.000 |" in markdown
+    assert not (tmp_path / "forgetting_ratio_tiny.png").exists()
     assert markdown.endswith("## Missing runs\n\nseed0/tiny_joint, seed0/tiny_sgd, "
                              "seed1/tiny_joint, seed1/tiny_hat, seed1/tiny_sgd\n")
+
+
+BENCHMARK = Protocol(
+    "bench", "A benchmark: HAT at every seed, the rest at the first.", "digits", (),
+    (Family("tiny", "tiny_multitask", ("tiny_hat", "tiny_sgd"),
+            first_seed_only=("tiny_multitask", "tiny_sgd")),),
+    seeds=(0, 1), published=(Published("tiny_hat", 72.0, "a paper"),))
+
+
+def test_a_benchmark_scores_rho_at_the_last_task_against_its_multitask_run(tmp_path):
+    write_grid_spec(str(tmp_path), BENCHMARK, BENCHMARK.seeds)
+    multitask = write_run(tmp_path, 0, "tiny_multitask", [[0.5, None], [1.0, 1.0]])
+    results_path = f"{multitask}/results.json"
+    results = json.loads(open(results_path).read())
+    results["method"] = {"trained_at_last_task_only": True}
+    open(results_path, "w").write(json.dumps(results))
+    write_run(tmp_path, 0, "tiny_hat", [[0.9, None], [0.9, 0.8]])
+    write_run(tmp_path, 0, "tiny_sgd", [[1.0, None], [0.5, 1.0]])
+    write_run(tmp_path, 1, "tiny_hat", [[0.7, None], [0.7, 0.6]])
+    markdown = write_grid_report(str(tmp_path))
+    # no ρ≤1 (the multitask network was untrained then), no LA or BWT of its own
+    assert "| model | seeds | ACC | LA | BWT | ρ≤2 | published ACC |" in markdown
+    assert "| tiny_multitask | 1 | 1.000 | — | — | 0.000 |  |" in markdown
+    # seed 1 has no multitask run: HAT's ACC over both seeds, its ρ≤2 from seed 0 alone
+    assert "| tiny_hat | 2 | 0.750 ± 0.141 | 0.750 ± 0.141 | 0.000 ± 0.000 | -0.300 | " \
+           "0.720 (a paper) |" in markdown
+    assert "## Missing runs\n\nnone" in markdown  # seed 1 needs HAT alone
 
 
 def test_a_folder_without_a_grid_is_refused(tmp_path):

@@ -81,6 +81,20 @@ def test_the_grid_trains_every_family_at_every_seed_and_records_it(tmp_path, com
     assert "## Missing runs\n\nnone" in (record / "comparison.md").read_text()
 
 
+def test_first_seed_only_models_train_at_the_protocols_first_seed_alone(tmp_path, compare,
+                                                                       monkeypatch):
+    module, fake = compare
+    benchmark = Protocol("bench", "HAT at every seed.", "digits", (), (
+        Family("first", "first_joint", ("first_hat", "first_sgd"),
+               first_seed_only=("first_joint", "first_sgd")),), seeds=(0, 1))
+    monkeypatch.setattr(module, "PROTOCOLS", {"bench": benchmark})
+    module.main(["--protocol", "bench", "--out", str(tmp_path / "out"), "--record",
+                 str(tmp_path / "record")])
+    assert [(option(c, "--seed"), option(c, "--model")) for c in fake.trained] == [
+        ("0", "first_joint"), ("0", "first_hat"), ("0", "first_sgd"), ("1", "first_hat")]
+    assert "## Missing runs\n\nnone" in (tmp_path / "record" / "comparison.md").read_text()
+
+
 def test_on_a_fresh_machine_the_record_alone_skips_finished_runs(tmp_path, compare):
     module, fake = compare
     record = tmp_path / "record"
