@@ -14,7 +14,8 @@ class DataConfig:
     """Which task sequence to build and how much of it to use.
 
     Attributes:
-        dataset: A registered task sequence (`digits`, `cifar`, `cifar100_10`, `synthetic`).
+        dataset: A registered task sequence (`digits`, `cifar`, `cifar100_10`, `cifar10_5`,
+            `synthetic`).
         data_dir: Folder with `cifar10.npz` / `cifar100.npz`; None falls back to
             tensorflow-datasets.
         seed: Shuffles the task order (where the benchmark does) and the validation split.

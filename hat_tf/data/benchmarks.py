@@ -103,6 +103,20 @@ def cifar100_10(config: DataConfig) -> TaskSequence:
     return _sequence("cifar100_10", tasks, CIFAR100_MEAN, CIFAR100_STD, config)
 
 
+@DATASETS.register("cifar10_5")
+def cifar10_5(config: DataConfig) -> TaskSequence:
+    """5-split CIFAR-10 (the class-incremental benchmark of HAT-based methods such as HAT
+    with TPL, ICLR 2024, and CLOM): 5 tasks of 2 consecutive classes ({airplane,
+    automobile}, …, {ship, truck}), in class order; the seed moves the validation split and
+    the initial weights, not the order."""
+    rng = np.random.default_rng(config.seed)
+    tasks = _class_block_tasks(
+        "cifar10", load_cifar("cifar10", config.data_dir), CIFAR10_CLASSES,
+        [range(c, c + 2) for c in range(0, 10, 2)], config, rng,
+    )
+    return _sequence("cifar10_5", tasks, CIFAR10_MEAN, CIFAR10_STD, config)
+
+
 @DATASETS.register("digits")
 def digits(config: DataConfig) -> TaskSequence:
     """scikit-learn's bundled handwritten digits (real, offline): 5 tasks of 2 digits.

@@ -76,6 +76,29 @@ def test_cifar100_10_is_ten_tasks_of_ten_classes_in_order(tmp_path):
     assert sequence.classes_per_task == [10] * 10
 
 
+def test_cifar10_5_is_five_tasks_of_two_consecutive_classes_in_class_order(tmp_path):
+    data_dir = fake_cifar_dir(tmp_path)
+    sequence = DATASETS.get("cifar10_5")(DataConfig(dataset="cifar10_5", data_dir=data_dir))
+    assert sequence.task_names == [f"cifar10-{c}-{c + 1}" for c in range(0, 10, 2)]
+    assert sequence.classes_per_task == [2] * 5
+    assert sequence.tasks[4].class_names == ("ship", "truck")
+    with np.load(tmp_path / "cifar10.npz") as arrays:
+        # task 1's test images are exactly CIFAR-10's images of classes 2 and 3, labelled 0, 1
+        wanted = np.isin(arrays["y_test"], [2, 3])
+        np.testing.assert_array_equal(sequence.tasks[1].x_test, arrays["x_test"][wanted])
+        np.testing.assert_array_equal(sequence.tasks[1].y_test, arrays["y_test"][wanted] - 2)
+        # every training image of the task is in its training or validation split
+        train_count = np.isin(arrays["y_train"].ravel(), [2, 3]).sum()
+    task = sequence.tasks[1]
+    assert len(task.y_train) + len(task.y_val) == train_count
+    assert len(task.y_val) == round(0.15 * train_count)
+    assert sequence.channel_mean == (125.3, 123.0, 113.9)
+    other = DATASETS.get("cifar10_5")(
+        DataConfig(dataset="cifar10_5", data_dir=data_dir, seed=1))
+    assert other.task_names == sequence.task_names  # the seed does not reorder the tasks
+    assert not np.array_equal(other.tasks[0].x_val, sequence.tasks[0].x_val)
+
+
 def test_malformed_arrays_are_refused(tmp_path):
     fake_cifar_dir(tmp_path)
     with np.load(tmp_path / "cifar10.npz") as arrays:
