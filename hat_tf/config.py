@@ -69,12 +69,15 @@ class HatConfig:
         capacity_weight: The paper's c in Eq. 5 (paper: 0.75).
         cosh_clip: Clip of s·e inside the compensation's cosh (reference: 50).
         embedding_clip: Embeddings are clipped to [-clip, clip] after each step (reference: 6).
+        embedding_init: Where each task's embeddings start (hat/embedding_init.py):
+            `normal`, N(0, 1) (paper §2.1), `sparse` or `dense` (hat-cl's `init_strat`).
     """
 
     s_max: float = 400.0
     capacity_weight: float = 0.75
     cosh_clip: float = 50.0
     embedding_clip: float = 6.0
+    embedding_init: str = "normal"
 
 
 @dataclass(frozen=True)

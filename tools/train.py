@@ -43,6 +43,7 @@ from hat_tf.config import HatConfig, RunConfig  # noqa: E402
 from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.distribute import STRATEGIES, make_strategy  # noqa: E402
 from hat_tf.export.run_exporter import EXPORT_MODES  # noqa: E402
+from hat_tf.hat.embedding_init import EMBEDDING_INITS  # noqa: E402
 from hat_tf.models.building import count_params  # noqa: E402
 from hat_tf.reporting.standard import standard_observers  # noqa: E402
 from hat_tf.training.callbacks import NonFiniteLossError  # noqa: E402
@@ -60,6 +61,10 @@ def build_parser() -> OneLineParser:
     parser.add_argument("--capacity-weight", type=Number(float, 0),
                         default=hat.capacity_weight,
                         help=f"HAT's c in Eq. 5 (default {hat.capacity_weight})")
+    parser.add_argument("--embedding-init", choices=EMBEDDING_INITS, default=hat.embedding_init,
+                        help="where HAT's task embeddings start: normal, N(0, 1) (the paper's); "
+                             "sparse, each task's mask on 1/T of the units; dense, on all "
+                             f"(default {hat.embedding_init})")
     add_method_arguments(parser)
     parser.add_argument("--run-dir", help="where results go (must not exist yet)")
     parser.add_argument("--strategy", default=RunConfig().strategy, choices=list(STRATEGIES),
@@ -96,7 +101,8 @@ def to_config(args) -> RunConfig:
     run_dir = args.run_dir or os.path.join(
         "runs", f"{args.model}_{args.dataset}_seed{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}")
     config = run_config(args, run_dir,
-                        HatConfig(s_max=args.smax, capacity_weight=args.capacity_weight))
+                        HatConfig(s_max=args.smax, capacity_weight=args.capacity_weight,
+                                  embedding_init=args.embedding_init))
     return dataclasses.replace(config, strategy=args.strategy, export=args.export,
                                task_inference=args.task_inference, **method_settings(args))
 

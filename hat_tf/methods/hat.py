@@ -21,6 +21,7 @@ from hat_tf.hat.conditioning import (
     task_row_factor,
     update_is_scaled_gradient,
 )
+from hat_tf.hat.embedding_init import initial_embeddings
 from hat_tf.hat.mask_snapshot import NETWORK, mask_learning_record
 from hat_tf.hat.masks import update_cumulative_masks
 from hat_tf.hat.row_gradients import scaled, summed_rows
@@ -51,6 +52,10 @@ class Hat(Method):
         if not self.graph.gates:
             raise ValueError(f"HAT needs a gated network, received {network.name} without gates")
         self.gates = self.graph.gates
+        if self.config.embedding_init != "normal":  # the gates were built with N(0, 1)
+            for gate in self.gates:
+                gate.embedding.assign(initial_embeddings(self.config.embedding_init,
+                                                         *gate.embedding.shape))
         self.task_id = tf.Variable(0, dtype=tf.int32, trainable=False, name="hat_task_id")
         self.steps_per_epoch = tf.Variable(1, dtype=tf.int64, trainable=False,
                                            name="hat_steps_per_epoch")
