@@ -122,24 +122,22 @@ def keep_small_outputs(run_dir: str, record_dir: str) -> None:
 
 def run_protocol(protocol: Protocol, seeds: tuple[int, ...], out: str, record: str,
                  data_dir: str | None, families: tuple[str, ...] | None = None) -> None:
-    """Trains the grid seed by seed, family by family (only `families`, by name, if given),
-    skipping what has finished, and writes its report into `record` after every run; the
-    report lists the whole grid, whatever was left out."""
+    """Trains the grid in its order (`Protocol.runs`: its stages, or seed by seed and
+    family by family; only `families`, by name, if given), skipping what has finished, and
+    writes its report into `record` after every run; the report lists the whole grid,
+    whatever was left out."""
     write_grid_spec(record, protocol, seeds)
     data = ["--data-dir", data_dir] if data_dir else []
-    chosen = [f for f in protocol.families if families is None or f.name in families]
-    for seed in seeds:
-        for family in chosen:
-            for model in family.models_at(seed, protocol.seeds[0]):
-                recorded, run_dir = run_path(record, seed, model), run_path(out, seed, model)
-                if finished(recorded):
-                    print(f"{model}, seed {seed}: using the finished run in {recorded}")
-                    continue
-                if not finished(run_dir):
-                    train(model, run_dir, ["--dataset", protocol.dataset, "--seed", str(seed),
-                                           *protocol.options, *family.options, *data])
-                keep_small_outputs(run_dir, recorded)
-                report_grid(record)
+    for seed, family, model in protocol.runs(seeds, families):
+        recorded, run_dir = run_path(record, seed, model), run_path(out, seed, model)
+        if finished(recorded):
+            print(f"{model}, seed {seed}: using the finished run in {recorded}")
+            continue
+        if not finished(run_dir):
+            train(model, run_dir, ["--dataset", protocol.dataset, "--seed", str(seed),
+                                   *protocol.options, *family.options, *data])
+        keep_small_outputs(run_dir, recorded)
+        report_grid(record)
 
 
 def report_grid(record: str) -> None:

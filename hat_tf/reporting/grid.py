@@ -37,8 +37,16 @@ def run_path(root: str, seed: int, model: str) -> str:
 
 def write_grid_spec(record: str, protocol: Protocol, seeds: tuple[int, ...]) -> None:
     """Writes `grid.json`: the protocol, the seeds the grid runs and the protocol's first
-    seed (the one its `first_seed_only` models train at)."""
-    write_atomically(os.path.join(record, GRID_FILE), json.dumps(
+    seed (the one its `first_seed_only` models train at). The seeds of an earlier call on
+    the same record and protocol stay (a grid run a few seeds at a time, `--seeds`, keeps
+    them all in its report)."""
+    path = os.path.join(record, GRID_FILE)
+    if os.path.isfile(path):
+        with open(path) as file:
+            earlier = json.load(file)
+        if earlier.get("name") == protocol.name:
+            seeds = tuple(sorted({*earlier["seeds"], *seeds}))
+    write_atomically(path, json.dumps(
         {**asdict(protocol), "seeds": list(seeds), "first_seed": protocol.seeds[0]},
         indent=2))
 

@@ -43,6 +43,19 @@ class Family:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """A step of a grid's order of work: `models` at each of `seeds`, seed by seed.
+
+    Attributes:
+        seeds: The seeds, in order.
+        models: The models trained at each of them, in order (Joint before its methods).
+    """
+
+    seeds: tuple[int, ...]
+    models: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Published:
     """A published accuracy to put beside a model's (the benchmark tables of papers).
 
@@ -69,6 +82,9 @@ class Protocol:
         families: The model families.
         seeds: The seeds (task orders) run by default.
         published: Published accuracies its report puts beside the measured ones.
+        stages: The order the grid trains its runs in, so that a grid stopped early has
+            the runs that matter most (empty: seed by seed, each seed's families in
+            order). They must list every run of the families, and no other.
     """
 
     name: str
@@ -78,6 +94,44 @@ class Protocol:
     families: tuple[Family, ...]
     seeds: tuple[int, ...] = (0, 1, 2)
     published: tuple[Published, ...] = ()
+    stages: tuple[Stage, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.stages:
+            return
+        expected = {(seed, model) for seed, _, model in self.runs(ordered=False)}
+        staged = [(seed, model) for stage in self.stages for seed in stage.seeds
+                  for model in stage.models]
+        unknown = [run for run in staged if run not in expected]
+        left_out = sorted(expected - set(staged))
+        if unknown or left_out:
+            raise ValueError(f"protocol {self.name}: its stages list runs that are not the "
+                             f"grid's {unknown} or leave out {left_out}")
+
+    def runs(self, seeds: tuple[int, ...] | None = None,
+             families: tuple[str, ...] | None = None,
+             ordered: bool = True) -> list[tuple[int, Family, str]]:
+        """The grid's runs, (seed, family, model), in the order it trains them (its
+        stages'; runs at seeds the stages do not name come after, seed by seed): every
+        model `Family.models_at` the seed, at `seeds` (default: the protocol's) of
+        `families` (by name; default: all). A model of several families (a shared Joint)
+        is one run, of the first family that has it."""
+        chosen = [family for family in self.families
+                  if families is None or family.name in families]
+        runs: dict[tuple[int, str], tuple[int, Family, str]] = {}
+        for seed in self.seeds if seeds is None else seeds:
+            for family in chosen:
+                for model in family.models_at(seed, self.seeds[0]):
+                    runs.setdefault((seed, model), (seed, family, model))
+        if not ordered or not self.stages:
+            return list(runs.values())
+        position = {}
+        for stage in self.stages:
+            for seed in stage.seeds:
+                for model in stage.models:
+                    position.setdefault((seed, model), len(position))
+        return sorted(runs.values(),
+                      key=lambda run: position.get((run[0], run[2]), len(position)))
 
 
 ALEXNET = Family("alexnet", "alexnet_joint", (
@@ -106,6 +160,30 @@ CPU = Protocol(
     options=("--tasks", "4", "--epochs", "15"),
     families=(ALEXNET, Family(RESNET18.name, RESNET18.joint, RESNET18.methods,
                               ("--width", "0.25"))),
+)
+
+CPU10 = Protocol(
+    name="cpu10",
+    summary=("The HAT paper's CIFAR protocol (§4) on all 10 tasks (of the seed's order), each "
+             "on its whole training set (85 % of it; 15 % validates) with the paper's lr "
+             "schedule, at most 15 epochs a task as in `cpu`, so its first 4 tasks are "
+             "`cpu`'s; ResNet18 at width 0.25. The order of work leaves a usable table at "
+             "every stop: every AlexNet model at seed 0; Joint, HAT, EWC, PNN and SGD at "
+             "seeds 1 and 2; LwF and SGD-F at seeds 1 and 2; the ResNet18 family (Joint, "
+             "HAT-BN, SGD) at seed 0 alone."),
+    dataset="cifar",
+    options=("--epochs", "15"),
+    families=(ALEXNET, Family(RESNET18.name, RESNET18.joint,
+                              ("resnet18_hat_bn", "resnet18_sgd"), ("--width", "0.25"),
+                              first_seed_only=("resnet18_joint", "resnet18_hat_bn",
+                                               "resnet18_sgd"))),
+    stages=(
+        Stage((0,), ALEXNET.models),
+        Stage((1, 2), ("alexnet_joint", "alexnet_hat", "alexnet_ewc", "alexnet_pnn",
+                       "alexnet_sgd")),
+        Stage((1, 2), ("alexnet_lwf", "alexnet_sgd_frozen")),
+        Stage((0,), ("resnet18_joint", "resnet18_hat_bn", "resnet18_sgd")),
+    ),
 )
 
 # GPM (Saha et al., ICLR 2021) Table 1 and WSN (Kang et al., ICML 2022) Table 2: a 5-layer
@@ -144,4 +222,4 @@ CIFAR100_10 = Protocol(
     ),
 )
 
-PROTOCOLS = {protocol.name: protocol for protocol in (CPU, PAPER, CIFAR100_10)}
+PROTOCOLS = {protocol.name: protocol for protocol in (CPU, CPU10, PAPER, CIFAR100_10)}

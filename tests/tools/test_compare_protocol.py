@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hat_tf.reporting.protocols import Family, Protocol
+from hat_tf.reporting.protocols import Family, Protocol, Stage
 from tests.tools.tool_modules import load_tool, refusal
 
 FAMILIES = (Family("first", "first_joint", ("first_hat",)),
@@ -93,6 +93,35 @@ def test_first_seed_only_models_train_at_the_protocols_first_seed_alone(tmp_path
     assert [(option(c, "--seed"), option(c, "--model")) for c in fake.trained] == [
         ("0", "first_joint"), ("0", "first_hat"), ("0", "first_sgd"), ("1", "first_hat")]
     assert "## Missing runs\n\nnone" in (tmp_path / "record" / "comparison.md").read_text()
+
+
+def test_stages_set_the_order_of_work(tmp_path, compare, monkeypatch):
+    """The first family at every seed before the second (seed by seed would mix them)."""
+    module, fake = compare
+    staged = Protocol("staged", "The first family first.", "digits", (), FAMILIES,
+                      seeds=(0, 1), stages=(
+                          Stage((0, 1), ("first_joint", "first_hat")),
+                          Stage((0, 1), ("second_joint", "second_hat"))))
+    monkeypatch.setattr(module, "PROTOCOLS", {"staged": staged})
+    module.main(["--protocol", "staged", "--out", str(tmp_path / "out"), "--record",
+                 str(tmp_path / "record")])
+    assert [(option(c, "--seed"), option(c, "--model")) for c in fake.trained] == [
+        ("0", "first_joint"), ("0", "first_hat"), ("1", "first_joint"), ("1", "first_hat"),
+        ("0", "second_joint"), ("0", "second_hat"), ("1", "second_joint"),
+        ("1", "second_hat")]
+    assert option(fake.trained[-1], "--width") == "0.25"  # each model its family's options
+
+
+def test_a_grid_run_a_few_seeds_at_a_time_reports_them_all(tmp_path, compare):
+    module, _ = compare
+    record = tmp_path / "record"
+    for seed in ("1", "0"):
+        module.main(["--protocol", "test", "--out", str(tmp_path / "out"), "--record",
+                     str(record), "--seeds", seed])
+    assert json.loads((record / "grid.json").read_text())["seeds"] == [0, 1]
+    report = (record / "comparison.md").read_text()
+    assert "#### seed 0, first_hat" in report and "#### seed 1, first_hat" in report
+    assert "## Missing runs\n\nnone" in report
 
 
 def test_on_a_fresh_machine_the_record_alone_skips_finished_runs(tmp_path, compare):

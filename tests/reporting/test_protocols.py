@@ -1,0 +1,55 @@
+"""Named protocols: the runs a grid trains and the order it trains them in."""
+
+import pytest
+
+from hat_tf.reporting.protocols import ALEXNET, PROTOCOLS, Family, Protocol, Stage
+
+SHARED = (Family("first", "joint", ("hat", "sgd")),
+          Family("second", "joint", ("lwf",), first_seed_only=("joint", "lwf")))
+
+
+def order(protocol, **kwargs):
+    return [(seed, model) for seed, _, model in protocol.runs(**kwargs)]
+
+
+def test_without_stages_the_grid_runs_seed_by_seed_and_a_shared_joint_once():
+    protocol = Protocol("p", "", "digits", (), SHARED, seeds=(0, 1))
+    assert order(protocol) == [(0, "joint"), (0, "hat"), (0, "sgd"), (0, "lwf"),
+                               (1, "joint"), (1, "hat"), (1, "sgd")]
+    # a family chosen alone keeps its Joint, though the first family has it too
+    assert order(protocol, families=("second",)) == [(0, "joint"), (0, "lwf")]
+    assert order(protocol, seeds=(1,)) == [(1, "joint"), (1, "hat"), (1, "sgd")]
+
+
+def test_stages_set_the_order_and_seeds_they_do_not_name_come_last():
+    protocol = Protocol("p", "", "digits", (), SHARED, seeds=(0, 1), stages=(
+        Stage((0,), ("joint", "hat", "sgd", "lwf")), Stage((1,), ("joint", "hat")),
+        Stage((1,), ("sgd",))))
+    assert order(protocol) == [(0, "joint"), (0, "hat"), (0, "sgd"), (0, "lwf"),
+                               (1, "joint"), (1, "hat"), (1, "sgd")]
+    assert order(protocol, seeds=(2, 1)) == [(1, "joint"), (1, "hat"), (1, "sgd"),
+                                             (2, "joint"), (2, "hat"), (2, "sgd")]
+
+
+@pytest.mark.parametrize("stages, message", [
+    ((Stage((0, 1), ("joint", "hat", "sgd", "lwf")),), r"\[\(1, 'lwf'\)\] or leave out \[\]"),
+    ((Stage((0, 1), ("joint", "hat")), Stage((0,), ("lwf",))),
+     r"\[\] or leave out \[\(0, 'sgd'\), \(1, 'sgd'\)\]"),
+])
+def test_stages_must_list_every_run_of_the_grid_and_no_other(stages, message):
+    with pytest.raises(ValueError, match=message):
+        Protocol("p", "", "digits", (), SHARED, seeds=(0, 1), stages=stages)
+
+
+def test_cpu10_trains_in_the_issues_order_of_work():
+    """Seed 0 with every AlexNet model; seeds 1 and 2 for Joint, HAT, EWC, PNN and SGD;
+    LwF and SGD-F at seeds 1 and 2; the ResNet18 family at seed 0."""
+    cpu10 = PROTOCOLS["cpu10"]
+    core = ("alexnet_joint", "alexnet_hat", "alexnet_ewc", "alexnet_pnn", "alexnet_sgd")
+    assert order(cpu10) == [
+        *((0, model) for model in ALEXNET.models),
+        *((seed, model) for seed in (1, 2) for model in core),
+        *((seed, model) for seed in (1, 2) for model in ("alexnet_lwf", "alexnet_sgd_frozen")),
+        *((0, model) for model in ("resnet18_joint", "resnet18_hat_bn", "resnet18_sgd"))]
+    assert cpu10.options == ("--epochs", "15")  # all 10 tasks, cpu's cap
+    assert cpu10.families[1].options == ("--width", "0.25")
