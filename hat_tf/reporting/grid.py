@@ -255,6 +255,7 @@ def write_grid_report(record: str) -> str:
         sections += ["### Accuracy matrices (%)",
                      accuracy_matrices_markdown(record, spec, family)]
     sections.append("## Time\n\n" + time_markdown(record, spec))
+    all_missing = list(dict.fromkeys(all_missing))  # a Joint that families share: once
     sections.append("## Missing runs\n\n" + (", ".join(all_missing) if all_missing else "none"))
     if all_scores:
         write_atomically(os.path.join(record, "scores.csv"),

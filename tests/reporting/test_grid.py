@@ -136,3 +136,13 @@ def test_a_benchmark_scores_rho_at_the_last_task_against_its_multitask_run(tmp_p
 def test_a_folder_without_a_grid_is_refused(tmp_path):
     with pytest.raises(IncomparableRunsError, match="no grid.json"):
         read_grid_spec(str(tmp_path))
+
+
+def test_a_joint_run_that_families_share_is_missing_once(tmp_path):
+    shared = Protocol("shared", "Two families, one Joint.", "digits", (), (
+        FAMILY, Family("other", "tiny_joint", ("tiny_lwf",))), seeds=(0,))
+    write_grid_spec(str(tmp_path), shared, shared.seeds)
+    write_run(tmp_path, 0, "tiny_hat", [[0.9, None], [0.9, 0.8]])
+    markdown = write_grid_report(str(tmp_path))
+    assert markdown.endswith("## Missing runs\n\nseed0/tiny_joint, seed0/tiny_sgd, "
+                             "seed0/tiny_lwf\n")
