@@ -1,6 +1,6 @@
 """Typed, frozen settings for a run. Library code takes these, never an argparse namespace.
 
-Every default carries its provenance (HAT_SPEC §8 unless said otherwise).
+Every default carries its provenance (docs/algorithm.md §8 unless said otherwise).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class OptimConfig:
-    """The paper's training protocol (HAT_SPEC §8; reference code `approaches/hat.py`).
+    """The paper's training protocol (docs/algorithm.md §8; reference code `approaches/hat.py`).
     The gradient clip is the method's (`Method.gradient_clip_norm`), as in the reference.
 
     Attributes:

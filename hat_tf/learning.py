@@ -30,7 +30,7 @@ def learn(features: keras.Model, sequence: TaskSequence, method: str = "hat",
     """Learns the tasks of `sequence` one after another with `features` (a Keras Functional
     or Sequential model from images to features; see models/hatified.py's `hatify`) and a
     registered method (catalog.METHODS: `hat`, `sgd`, `joint`, `sgd_frozen`, `ewc`,
-    `lwf`), with the paper's protocol (HAT_SPEC §8, `config.optim`).
+    `lwf`), with the paper's protocol (docs/algorithm.md §8, `config.optim`).
 
     HAT gets the network with a gate after every layer of units; the other methods the same
     network without gates. With `config.run_dir` the run writes what `tools/train.py`

@@ -1,4 +1,5 @@
-"""The registered task sequences (HAT_SPEC §10). `DATASETS.get(name)(config)` builds one."""
+"""The registered task sequences (docs/algorithm.md §10). `DATASETS.get(name)(config)` builds
+one."""
 
 from __future__ import annotations
 

@@ -59,8 +59,8 @@ def _read_npz(path: str) -> dict[str, np.ndarray]:
     """The arrays ARRAY_NAMES of the .npz file `path`."""
     if not os.path.isfile(path):
         raise DataUnavailableError(
-            f"{path} does not exist: expected a folder with cifar10.npz and cifar100.npz "
-            "(write them with `python ../shared/datasets/materialize.py DIR`)"
+            f"{path} does not exist: expected a folder with cifar10.npz and cifar100.npz, "
+            "the arrays of keras.datasets.cifar10/100.load_data() (docs/protocol.md)"
         )
     if not os.access(path, os.R_OK):
         raise DataUnavailableError(f"{path} cannot be read: permission denied")

@@ -1,4 +1,4 @@
-"""One task of a continual-learning sequence, and the sequence itself (HAT_SPEC §1)."""
+"""One task of a continual-learning sequence, and the sequence itself (docs/algorithm.md §1)."""
 
 from __future__ import annotations
 

@@ -69,7 +69,7 @@ def flattened(units: np.ndarray, gates: np.ndarray, channels: int,
               features: int) -> tuple[np.ndarray, np.ndarray]:
     """The last conv's kept channels (of `channels`) as rows, and their gates, of fc1's
     kernel (`features` rows): Flatten orders the features height, width, channel, so the
-    feature of channel c at position p is row p·channels + c (HAT_SPEC §5: every flattened
+    feature of channel c at position p is row p·channels + c (docs/algorithm.md §5: every flattened
     input carries the gate of its channel)."""
     positions = features // channels
     rows = (np.arange(positions)[:, None] * channels + units[None, :]).reshape(-1)

@@ -3,7 +3,7 @@
 Each export is a `tf.Module` with `tf.function`s of explicit input signatures, so loading it
 needs only TensorFlow (`tf.saved_model.load(path).serve(images)`), not hat_tf. The images
 are a batch of raw NHWC pixels in 0..255, uint8 or float32: the network standardises them
-itself. Gates run at s = s_max, as at evaluation (HAT_SPEC §2). A `metadata.json` beside
+itself. Gates run at s = s_max, as at evaluation (docs/algorithm.md §2). A `metadata.json` beside
 the SavedModel's files holds the task and class names.
 
 The modules track the network's variables, not the Keras network itself: saving a tracked

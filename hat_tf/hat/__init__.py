@@ -1,1 +1,1 @@
-"""HAT's pure pieces, each one equation of the paper (HAT_SPEC §2–§7)."""
+"""HAT's pure pieces, each one equation of the paper (docs/algorithm.md §2–§7)."""

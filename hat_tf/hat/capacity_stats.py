@@ -1,7 +1,7 @@
 """How much of the network the tasks' masks use, and how much they share (paper §4.4).
 
 Pure NumPy: the masks come in as arrays of gate values, read from the gates elsewhere.
-A unit is *used* by a mask where its gate value exceeds 0.5 (HAT_SPEC §11: capacity).
+A unit is *used* by a mask where its gate value exceeds 0.5 (docs/algorithm.md §11: capacity).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def used_units(attention: np.ndarray, threshold: float = USED_ABOVE) -> np.ndarr
 
 def capacity_used(attention: np.ndarray | Sequence[np.ndarray],
                   threshold: float = USED_ABOVE) -> float:
-    """The fraction of units with a > threshold (HAT_SPEC §11).
+    """The fraction of units with a > threshold (docs/algorithm.md §11).
 
     Of a^t: the share of a layer that task t uses. Of a^{≤t}: the share that tasks 1..t
     use together, closed to later tasks' updates by Eq. 2. A sequence of arrays (several

@@ -4,7 +4,7 @@
 
 for a weight from input unit j to output unit i; per-output parameters use 1 − a_{l,i}^{≤t},
 and a layer fed by the image (no gate) uses 1 − a_{l,i}^{≤t} too. HAT scales each step's
-*update* by the factor (HAT_SPEC §5), which the reference does to the gradient: the two
+*update* by the factor (docs/algorithm.md §5), which the reference does to the gradient: the two
 agree for plain SGD (where HAT takes the cheaper gradient path), and only the former keeps
 protected weights fixed under momentum or Adam.
 """
@@ -19,7 +19,7 @@ from hat_tf.models.topology import Connection
 
 def update_factor(post: tf.Tensor, pre: tf.Tensor | None, layout: str,
                   shape: tuple[int, ...]) -> tf.Tensor:
-    """The factor of a variable of `shape`, expanded from its gates (HAT_SPEC §5).
+    """The factor of a variable of `shape`, expanded from its gates (docs/algorithm.md §5).
 
     Args:
         post: a^{≤t} of the output units (N_out,).
@@ -73,7 +73,7 @@ def conditioned_update(old: tf.Tensor, new: tf.Tensor, factor: tf.Tensor) -> tf.
 def update_is_scaled_gradient(optimizer: keras.optimizers.Optimizer) -> bool:
     """Whether the optimizer's update is −lr·g with no state (plain SGD, no momentum, no
     weight decay: the paper's optimizer). Then factor ⊙ g yields exactly factor ⊙ update,
-    the reference's gradient masking (HAT_SPEC §5: "with plain SGD the two are identical"),
+    the reference's gradient masking (docs/algorithm.md §5: under plain SGD "the two are the same"),
     for one multiplication instead of a copy of the weights and a second assignment. The
     global-norm clip then sees the conditioned gradient, as in the reference."""
     optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # mixed precision's wrapper

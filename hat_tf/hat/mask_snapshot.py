@@ -22,7 +22,7 @@ def layer_name(gate: TaskGate) -> str:
 
 @dataclass(frozen=True)
 class LayerCapacity:
-    """Shares of a layer's units in use after task t (HAT_SPEC §11).
+    """Shares of a layer's units in use after task t (docs/algorithm.md §11).
 
     Attributes:
         units: Units (channels) of the layer.
@@ -101,7 +101,7 @@ class MaskSnapshot:
 
 def mask_learning_record(gates: Sequence[TaskGate], task_start: Sequence[np.ndarray],
                          task_id: int, s_max: float, clip: float) -> dict[str, dict]:
-    """Whether task `task_id`'s masks learned (HAT_SPEC §11, "Mask learning"), read after
+    """Whether task `task_id`'s masks learned (docs/algorithm.md §11, "Mask learning"), read after
     the task, its best weights restored and its mask folded into a^{≤t}.
 
     Args:

@@ -1,4 +1,4 @@
-"""One output head per task (HAT_SPEC §1: multi-head, task-incremental)."""
+"""One output head per task (docs/algorithm.md §1: multi-head, task-incremental)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """BatchNormalization with separate statistics and affine parameters per task (seed deck's
-conclusion; HAT_SPEC §9 ResNet18-HAT-BN)."""
+conclusion; docs/algorithm.md §9 ResNet18-HAT-BN)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The hook contract of a continual-learning method (DESIGN.md: FACIL-style hooks).
+"""The hook contract of a continual-learning method (docs/architecture.md: FACIL-style hooks).
 
 The trainer owns the step and calls only these hooks; it never asks which method it has.
 Python-side hooks run between tasks; traced hooks run inside the compiled train step.
@@ -26,7 +26,7 @@ class Method:
     network at that task's end (its diagonal entry), written then.
 
     `gradient_clip_norm`: the global norm the task's optimizer clips the gradients to,
-    after `transform_gradients` (HAT_SPEC §8). The reference sets it per method
+    after `transform_gradients` (docs/algorithm.md §8). The reference sets it per method
     (`clipgrad=10000` in approaches/sgd.py, sgd_frozen.py, joint.py, progressive.py and
     hat.py; EWC and LwF override it).
     """

@@ -4,7 +4,7 @@ Per task: anneal s per batch (Eq. 3); add c·R (Eq. 5); compensate the embedding
 (§2.5); scale each shared weight's update by 1 − min(a_out^{≤t−1}, a_in^{≤t−1}) (Eq. 2) —
 under plain SGD, equivalently and more cheaply, its gradient — and keep other tasks'
 embedding rows fixed. After the task, fold a^t into a^{≤t}, and record whether the task's
-masks learned (HAT_SPEC §11, "Mask learning").
+masks learned (docs/algorithm.md §11, "Mask learning").
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from hat_tf.methods.metrics import RunningMaximum, RunningMinimum
 
 class Hat(Method):
     """HAT's hooks. The factors are computed once per task into variables, so the
-    compiled step only multiplies (HAT_SPEC §5).
+    compiled step only multiplies (docs/algorithm.md §5).
 
     Args:
         config: s_max, the capacity weight c and the clips.
@@ -102,7 +102,7 @@ class Hat(Method):
 
     def on_compile(self, optimizer) -> None:
         """Plain SGD gets its gradients conditioned (the same update, cheaper); any other
-        optimizer its update (HAT_SPEC §5)."""
+        optimizer its update (docs/algorithm.md §5)."""
         self._conditions_gradients = update_is_scaled_gradient(optimizer)
 
     def on_task_end(self, task_id: int, train_data) -> None:
@@ -116,7 +116,7 @@ class Hat(Method):
             self.config.s_max, self.config.embedding_clip)}
 
     def epoch_metrics(self, task_id: int) -> dict[str, float]:
-        """The whole network's mask-learning record so far (HAT_SPEC §11): `mask_switched`
+        """The whole network's mask-learning record so far (docs/algorithm.md §11): `mask_switched`
         (share of units whose gate switched since the task began), `mask_capacity` (share
         in the task's own mask, a^t > 0.5 at s_max) and `mask_moved` (mean |Δe|)."""
         network = self.task_results(task_id)["mask_learning"][NETWORK]

@@ -10,7 +10,7 @@ from hat_tf.methods.base import Method
 
 class Joint(Method):
     """At task t, trains the network from its initial weights on the union of tasks 1..t
-    (and their heads), each example scored by its own task's head (HAT_SPEC §11: A_J).
+    (and their heads), each example scored by its own task's head (docs/algorithm.md §11: A_J).
 
     As the reference (`approaches/joint.py`: `self.model = deepcopy(self.initial_model)`
     at every task), each task starts again from the weights the run began with, so A_J[t]

@@ -1,4 +1,5 @@
-"""The HAT paper's AlexNet for 32×32×3 inputs (HAT_SPEC §9; reference `networks/alexnet_hat.py`).
+"""The HAT paper's AlexNet for 32×32×3 inputs (docs/algorithm.md §9; reference
+`networks/alexnet_hat.py`).
 
 conv 64 k4 → conv 128 k3 → conv 256 k2, each ReLU → dropout (0.2, 0.2, 0.5) → max-pool 2
 → gate; then dense 2048 → dense 2048, each ReLU → dropout 0.5 → gate; one head per task.
@@ -108,7 +109,7 @@ class AlexNet(TaskNetwork):
         return stages
 
     def _conv_stage(self, conv, dropout, gate, h, task_id, s, training):
-        """conv → ReLU → dropout → max-pool → gate (HAT_SPEC §2). A training batch holds
+        """conv → ReLU → dropout → max-pool → gate (docs/algorithm.md §2). A training batch holds
         one task: its gate is folded into the conv (TaskGate.folded_conv), which gates
         without a pass over the activations. At inference each example gets its own gate."""
         folded = gate is not None and training
@@ -121,7 +122,7 @@ class AlexNet(TaskNetwork):
         return h if gate is None else gate(h, task_id=task_id, s=s, training=training)
 
     def gate_graph(self) -> GateGraph:
-        """The wiring of gates to weights (HAT_SPEC §5); every trunk weight is shared
+        """The wiring of gates to weights (docs/algorithm.md §5); every trunk weight is shared
         and unprotected in the plain variant."""
         graph = GateGraph(task_private=self.head.variables_per_task())
         if not self.gates:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-IMAGE_SHAPE = (32, 32, 3)  # every benchmark's input (HAT_SPEC §10)
+IMAGE_SHAPE = (32, 32, 3)  # every benchmark's input (docs/algorithm.md §10)
 
 
 def built(network: keras.Model) -> keras.Model:

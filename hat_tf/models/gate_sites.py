@@ -1,4 +1,5 @@
-"""Where hatify puts the gates of a model: one after every layer of units (HAT_SPEC §2, §9).
+"""Where hatify puts the gates of a model: one after every layer of units (docs/algorithm.md
+§2, §9).
 
 A layer of units is a conv, depthwise conv or dense layer with what follows it alone: a
 BatchNorm, then an activation (conv → [BN] → [activation]). Its gate comes after all of
@@ -6,7 +7,7 @@ them, since a gate does not commute with every activation (ReLU6, sigmoid). Wher
 layers end in an `Add` that nothing else reads (a residual block), one gate guards the sum
 and the activation after it: conv2 and the shortcut projection write the block-output
 units, whose gate is their `post`, and the identity input joins the sum as it is (the
-residual rule of HAT_SPEC §9, as CLOM, HAT-CL and CLArena gate ResNets).
+residual rule of docs/algorithm.md §9, as CLOM, HAT-CL and CLArena gate ResNets).
 
 The gate multiplies the site's output, or, where that is exact, is folded into the weights
 before it (`Site.fold`): a training batch holds one task, and for a ≥ 0 and a positively

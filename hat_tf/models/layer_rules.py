@@ -1,5 +1,5 @@
 """What hatify knows of each Keras layer: which produce units, and how the others carry the
-gates of the units they read (HAT_SPEC §2, §5).
+gates of the units they read (docs/algorithm.md §2, §5).
 
 A gate a ≥ 0 on a unit passes through a layer that treats each channel alone and keeps a
 zero a zero (pooling, dropout, padding, ReLU): the units after it are guarded by the gate
@@ -85,7 +85,7 @@ class UnitGates:
         gate: Their gate (a TaskGate or a derived one); None for the image and in a network
             without gates (all units in use).
         flattened: The tensor is a conv's feature map flattened: each feature carries the
-            gate of its channel (HAT_SPEC §5).
+            gate of its channel (docs/algorithm.md §5).
     """
 
     gate: GateSource | None

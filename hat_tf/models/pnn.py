@@ -26,7 +26,7 @@ the dropout of AlexNet, earlier columns frozen. Where it departs:
   testing reads (both take task t's output from the forward for t): its weights never
   change the loss there.
 - The column width is found by bisection so the whole network has the HAT AlexNet's
-  parameter count (HAT_SPEC §8: baselines matched in size), where the reference scales
+  parameter count (docs/algorithm.md §8: baselines matched in size), where the reference scales
   every layer by 1.117/T (sized for the 8-dataset mixture; ≈ 2.6 % over on `cifar`).
 """
 

@@ -1,5 +1,5 @@
 """ResNet18 for 32×32×3 inputs (CIFAR variant: 3×3 stem, no stem max-pool), with one head
-per task and optional HAT gates and per-task BatchNorm (HAT_SPEC §9).
+per task and optional HAT gates and per-task BatchNorm (docs/algorithm.md §9).
 
 HAT rules of the residual block (as CLOM, HAT-CL and CLArena do it):
 - a gate after BN → ReLU of the block's first conv;
@@ -167,7 +167,7 @@ class ResNet18(TaskNetwork):
         return self.pool(h)
 
     def gate_graph(self) -> GateGraph:
-        """The wiring of HAT_SPEC §9; the plain variant declares its trunk shared."""
+        """The wiring of docs/algorithm.md §9; the plain variant declares its trunk shared."""
         graph = GateGraph(task_private=self.head.variables_per_task())
         if self.stem_gate is None:
             graph.shared = [v for layer in [self.stem_conv, self.stem_bn, *self.blocks]

@@ -1,4 +1,4 @@
-"""The GateGraph: which gate guards each weighted variable of a network (DESIGN.md).
+"""The GateGraph: which gate guards each weighted variable of a network (docs/architecture.md).
 
 Model builders describe their wiring once; HAT turns the description into the update
 factors of paper Eq. 2, and the coverage check refuses a network in which some trainable
@@ -14,7 +14,7 @@ import keras
 
 from hat_tf.layers import TaskBatchNormalization, TaskGate
 
-# How the gates expand to a variable's shape (HAT_SPEC §5):
+# How the gates expand to a variable's shape (docs/algorithm.md §5):
 #   dense      kernel (in, out): pre gate over rows, post gate over columns
 #   conv       kernel (kh, kw, in, out): pre over the input channels, post over the outputs
 #   depthwise  kernel (kh, kw, C, m) of a depthwise conv: output channel c·m + j reads input

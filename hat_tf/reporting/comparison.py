@@ -1,5 +1,5 @@
 """Compare runs the way the HAT paper does: the forgetting ratio against a Joint run
-(paper Eq. 6, HAT_SPEC §11), as a table and a plot of ρ_{≤t} over t."""
+(paper Eq. 6, docs/algorithm.md §11), as a table and a plot of ρ_{≤t} over t."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def check_comparable(runs: dict[str, dict], joint: dict) -> None:
 def warm_started_joint_note(joint: dict) -> str | None:
     """A note for the comparison when the Joint run kept training one network from task to
     task (hat_tf before its Joint was retrained from the initial weights at every task, as
-    HAT_SPEC §11 asks: its results.json has no `method` record); None otherwise."""
+    docs/algorithm.md §11 asks: its results.json has no `method` record); None otherwise."""
     if joint.get("method", {}).get("retrained_from_initial_weights"):
         return None
     return ("Note: this Joint run warm-started every task from the previous one (a run of an "

@@ -43,7 +43,7 @@ def _heatmap(axes, values: np.ndarray, annotate: bool, decimals: int = 1,
 def accuracy_matrix_png(matrix: Sequence[Sequence[float | None]],
                         task_names: Sequence[str]) -> bytes:
     """The accuracy matrix so far as a heatmap: row t = after training task t, column τ =
-    tested on task τ, in % (HAT_SPEC §11); the cells below the diagonal show forgetting."""
+    tested on task τ, in % (docs/algorithm.md §11); the cells below the diagonal show forgetting."""
     trained = len(matrix)
     values = np.array([[np.nan if v is None else 100 * v for v in row[:trained]]
                        for row in matrix], dtype=float)

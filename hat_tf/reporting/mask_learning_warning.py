@@ -1,5 +1,5 @@
 """A warning when a task's masks did not learn: its gates stayed at their random start
-(HAT_SPEC §11, "Mask learning")."""
+(docs/algorithm.md §11, "Mask learning")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Named comparison protocols: which models, seeds and budget `tools/compare.py --protocol`
-runs, so that one name stands for one grid (HAT_SPEC §8 for the paper's protocol).
+runs, so that one name stands for one grid (docs/algorithm.md §8 for the paper's protocol).
 
 A protocol has families of models; each family is scored against its own Joint run (A_J of
 paper Eq. 6), trained on the same seed's task order. A seed sets the task order of `cifar`
@@ -142,7 +142,7 @@ RESNET18 = Family("resnet18", "resnet18_joint", ("resnet18_hat_bn", "resnet18_ha
 
 PAPER = Protocol(
     name="paper",
-    summary=("The HAT paper's CIFAR protocol (HAT_SPEC §8): all 10 tasks, each on its whole "
+    summary=("The HAT paper's CIFAR protocol (paper §4): all 10 tasks, each on its whole "
              "training set (85 % of it; 15 % validates), SGD lr 0.05 divided by 3 after 5 "
              "epochs without a lower validation loss, stopped below 1e-4 or at 200 epochs; "
              "ResNet18 at full width. Meant for a GPU."),

@@ -73,7 +73,7 @@ def format_bytes(sizes: list[int]) -> str:
 
 
 def mask_learning_section(results: dict) -> list[str]:
-    """The mask-learning table (HAT_SPEC §11), for runs whose results have it (HAT)."""
+    """The mask-learning table (docs/algorithm.md §11), for runs whose results have it (HAT)."""
     if not results.get("mask_learning"):
         return []
     return ["## Mask learning",

@@ -12,7 +12,7 @@ Under `<log_dir>` (the run dir's `tb/`):
   with a^t > 0.5, a^{≤t} > 0.5; `<layer>` = `network` for all units), `capacity/table`
   (text), `reuse/network_table` (text, after the paper's Fig. 6),
   `gates/<layer>/task` and `gates/<layer>/cumulative` (histograms of a^t at s_max and of
-  a^{≤t}); for HAT, whether the task's masks learned (results' `mask_learning`, HAT_SPEC
+  a^{≤t}); for HAT, whether the task's masks learned (results' `mask_learning`, docs/algorithm.md
   §11): `masks/<layer>/moved` (mean |e_end − e_start| of the task's embeddings),
   `masks/<layer>/switched` (share of units whose a^t > 0.5 changed during the task),
   `masks/<layer>/at_clamp` (share of the task's embeddings at ±clip) and `masks/table`

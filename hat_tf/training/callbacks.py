@@ -1,4 +1,4 @@
-"""Callbacks of the paper's per-task protocol (HAT_SPEC §8)."""
+"""Callbacks of the paper's per-task protocol (docs/algorithm.md §8)."""
 
 from __future__ import annotations
 

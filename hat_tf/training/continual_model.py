@@ -14,7 +14,7 @@ class ContinualModel(keras.Model):
     """Wraps a network and a method; `fit`, callbacks and evaluation stay Keras'.
 
     The trainer compiles it with a fresh optimizer at every task boundary, and nowhere
-    else, so `fit` traces the step anew for each task's variables (HAT_SPEC §5).
+    else, so `fit` traces the step anew for each task's variables (docs/algorithm.md §5).
 
     The step (keras-io "customizing fit()"): forward at the method's gate scale,
     cross-entropy plus the method's extra loss, the method's gradient transform, the

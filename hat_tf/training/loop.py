@@ -56,7 +56,7 @@ def build_model(config: RunConfig, sequence: TaskSequence, recipe: Recipe,
 
 
 def make_optimizer(config: OptimConfig, gradient_clip_norm: float) -> keras.optimizers.Optimizer:
-    """A fresh optimizer for a task (HAT_SPEC §8: reference behaviour), clipping the
+    """A fresh optimizer for a task (docs/algorithm.md §8: reference behaviour), clipping the
     gradients to the global norm the method declares (`Method.gradient_clip_norm`)."""
     options = {"learning_rate": config.lr, "global_clipnorm": gradient_clip_norm}
     if config.momentum:
@@ -130,7 +130,7 @@ def epoch_steps(model: ContinualModel, sequence: TaskSequence, task_id: int,
 
 class TaskScorer:
     """Accuracy of tasks on a split, each example scored by its own task's head at
-    s = s_max (HAT_SPEC §11: a row of the accuracy matrix).
+    s = s_max (docs/algorithm.md §11: a row of the accuracy matrix).
 
     All the tasks' examples go through one traced prediction in batches of `batch_size`,
     traced once for the run: Keras' `evaluate` is traced again after every task's compile
@@ -195,7 +195,7 @@ def run_sequence(
     resume: bool = False,
     strategy: tf.distribute.Strategy | None = None,
 ) -> RunResults:
-    """Learns the tasks one after another and returns the run's results (HAT_SPEC §11).
+    """Learns the tasks one after another and returns the run's results (docs/algorithm.md §11).
 
     The loop owns the results: with `config.run_dir` it writes them (results.json,
     acc_matrix.csv: `save_results`) after every task, once its observers have added what

@@ -19,7 +19,7 @@ def duration(seconds: float) -> str:
 class RunProgress:
     """Elapsed time and estimates of the time left: for the task and the whole run.
 
-    A task ends when the paper's learning-rate schedule stops it (HAT_SPEC §8) or at the
+    A task ends when the paper's learning-rate schedule stops it (docs/algorithm.md §8) or at the
     epoch cap, which cannot be known in advance: the estimates assume the cap, so they are
     upper bounds. They come from the mean seconds per training step measured so far in this
     run, times the steps left (a Joint task's epoch has the steps of all its tasks).

@@ -1,4 +1,4 @@
-"""The accuracy matrix and its metrics (HAT_SPEC §11), and the run's result files."""
+"""The accuracy matrix and its metrics (docs/algorithm.md §11), and the run's result files."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ OBSERVER_KEYS = (
 # eq=False keeps Mapping's ==: a record equals its results.json dict.
 @dataclasses.dataclass(frozen=True, eq=False)
 class RunResults(Mapping):
-    """A run's results so far: its names, the accuracy matrix and its metrics (HAT_SPEC
+    """A run's results so far: its names, the accuracy matrix and its metrics (docs/algorithm.md
     §11), what its method keeps per task, and what its observers added.
 
     Args:

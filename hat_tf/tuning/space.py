@@ -2,7 +2,7 @@
 
 HAT's s_max (paper Eq. 3) and c (Eq. 5) over the ranges the HAT paper's sensitivity plot
 (Fig. 4) found good: s_max 25–800, sampled on a log scale as the figure draws it, and c
-0.1–2.5 (HAT_SPEC §8). EWC's λ and LwF's λ and T (the HAT reference code: 5000, 2, 1) over
+0.1–2.5 (docs/algorithm.md §8). EWC's λ and LwF's λ and T (the HAT reference code: 5000, 2, 1) over
 ranges of our choosing, on a log scale around the reference's values: EWC's λ 100–100000,
 LwF's λ 0.1–10 and T 0.5–4 (Li & Hoiem distil at T = 2).
 """

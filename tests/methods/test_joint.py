@@ -1,4 +1,4 @@
-"""Joint as the HAT paper ran it (HAT_SPEC §11): every task starts again from the run's
+"""Joint as the HAT paper ran it (docs/algorithm.md §11): every task starts again from the run's
 initial network, also after a kill and a resume mid-task."""
 
 import functools

@@ -36,7 +36,7 @@ def test_residual_blocks_gate_their_output_once_and_branches_derive_their_gates(
     graph.check_covers(network.trainable_variables)
     sites, kernels = sites_by_name(network), connections_by_layer(graph)
     block1, block2 = sites["block1_add"].gate, sites["block2_add"].gate
-    # HAT_SPEC §9: conv2 and the projection write the block output; the identity joins it.
+    # docs/algorithm.md §9: conv2 and the projection write the block output; the identity joins it.
     assert kernels["block1_conv2"].post is block1
     assert kernels["block2_conv2"].post is block2 and kernels["block2_shortcut"].post is block2
     assert kernels["block2_shortcut"].pre is block1

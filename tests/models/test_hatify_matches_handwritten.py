@@ -19,7 +19,8 @@ CLASSES = [2, 3]
 
 
 def functional_alexnet() -> keras.Model:
-    """HAT_SPEC §9's AlexNet: conv → ReLU → dropout → max-pool, ×3; dense → ReLU → dropout, ×2."""
+    """docs/algorithm.md §9's AlexNet: conv → ReLU → dropout → max-pool, ×3; dense → ReLU →
+    dropout, ×2."""
     image = keras.Input((32, 32, 3))
     h = image
     for filters, size, rate in zip(alexnet.CONV_FILTERS, alexnet.CONV_KERNELS,
@@ -39,7 +40,7 @@ def conv_bn(x, filters, size, stride):
 
 
 def functional_resnet18() -> keras.Model:
-    """HAT_SPEC §9's CIFAR ResNet18: 3×3 stem, four stages of two basic blocks, GAP."""
+    """docs/algorithm.md §9's CIFAR ResNet18: 3×3 stem, four stages of two basic blocks, GAP."""
     image = keras.Input((32, 32, 3))
     in_filters = scaled(resnet.STAGE_FILTERS[0], WIDTH)
     h = layers.ReLU()(conv_bn(image, in_filters, 3, 1))

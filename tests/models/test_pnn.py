@@ -16,7 +16,7 @@ class Sequence:
 
 
 @pytest.mark.parametrize("classes_per_task", [
-    [2, 2, 2, 2, 2, 20, 20, 20, 20, 20],  # cifar (HAT_SPEC §10), before the seed's shuffle
+    [2, 2, 2, 2, 2, 20, 20, 20, 20, 20],  # cifar (docs/algorithm.md §10), before the seed's shuffle
     [2] * 5])  # digits
 def test_pnn_is_within_half_a_percent_of_the_hat_alexnet(classes_per_task):
     sequence = Sequence(classes_per_task)

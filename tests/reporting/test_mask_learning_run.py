@@ -18,7 +18,7 @@ def test_results_json_has_a_record_per_task_and_layer(hat_run):
 
 
 def test_the_record_compares_each_task_with_its_initial_embeddings(hat_run):
-    # A task's row changes only during its task (HAT_SPEC §5), so its start is its
+    # A task's row changes only during its task (docs/algorithm.md §5), so its start is its
     # initial value and its end the value after the run.
     gates = hat_run.recorder.model.method.graph.gates
     for task_id, record in enumerate(hat_run.results["mask_learning"]):

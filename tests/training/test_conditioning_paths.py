@@ -1,4 +1,4 @@
-"""Under plain SGD HAT conditions the gradient, under other optimizers the update (HAT_SPEC
+"""Under plain SGD HAT conditions the gradient, under other optimizers the update (docs/algorithm.md
 §5); for plain SGD both paths must give the same step."""
 
 import keras

@@ -1,9 +1,9 @@
 """The HAT invariant (hat-cl): after task 1, task 0's outputs are unchanged — under any
-optimizer for task 1, since HAT conditions the update, not only the gradient (HAT_SPEC §5).
+optimizer for task 1, since HAT conditions the update, not only the gradient (docs/algorithm.md §5).
 The plain network is the control that proves the comparison can fail.
 
 The conditioning is exact where the masks a^{≤0} are binary. Real-valued masks (the
-reference's choice, HAT_SPEC §4) can leave a few units of a briefly trained tiny net
+reference's choice, docs/algorithm.md §4) can leave a few units of a briefly trained tiny net
 half-open (|e| < 0.035 gives 1e-6 < σ(400·e) < 1 − 1e-6); such a unit is partly task 0's and
 partly free, and leaks. So the optimizer sweep saturates task 0's embeddings first, and
 a separate test bounds the leak of masks left as trained against the control's drift.
