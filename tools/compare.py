@@ -1,10 +1,14 @@
 """Run the HAT paper's comparison: every model, then the report.
 
     python tools/compare.py --protocol cpu --data-dir DIR --out ~/runs/cpu
+    python tools/compare.py --protocol cpu10 --estimate-only
     python tools/compare.py --dataset cifar --data-dir DIR --epochs 10 --train-limit 2000
 
-With --protocol (hat_tf/reporting/protocols.py: `cpu`, `paper`), trains every family of the
-protocol (Joint first: A_J of the forgetting ratio) at every seed into OUT/seed<k>/<model>,
+With --protocol (hat_tf/reporting/protocols.py: `cpu`, `cpu10`, `paper`, `cifar100_10`),
+prints the grid's estimated training time (from finished runs of the same models in the
+record and the repository's other grid records; --estimate-only: that alone), then trains
+every family of the protocol (Joint first: A_J of the forgetting ratio) at every seed, in
+the protocol's order of work, into OUT/seed<k>/<model>,
 copies each finished run's results.json and config.json into the record folder (--record,
 default runs/compare_<protocol> in the repository, to commit), and after every finished run
 writes the grid's report there from whatever has finished (comparison.md, scores.csv,
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -33,7 +38,14 @@ import time
 
 from hat_tf.cli import RUN_NUMBERS, OneLineParser
 from hat_tf.reporting.comparison import IncomparableRunsError, load_results
-from hat_tf.reporting.grid import WALL_FILE, recorded_wall_seconds, run_path, write_grid_spec
+from hat_tf.reporting.grid import (
+    GRID_FILE,
+    WALL_FILE,
+    recorded_wall_seconds,
+    run_path,
+    write_grid_spec,
+)
+from hat_tf.reporting.grid_estimate import estimate_runs, estimate_text
 from hat_tf.reporting.protocols import ALEXNET, PROTOCOLS, Protocol
 from hat_tf.training.checkpoint import RunCheckpoint
 from hat_tf.training.results import write_atomically
@@ -120,12 +132,36 @@ def keep_small_outputs(run_dir: str, record_dir: str) -> None:
             shutil.copyfile(os.path.join(run_dir, name), os.path.join(record_dir, name))
 
 
+def measurement_records(record: str) -> list[str]:
+    """Where the grid's estimate reads finished runs: its own record first, then the
+    repository's other grid records (runs/compare_*/)."""
+    others = sorted(os.path.dirname(path) for path in
+                    glob.glob(os.path.join(REPOSITORY, "runs", "compare_*", GRID_FILE)))
+    return [record, *(other for other in others
+                      if os.path.realpath(other) != os.path.realpath(record))]
+
+
+def print_estimate(protocol: Protocol, seeds: tuple[int, ...], out: str | None, record: str,
+                   families: tuple[str, ...] | None) -> None:
+    """Prints the estimated training time of the grid's runs that are still to train."""
+    runs = protocol.runs(seeds, families)
+    to_train = [(seed, family, model) for seed, family, model in runs
+                if not finished(run_path(record, seed, model))
+                and not (out and finished(run_path(out, seed, model)))]
+    estimates = estimate_runs(protocol, to_train, measurement_records(record))
+    print(estimate_text(protocol, estimates, len(runs) - len(to_train)), flush=True)
+
+
 def run_protocol(protocol: Protocol, seeds: tuple[int, ...], out: str, record: str,
-                 data_dir: str | None, families: tuple[str, ...] | None = None) -> None:
-    """Trains the grid in its order (`Protocol.runs`: its stages, or seed by seed and
-    family by family; only `families`, by name, if given), skipping what has finished, and
-    writes its report into `record` after every run; the report lists the whole grid,
-    whatever was left out."""
+                 data_dir: str | None, families: tuple[str, ...] | None = None,
+                 estimate_only: bool = False) -> None:
+    """Prints the grid's estimated time (only that if `estimate_only`), then trains the grid
+    in its order (`Protocol.runs`: its stages, or seed by seed and family by family; only
+    `families`, by name, if given), skipping what has finished, and writes its report into
+    `record` after every run; the report lists the whole grid, whatever was left out."""
+    print_estimate(protocol, seeds, out, record, families)
+    if estimate_only:
+        return
     write_grid_spec(record, protocol, seeds)
     data = ["--data-dir", data_dir] if data_dir else []
     for seed, family, model in protocol.runs(seeds, families):
@@ -176,6 +212,9 @@ def build_parser() -> OneLineParser:
     parser.add_argument("--families", nargs="+",
                         help="with --protocol: train only these of its families (e.g. "
                              "alexnet: its table gets every seed sooner)")
+    parser.add_argument("--estimate-only", action="store_true",
+                        help="with --protocol: print the grid's estimated training time "
+                             "and stop")
     parser.add_argument("--record", help="with --protocol: where the small outputs and the "
                                          "report go (default runs/compare_<protocol>)")
     parser.add_argument("--dataset", help="as in train.py (without --protocol: required)")
@@ -195,7 +234,7 @@ def build_parser() -> OneLineParser:
 
 def check_protocol_arguments(parser: OneLineParser, args: argparse.Namespace) -> None:
     """With --protocol the protocol sets the models and the budget; --out is needed."""
-    if not args.out:
+    if not args.out and not args.estimate_only:
         parser.error("--protocol needs --out (a folder for the runs, best outside the "
                      "repository)")
     fixed = [option for option in ("dataset", "seed", "models", *BUDGET_OPTIONS[1:])
@@ -215,15 +254,17 @@ def main(argv=None) -> None:
     if args.protocol is None:
         if args.dataset is None:
             parser.error("expected --protocol or --dataset, received neither")
-        if args.families:
-            parser.error("--families needs --protocol")
+        for flag in ("families", "estimate_only"):
+            if getattr(args, flag):
+                parser.error(f"--{flag.replace('_', '-')} needs --protocol")
         run_models(args)
         return
     check_protocol_arguments(parser, args)
     protocol = PROTOCOLS[args.protocol]
     record = args.record or os.path.join(REPOSITORY, "runs", f"compare_{protocol.name}")
     run_protocol(protocol, tuple(args.seeds or protocol.seeds), args.out, record,
-                 args.data_dir, tuple(args.families) if args.families else None)
+                 args.data_dir, tuple(args.families) if args.families else None,
+                 args.estimate_only)
 
 
 if __name__ == "__main__":

@@ -124,6 +124,41 @@ def test_a_grid_run_a_few_seeds_at_a_time_reports_them_all(tmp_path, compare):
     assert "## Missing runs\n\nnone" in report
 
 
+def test_the_grid_prints_its_estimated_time_before_it_trains(tmp_path, compare, monkeypatch,
+                                                             capsys):
+    """From the repository's other grid records: first_hat trained 2 tasks × 1 epoch of
+    8,500 cifar images in 17 s there (1 ms per image-epoch)."""
+    module, fake = compare
+    monkeypatch.setattr(module, "REPOSITORY", str(tmp_path))
+    old = tmp_path / "runs" / "compare_old"
+    (old / "seed0" / "first_hat").mkdir(parents=True)
+    (old / "grid.json").write_text("{}")
+    (old / "seed0" / "first_hat" / "results.json").write_text(json.dumps({
+        "model": "first_hat", "dataset": "cifar", "seed": 0, "task_names": ["a", "b"],
+        "acc_matrix": [[0.9, None], [0.9, 0.9]], "epochs_per_task": [1, 1],
+        "train_seconds": 17.0, "tasks_completed": 2}))
+    (old / "seed0" / "first_hat" / "config.json").write_text(json.dumps({
+        "data": {"train_limit": None, "val_fraction": 0.15}, "width": 1.0,
+        "optim": {"batch_size": 64}, "precision": "float32"}))
+    cifar = Protocol("cifar", "Four tasks.", "cifar", ("--tasks", "4", "--epochs", "2"),
+                     FAMILIES, seeds=(0, 1))
+    monkeypatch.setattr(module, "PROTOCOLS", {"cifar": cifar})
+    record = tmp_path / "record"
+    module.main(["--protocol", "cifar", "--estimate-only", "--record", str(record)])
+    estimate = capsys.readouterr().out
+    assert not fake.trained and not record.exists()
+    assert "protocol cifar: 8 runs to train (0 finished already)" in estimate
+    # 4 tasks × 2 epochs × 8,500 images at 1 ms: 68 s, twice
+    assert "first_hat     2 ×    1 min =    2 min   (1 run of " in estimate
+    assert "first_joint   2 × unknown" in estimate
+    module.main(["--protocol", "cifar", "--out", str(tmp_path / "out"), "--record",
+                 str(record), "--seeds", "0"])
+    assert capsys.readouterr().out.startswith("Estimated training time of protocol cifar: "
+                                              "4 runs to train")
+    module.main(["--protocol", "cifar", "--estimate-only", "--record", str(record)])
+    assert "4 runs to train (4 finished already)" in capsys.readouterr().out
+
+
 def test_on_a_fresh_machine_the_record_alone_skips_finished_runs(tmp_path, compare):
     module, fake = compare
     record = tmp_path / "record"
@@ -176,6 +211,7 @@ def test_families_trains_only_those_and_the_report_lists_the_rest_as_missing(tmp
     (["--protocol", "test", "--out", "OUT", "--families", "third"],
      "--families: expected some of first, second, received third"),
     (["--dataset", "digits", "--families", "first"], "--families needs --protocol"),
+    (["--dataset", "digits", "--estimate-only"], "--estimate-only needs --protocol"),
 ])
 def test_unknown_families_are_refused(compare, capsys, args, reason):
     module, _ = compare
