@@ -11,6 +11,7 @@ from hat_tf.reporting.grid import (
     mean_and_spread,
     read_grid_spec,
     run_path,
+    task_curves,
     time_markdown,
     write_grid_report,
     write_grid_spec,
@@ -24,12 +25,20 @@ PROTOCOL = Protocol("test", "Two tasks of digits.", "digits", ("--tasks", "2"), 
 RANDOM_ACC = [0.5, 0.5]
 
 
-def write_run(record, seed, model, matrix, complete=True):
+def write_run(record, seed, model, matrix, complete=True, capacities=None):
+    """A run's results.json; `capacities`: per task, the cumulative capacity of a HAT
+    network's two gated layers of 1 and 3 units (its `mask_learning`)."""
     run_dir = run_path(str(record), seed, model)
     results = {"model": model, "dataset": "digits", "seed": seed, "task_names": ["a", "b"],
                "acc_matrix": matrix, "acc": acc(matrix), "bwt": bwt(matrix),
                "random_acc": RANDOM_ACC, "num_params": 10, "train_seconds": 1.0,
                "tasks_completed": 2 if complete else 1}
+    if capacities:
+        results["mask_learning"] = [
+            {"gate_a": {"units": 1, "capacity": 0.0, "cumulative_capacity": a},
+             "gate_b": {"units": 3, "capacity": 0.0, "cumulative_capacity": b},
+             "network": {"units": 4, "capacity": 0.0, "cumulative_capacity": (a + 3 * b) / 4}}
+            for a, b in capacities]
     (record / f"seed{seed}" / model).mkdir(parents=True, exist_ok=True)
     (record / f"seed{seed}" / model / "results.json").write_text(json.dumps(results))
     return run_dir
@@ -40,8 +49,10 @@ def record(tmp_path):
     write_grid_spec(str(tmp_path), PROTOCOL, PROTOCOL.seeds)
     for seed in PROTOCOL.seeds:
         write_run(tmp_path, seed, "tiny_joint", [[1.0, None], [1.0, 1.0]])
-    write_run(tmp_path, 0, "tiny_hat", [[0.9, None], [0.9, 0.8]])
-    write_run(tmp_path, 1, "tiny_hat", [[0.7, None], [0.7, 0.6]])
+    write_run(tmp_path, 0, "tiny_hat", [[0.9, None], [0.9, 0.8]],
+              capacities=[(1.0, 0.0), (1.0, 1 / 3)])
+    write_run(tmp_path, 1, "tiny_hat", [[0.7, None], [0.7, 0.6]],
+              capacities=[(0.0, 1 / 3), (0.0, 1.0)])
     write_run(tmp_path, 0, "tiny_sgd", [[1.0, None], [0.5, 1.0]])
     write_run(tmp_path, 1, "tiny_sgd", [[1.0, None], [0.5, 1.0]], complete=False)
     return tmp_path
@@ -81,6 +92,30 @@ def test_the_report_lists_what_is_missing_and_draws_the_bands(record):
     assert (record / "forgetting_ratio_tiny.png").stat().st_size > 0
     assert (record / "comparison.md").read_text() == markdown
     assert len((record / "scores.csv").read_text().splitlines()) == 1 + 5
+
+
+def test_hats_learning_beside_sgds_and_its_capacity_task_by_task(record):
+    """LA per task: HAT (0.9, 0.8) and (0.7, 0.6) on seeds 0 and 1, SGD (1.0, 1.0) on seed
+    0 alone (seed 1's is unfinished), so HAT − SGD on the same seed is seed 0's. Capacity:
+    the layers weighted by their units, seed 0 (1 + 3 · 0) / 4 = 0.25 then (1 + 1) / 4 =
+    0.5, seed 1 (0 + 1) / 4 = 0.25 then 0.75; the fullest layer 1 and 1/3, then 1 and 1."""
+    markdown = write_grid_report(str(record))
+    assert "| task | tiny_hat LA | tiny_sgd LA | tiny_hat − tiny_sgd | tiny_hat capacity | " \
+           "tiny_hat fullest layer |" in markdown
+    assert "| 1 | 0.800 ± 0.141 | 1.000 | -0.100 | 0.250 ± 0.000 | 0.667 ± 0.471 |" in markdown
+    assert "| 2 | 0.700 ± 0.141 | 1.000 | -0.200 | 0.625 ± 0.177 | 1.000 ± 0.000 |" in markdown
+    assert "![LA per task and HAT's cumulative capacity](learning_capacity_tiny.png)" in markdown
+    assert "Middle: HAT's LA minus SGD's on the same seed" in markdown
+    assert (record / "learning_capacity_tiny.png").stat().st_size > 0
+
+
+def test_a_family_without_hat_plots_its_learning_alone(tmp_path):
+    write_grid_spec(str(tmp_path), PROTOCOL, PROTOCOL.seeds)
+    write_run(tmp_path, 0, "tiny_hat", [[0.9, None], [0.9, 0.8]])  # no mask_learning
+    markdown = write_grid_report(str(tmp_path))
+    assert "*Each task's accuracy right after it was learned" in markdown
+    assert "capacity |" not in markdown and "Bottom:" not in markdown
+    assert (tmp_path / "learning_capacity_tiny.png").stat().st_size > 0
 
 
 def test_the_time_section_sums_what_was_recorded_and_names_what_was_not(record):
@@ -131,6 +166,10 @@ def test_a_benchmark_scores_rho_at_the_last_task_against_its_multitask_run(tmp_p
     assert "| tiny_hat | 2 | 0.750 ± 0.141 | 0.750 ± 0.141 | 0.000 ± 0.000 | -0.300 | " \
            "0.720 (a paper) |" in markdown
     assert "## Missing runs\n\nnone" in markdown  # seed 1 needs HAT alone
+    spec = read_grid_spec(str(tmp_path))
+    # LA per task leaves out the multitask run: it had learned nothing before the last task
+    assert list(task_curves(str(tmp_path), spec, spec["families"][0])) == ["tiny_hat",
+                                                                           "tiny_sgd"]
 
 
 def test_a_folder_without_a_grid_is_refused(tmp_path):
