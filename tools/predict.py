@@ -10,7 +10,9 @@ top-k classes of each image with their probabilities. With `--task K` (0-based, 
 `saved_models/task_K`) task K's head scores it; without, the task is inferred by the
 run's task detector (report.md, "Task inference"): by default the task whose own features
 lie nearest one of its class means (Mahalanobis), or by the rule `--task-rule` names.
-Bad input exits with status 2 and one line; nothing is written. `--prune` uses the task's
+Bad input (a file that cannot be read, an image of another shape, pixel values that are
+not finite or outside 0..255, a run dir without usable exports) exits with status 2 and
+one line; nothing is written. `--prune` uses the task's
 compact export (its unused units removed; AlexNet-HAT runs), which is what `task_K` holds
 after train.py's default `--export compact` (within 1e-6 of the full network).
 """
@@ -21,6 +23,8 @@ import argparse
 import json
 import os
 import sys
+import zipfile
+import zlib
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -37,6 +41,11 @@ from hat_tf.export.files import (
 
 class InputError(Exception):
     """A bad argument or file: reported in one line, exit status 2."""
+
+
+# What np.load raises on a file that is empty, truncated or damaged inside, or on arrays it
+# refuses (pickled objects).
+NPZ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 def build_parser() -> OneLineParser:
@@ -57,6 +66,26 @@ def build_parser() -> OneLineParser:
     return parser
 
 
+# What predict.py reads of the multi-task export's metadata.json.
+METADATA_KEYS = ("task_names", "tasks_trained", "class_names", "image_shape")
+
+
+def read_metadata(path: str) -> dict:
+    """The multi-task export's metadata.json at `path`, checked to hold METADATA_KEYS."""
+    try:
+        with open(path) as file:
+            metadata = json.load(file)
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: expected the JSON metadata of a run's export, received a "
+                         f"file that cannot be read ({type(error).__name__}: {error})") from None
+    missing = [key for key in METADATA_KEYS
+               if not isinstance(metadata, dict) or key not in metadata]
+    if missing:
+        raise InputError(f"{path}: expected the keys {', '.join(METADATA_KEYS)}, received none "
+                         f"for {', '.join(missing)}")
+    return metadata
+
+
 def read_run(run_dir: str, task: int | None, prune: bool, rule: str | None = None) -> dict:
     """The multi-task export's metadata, after checking that `task` (compact if `prune`)
     and the task-inference `rule` can be asked for."""
@@ -64,8 +93,7 @@ def read_run(run_dir: str, task: int | None, prune: bool, rule: str | None = Non
     if not os.path.isfile(path):
         raise InputError(f"{run_dir} holds no exported models ({path} is missing): "
                          "train it with tools/train.py first")
-    with open(path) as file:
-        metadata = json.load(file)
+    metadata = read_metadata(path)
     num_tasks, trained = len(metadata["task_names"]), metadata["tasks_trained"]
     if task is not None and not 0 <= task < num_tasks:
         raise InputError(f"--task {task} is out of range: the run has tasks 0..{num_tasks - 1}")
@@ -82,6 +110,9 @@ def read_run(run_dir: str, task: int | None, prune: bool, rule: str | None = Non
     if prune and compact_export_path(run_dir, task) is None:
         raise InputError(f"{run_dir} has no compact export of task {task} "
                          "(only AlexNet-HAT runs write them)")
+    if task is not None and not os.path.isdir(task_export(run_dir, task, prune)):
+        raise InputError(f"expected task {task}'s export in "
+                         f"{task_export(run_dir, task, prune)}, received no such folder")
     return metadata
 
 
@@ -104,19 +135,46 @@ def read_images(path: str, image_shape: tuple[int, ...]) -> list[tuple[str, np.n
         if image.shape != image_shape:
             raise InputError(f"{label} has shape {'×'.join(map(str, image.shape))}: the model "
                              f"takes {'×'.join(map(str, image_shape))} (height×width×channels)")
+        check_pixels(label, image)
     return labeled
 
 
+def check_pixels(label: str, image: np.ndarray) -> None:
+    """Refuses pixel values that are not finite or lie outside 0..255 (raw pixels)."""
+    if image.dtype == np.uint8:
+        return
+    finite = np.isfinite(image)
+    if not finite.all():
+        bad = int(np.sum(~finite))
+        raise InputError(f"{label}: expected finite pixel values in 0..255, received "
+                         f"{image[~finite].flat[0]} in {bad} of its {image.size} values")
+    low, high = float(image.min()), float(image.max())
+    if low < 0 or high > 255:
+        raise InputError(f"{label}: expected pixel values in 0..255 (raw pixels), received "
+                         f"{low:g}..{high:g}")
+
+
 def read_npz(path: str) -> np.ndarray:
+    """The `images` array of the .npz file `path`."""
+    if not os.path.isfile(path):
+        raise InputError(f"{path} does not exist")
     try:
-        with np.load(path) as arrays:
-            images = arrays["images"] if "images" in arrays else None
-    except (OSError, ValueError) as error:
-        raise InputError(f"{path} is not a readable .npz file ({error})") from None
+        loaded = np.load(path)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise InputError(f"{path}: expected an .npz archive with an `images` array, "
+                             "received a single .npy array")
+        with loaded:
+            images = loaded["images"] if "images" in loaded.files else None
+    except NPZ_ERRORS as error:
+        raise InputError(f"{path} is not a readable .npz file ({type(error).__name__}: "
+                         f"{error})") from None
     if images is None:
         raise InputError(f"{path} has no `images` array")
     if images.dtype != np.uint8 and not np.issubdtype(images.dtype, np.floating):
         raise InputError(f"{path}: `images` must be uint8 or float, received {images.dtype}")
+    if images.ndim not in (3, 4):
+        raise InputError(f"{path}: expected `images` of shape N×H×W×C or H×W×C, received "
+                         f"{images.ndim} dimensions {images.shape}")
     return images[None] if images.ndim == 3 else images
 
 

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from hat_tf.export.files import METADATA
+from tests.tools.tool_modules import load_tool, refusal
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -136,7 +137,15 @@ BAD_INPUTS = {
     "run dir without models": (lambda run, tmp: ["--run-dir", tmp,
                                                  write_image(tmp / "ok.png", (32, 32, 3))],
                                "holds no exported models"),
+    "NaN images": (lambda run, tmp: ["--run-dir", run.run_dir, write_npz(
+        tmp / "nan.npz", np.full((2, 32, 32, 3), np.nan, np.float32))],
+                   "nan.npz[0]: expected finite pixel values in 0..255, received nan"),
 }
+
+
+def write_npz(path, images):
+    np.savez(path, images=images)
+    return path
 
 
 def text_file(path):
@@ -171,3 +180,105 @@ def test_prune_uses_the_compact_export(exported_run, pngs, tmp_path):
                      for row in json.loads(done.stdout)]
     expected = np.sort(exported_run.expected.per_task[1][indices], axis=1)[:, ::-1]
     np.testing.assert_allclose(probabilities, expected, atol=1e-5)
+
+
+@pytest.fixture
+def predict_tool():
+    return load_tool("predict")
+
+
+def exports_only(folder, **metadata_changes):
+    """A run dir with the metadata of a 2-task digits run's exports and empty export
+    folders: enough for the checks that refuse bad input before any model is loaded."""
+    run_dir = folder / "run"
+    for name in ("multitask", "task_0"):
+        (run_dir / "saved_models" / name).mkdir(parents=True)
+    metadata = {"task_names": ["digits-0-1", "digits-2-3"], "tasks_trained": 2,
+                "class_names": [["0", "1"], ["2", "3"]], "image_shape": [32, 32, 3],
+                "task_rules": ["mahalanobis"], **metadata_changes}
+    (run_dir / "saved_models" / "multitask" / METADATA).write_text(json.dumps(metadata))
+    return run_dir
+
+
+def pixels(value, dtype=np.float32):
+    return np.full((3, 32, 32, 3), value, dtype)
+
+
+def write_bytes(path, content):
+    path.write_bytes(content)
+    return path
+
+
+def truncated_npz(path):
+    np.savez(path, images=pixels(0, np.uint8))
+    return write_bytes(path, path.read_bytes()[:200])
+
+
+def npy_named_npz(path):
+    with open(path, "wb") as file:
+        np.save(file, pixels(0, np.uint8))
+    return path
+
+
+def broken_metadata(folder):
+    run_dir = exports_only(folder)
+    (run_dir / "saved_models" / "multitask" / METADATA).write_text('{"task_names": [')
+    return run_dir
+
+
+def without_image_shape(folder):
+    run_dir = exports_only(folder)
+    path = run_dir / "saved_models" / "multitask" / METADATA
+    metadata = json.loads(path.read_text())
+    del metadata["image_shape"]
+    path.write_text(json.dumps(metadata))
+    return run_dir
+
+
+# name: (the run dir from a folder, the input file from a folder, more options, the message)
+BAD_FILES = {
+    "NaN pixels": (exports_only, lambda d: write_npz(d / "x.npz", pixels(np.nan)), [],
+                   "x.npz[0]: expected finite pixel values in 0..255, received nan in 3072 of "
+                   "its 3072 values"),
+    "one infinite pixel": (exports_only, lambda d: write_npz(
+        d / "x.npz", np.where(np.arange(3 * 32 * 32 * 3).reshape(3, 32, 32, 3) == 3100,
+                              np.inf, 1.0)), [],
+                           "x.npz[1]: expected finite pixel values in 0..255, received inf in 1 "
+                           "of its 3072 values"),
+    "pixels below 0": (exports_only, lambda d: write_npz(d / "x.npz", pixels(-0.5)), [],
+                       "x.npz[0]: expected pixel values in 0..255 (raw pixels), received "
+                       "-0.5..-0.5"),
+    "pixels above 255": (exports_only, lambda d: write_npz(d / "x.npz", pixels(256.0)), [],
+                         "received 256..256"),
+    "a 0-d images array": (exports_only, lambda d: write_npz(d / "x.npz", np.float32(1)), [],
+                           "x.npz: expected `images` of shape N×H×W×C or H×W×C, received 0 "
+                           "dimensions ()"),
+    "a missing .npz": (exports_only, lambda d: d / "gone.npz", [], "gone.npz does not exist"),
+    "an empty .npz": (exports_only, lambda d: write_bytes(d / "x.npz", b""), [],
+                      "x.npz is not a readable .npz file (EOFError"),
+    "a truncated .npz": (exports_only, lambda d: truncated_npz(d / "x.npz"), [],
+                         "x.npz is not a readable .npz file (BadZipFile"),
+    "an .npy named .npz": (exports_only, lambda d: npy_named_npz(d / "x.npz"), [],
+                           "x.npz: expected an .npz archive with an `images` array, received a "
+                           "single .npy array"),
+    "unreadable metadata": (broken_metadata, lambda d: write_npz(d / "x.npz", pixels(0)), [],
+                            "expected the JSON metadata of a run's export, received a file that "
+                            "cannot be read (JSONDecodeError"),
+    "metadata without the image shape": (without_image_shape,
+                                         lambda d: write_npz(d / "x.npz", pixels(0)), [],
+                                         "received none for image_shape"),
+    "a task without its export": (exports_only, lambda d: write_npz(d / "x.npz", pixels(0)),
+                                  ["--task", "1"],
+                                  "expected task 1's export in "),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_bad_files_exit_2_with_one_line_before_loading_a_model(predict_tool, tmp_path, capsys,
+                                                               case):
+    make_run, make_input, options, message = BAD_FILES[case]
+    run_dir, path = make_run(tmp_path), make_input(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+    error = refusal(predict_tool, ["--run-dir", str(run_dir), *options, str(path)], capsys)
+    assert message in error
+    assert sorted(tmp_path.rglob("*")) == before
