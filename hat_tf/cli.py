@@ -44,6 +44,33 @@ def fail(tool: str, message: str) -> NoReturn:
     sys.exit(2)
 
 
+def output_problem(path: str, folder: bool) -> str | None:
+    """Why the tools cannot write the folder (`folder`) or the file `path`, or None if they
+    can: it is a file where a folder is wanted or the reverse, it would go under a file, or
+    the nearest folder that exists cannot be written. Creates nothing."""
+    if os.path.exists(path) and os.path.isdir(path) != folder:
+        return (f"expected a {'folder' if folder else 'file'}, received the "
+                f"{'file' if folder else 'folder'} {path}")
+    above = os.path.abspath(path)
+    while not os.path.exists(above):
+        above = os.path.dirname(above)
+    if above != os.path.abspath(path) and not os.path.isdir(above):
+        return (f"expected a path in a folder, received {path}, which lies under the file "
+                f"{above}")
+    writable = above if os.path.isdir(above) else os.path.dirname(above)
+    if not os.access(writable, os.W_OK | os.X_OK):
+        return f"expected a path that can be written, received {path} ({writable} is read-only)"
+    return None
+
+
+def check_output(tool: str, option: str, path: str, folder: bool = True) -> None:
+    """Refuses (`fail`) an output `path` the tool cannot write (`output_problem`), before it
+    does any work: a folder if `folder`, else a file."""
+    problem = output_problem(path, folder)
+    if problem:
+        fail(tool, f"{option}: {problem}")
+
+
 @dataclass(frozen=True)
 class Number:
     """An argparse type: a finite `kind` (int or float) in [low, high], or in (low, high] if

@@ -10,7 +10,10 @@ and the random classifier (A_R): ρ≤t = 0 is as good as Joint, −1 as bad as 
 Writes comparison.md, comparison.csv and forgetting_ratio.png to --out. With --grid, the
 report of a comparison grid's record folder (tools/compare.py --protocol) from whatever
 has finished, written into it: mean ± spread over the seeds, plots with bands, per-seed
-accuracy matrices, the runs still missing.
+accuracy matrices, the runs still missing. Bad input (a run that is not finished or cannot
+be read, runs of another dataset, seed or task order than the Joint run, two runs of one
+name, an --out that cannot be written) exits with status 2 and one line; nothing is
+written.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import argparse
 import os
 import sys
 
-from hat_tf.cli import OneLineParser, fail
+from hat_tf.cli import OneLineParser, check_output, fail
 from hat_tf.reporting.comparison import (
     IncomparableRunsError,
     comparison_table,
@@ -44,8 +47,16 @@ def report_grid(record: str) -> None:
     """The grid's report (hat_tf/reporting/grid.py), printed and written into `record`.
     Imported here: its accuracy tables import TensorFlow, which the plain report does not
     need (nor its log lines on stderr)."""
-    from hat_tf.reporting.grid import write_grid_report
+    from hat_tf.reporting.grid import GRID_FILE, read_grid_spec, write_grid_report
 
+    try:
+        read_grid_spec(record)
+    except IncomparableRunsError as error:
+        fail("report.py", str(error))
+    except ValueError as error:  # json.JSONDecodeError
+        fail("report.py", f"{os.path.join(record, GRID_FILE)}: expected the grid's JSON, "
+                          f"received a file that cannot be parsed ({error})")
+    check_output("report.py", "--grid", record)
     try:
         print(write_grid_report(record))
     except IncomparableRunsError as error:
@@ -62,9 +73,15 @@ def main(argv=None) -> None:
         return
     if not (args.runs and args.joint and args.out):
         parser.error("expected run dirs, --joint and --out (or --grid)")
+    names = [os.path.basename(os.path.normpath(d)) for d in args.runs]
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice:
+        parser.error(f"expected run dirs of distinct names (the table's rows), received "
+                     f"{names.count(twice)} named {twice}")
+    check_output("report.py", "--out", args.out)
     try:
         joint = load_results(args.joint)
-        runs = {os.path.basename(os.path.normpath(d)): load_results(d) for d in args.runs}
+        runs = {name: load_results(d) for name, d in zip(names, args.runs)}
         table = comparison_table(runs, joint)
     except IncomparableRunsError as error:
         print(f"report.py: error: {error}", file=sys.stderr)

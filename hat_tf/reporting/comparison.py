@@ -24,8 +24,16 @@ def load_results(run_dir: str) -> dict:
     path = os.path.join(run_dir, "results.json")
     if not os.path.isfile(path):
         raise IncomparableRunsError(f"{run_dir}: no results.json (expected a run dir)")
-    with open(path) as file:
-        results = json.load(file)
+    try:
+        with open(path) as file:
+            results = json.load(file)
+    except (OSError, ValueError) as error:  # ValueError: json.JSONDecodeError, bad UTF-8
+        raise IncomparableRunsError(f"{path}: expected a run's JSON results, received a file "
+                                    f"that cannot be read ({type(error).__name__}: {error})"
+                                    ) from None
+    if not isinstance(results, dict) or not isinstance(results.get("task_names"), list):
+        raise IncomparableRunsError(f"{path}: expected a run's results with its task_names, "
+                                    "received none")
     if results.get("tasks_completed", len(results["task_names"])) < len(results["task_names"]):
         raise IncomparableRunsError(
             f"{run_dir}: only {results['tasks_completed']} of {len(results['task_names'])} "

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from hat_tf.cli import Number, changed_settings
+from hat_tf.cli import Number, changed_settings, output_problem
 from hat_tf.config import EwcConfig, LwfConfig, OptimConfig, RunConfig
 
 
@@ -66,3 +66,19 @@ def test_a_number_outside_its_interval_or_not_finite_is_refused(number, text, me
 def test_a_number_inside_its_interval_is_parsed():
     assert Number(float, 0, 1)("1") == 1.0 and Number(float, 0, 1)("0") == 0.0
     assert Number(int, 1)("3") == 3 and Number(int, 1)("1" + "0" * 30) == 10**30
+
+
+@pytest.mark.parametrize("make, folder, problem", [
+    (lambda tmp: tmp / "new" / "deeper", True, None),
+    (lambda tmp: tmp / "file", True, "expected a folder, received the file "),
+    (lambda tmp: tmp / "file" / "below", True, "which lies under the file "),
+    (lambda tmp: tmp / "new.json", False, None),
+    (lambda tmp: tmp / "folder", False, "expected a file, received the folder "),
+    (lambda tmp: tmp / "file" / "x.json", False, "which lies under the file "),
+])
+def test_an_output_the_tools_cannot_write_is_named(tmp_path, make, folder, problem):
+    (tmp_path / "file").write_text("a file\n")
+    (tmp_path / "folder").mkdir()
+    found = output_problem(str(make(tmp_path)), folder)
+    assert found == problem if problem is None else problem in found
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder"]  # creates nothing
