@@ -15,8 +15,9 @@ in that process and timed over a cached batch in --ratio-windows pairs of altern
 windows, so that both see the same machine state (the median of the pairs' ratios); in a
 reduced precision, likewise the step time over that of the same model in float32. Writes
 OUT/benchmark.json and OUT/benchmark.md with the device, the TensorFlow version and the
-thread settings, after every measurement. Bad arguments, or a measurement that fails, exit
-with status 2 and one line; what was measured before stays written.
+thread settings, after every measurement. Bad arguments (an --out that cannot be written
+among them), or a measurement that fails, exit with status 2 and one line; what was
+measured before stays written.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def main(argv=None) -> None:
     if args.one:
         print(json.dumps(measure(BenchmarkSettings(**json.loads(args.one)))))
         return
+    cli.check_output("benchmark.py", "--out", args.out)  # before minutes of measuring
     rows, env = [], environment()
     for model, width, tasks, precision in itertools.product(args.models, args.widths,
                                                             args.tasks, args.precisions):

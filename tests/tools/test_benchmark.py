@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tests.tools.tool_modules import load_tool, refusal
 
 
@@ -32,3 +34,18 @@ def test_bad_arguments_exit_with_one_line_and_write_nothing(tmp_path, capsys):
         error = refusal(benchmark, [*args, "--out", str(out)], capsys)
         assert "expected" in error or "invalid choice" in error
     assert not out.exists()
+
+
+@pytest.mark.parametrize("out, message", [
+    ("file", "--out: expected a folder, received the file "),
+    ("file/out", "--out: expected a path in a folder, received "),
+])
+def test_an_out_that_cannot_be_written_is_refused_before_measuring(tmp_path, capsys,
+                                                                   monkeypatch, out, message):
+    """Used to fail with a traceback after the first measurement (minutes)."""
+    benchmark = load_tool("benchmark")
+    monkeypatch.setattr(benchmark, "measure_in_subprocess", lambda settings: pytest.fail(
+        "measured before checking --out"))
+    (tmp_path / "file").write_text("a file\n")
+    assert message in refusal(benchmark, ["--out", str(tmp_path / out)], capsys)
+    assert [path.name for path in tmp_path.iterdir()] == ["file"]
