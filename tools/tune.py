@@ -42,6 +42,7 @@ from hat_tf.cli import (  # noqa: E402
     OneLineParser,
     add_run_arguments,
     changed_settings,
+    check_output,
     fail,
     load_sequence,
     run_command_line,
@@ -99,6 +100,7 @@ def check_run_dir(args, run_dir: str, settings: dict, role: str) -> None:
     A run dir holds a search once it has `search.json`: a worker started before the chief
     may have made the folder already.
     """
+    check_output(TOOL, "--run-dir", run_dir)
     if role == WORKER:
         if args.overwrite:
             fail(TOOL, "--overwrite: a worker never deletes the run dir; pass it to the chief")
@@ -108,8 +110,16 @@ def check_run_dir(args, run_dir: str, settings: dict, role: str) -> None:
         if args.run_dir is None or not os.path.isfile(saved_path):
             fail(TOOL, f"--resume: {run_dir} holds no search to continue ({SETTINGS_FILE} "
                        "is missing); pass the --run-dir of an earlier search")
-        with open(saved_path) as file:
-            changed = changed_settings(json.load(file), settings)
+        try:
+            with open(saved_path) as file:
+                saved = json.load(file)
+        except (OSError, ValueError) as error:
+            fail(TOOL, f"--resume: expected the search's settings in {saved_path}, received "
+                       f"a file that cannot be read ({type(error).__name__}: {error})")
+        if not isinstance(saved, dict):
+            fail(TOOL, f"--resume: expected the search's settings in {saved_path}, received "
+                       f"a JSON {type(saved).__name__}")
+        changed = changed_settings(saved, settings)
         if changed:
             fail(TOOL, f"--resume: the search in {run_dir} was started with other settings "
                        f"({', '.join(changed)}); resume it with its own")

@@ -28,4 +28,8 @@ def search_role(environment: Mapping[str, str] = os.environ) -> str:
     if missing:
         raise DistributionError(f"KERASTUNER_ORACLE_IP is set but {' and '.join(missing)} "
                                 "not: set all three, or none for a search in one process")
+    port = environment["KERASTUNER_ORACLE_PORT"]
+    if not (port.isdecimal() and 1 <= int(port) <= 65535):
+        raise DistributionError(f"KERASTUNER_ORACLE_PORT: expected a port number in 1..65535, "
+                                f"received {port!r}")
     return CHIEF if "chief" in environment["KERASTUNER_TUNER_ID"] else WORKER

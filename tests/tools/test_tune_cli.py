@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.tools.tool_modules import load_tool
+from tests.tools.tool_modules import load_tool, refusal
 from tests.tuning.test_hparams import read_hparams
 
 REPO = Path(__file__).resolve().parents[2]
@@ -166,6 +166,10 @@ def test_a_chief_and_two_workers_share_one_search(tmp_path):
     (["--model", "alexnet_hat", "--overwrite"],
      {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": "1",
       "KERASTUNER_TUNER_ID": "tuner0"}, "a worker never deletes the run dir"),
+    (["--model", "alexnet_hat"],
+     {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": "grpc",
+      "KERASTUNER_TUNER_ID": "chief"},
+     "KERASTUNER_ORACLE_PORT: expected a port number in 1..65535, received 'grpc'"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys,
                                                             args, variables, reason):
@@ -195,3 +199,35 @@ def test_an_existing_search_is_neither_overwritten_nor_resumed_with_other_settin
         assert exit_info.value.code == 2 and reason in capsys.readouterr().err
     after = {path: path.read_bytes() for path in run_dir.rglob("*") if path.is_file()}
     assert after == before
+
+
+def run_dir_is_a_file(folder):
+    (folder / "search").write_text("a file\n")
+    return ["--run-dir", str(folder / "search")]
+
+
+def run_dir_under_a_file(folder):
+    (folder / "file").write_text("a file\n")
+    return ["--run-dir", str(folder / "file" / "search")]
+
+
+def unreadable_settings(folder):
+    (folder / "search").mkdir()
+    (folder / "search" / "search.json").write_text('{"algorithm": ')
+    return ["--run-dir", str(folder / "search"), "--resume"]
+
+
+@pytest.mark.parametrize("make_args, reason", [
+    (run_dir_is_a_file, "--run-dir: expected a folder, received the file "),
+    (run_dir_under_a_file, "--run-dir: expected a path in a folder, received "),
+    (unreadable_settings, "--resume: expected the search's settings in "),
+])
+def test_a_run_dir_that_cannot_hold_a_search_is_refused(tmp_path, monkeypatch, capsys,
+                                                        make_args, reason):
+    """These used to end in a traceback (NotADirectoryError, JSONDecodeError)."""
+    for name in [name for name in os.environ if name.startswith("KERASTUNER_")]:
+        monkeypatch.delenv(name)
+    args = make_args(tmp_path)
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    assert reason in refusal(load_tool("tune"), [*TINY, *args], capsys)
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before
