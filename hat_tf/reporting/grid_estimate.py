@@ -230,6 +230,8 @@ def estimate_text(protocol: Protocol, estimates: list[ModelEstimate], finished: 
     """What compare.py prints before a grid starts: per model its runs, the training time
     of one and of all, and what that is based on; the total over the known ones."""
     to_train = sum(e.runs for e in estimates)
+    if not to_train:
+        return (f"Protocol {protocol.name}: no run to train ({finished} finished already).")
     caps = sorted({max(e.budget.epochs) for e in estimates if e.budget.epochs})
     lines = [f"Estimated training time of protocol {protocol.name}: {to_train} runs to train "
              f"({finished} finished already), each task at its cap of "
@@ -268,10 +270,12 @@ def estimate_text(protocol: Protocol, estimates: list[ModelEstimate], finished: 
                      + (f" (at the training time for those without a full wall record: "
                         f"{', '.join(e.model for e in known if e not in walled)})."
                         if len(walled) < len(known) else "."))
-    planned_tasks = {len(e.budget.epochs) for e in known}
-    if any(set(e.measurement.tasks) != planned_tasks for e in known):
+    elsewhere = [e for e in known if set(e.measurement.tasks) != {len(e.budget.epochs)}]
+    if elsewhere:
+        pnn = [e.model for e in elsewhere if e.model.endswith("_pnn")]
         lines.append("Rates measured on runs of another number of tasks assume that an "
-                     "epoch costs the same per image at every task; a PNN's does not (a "
-                     "column per task, each narrower the more tasks there are), so its "
-                     "estimate is rougher.")
+                     "epoch costs the same per image at every task"
+                     + (f"; {', '.join(pnn)}'s does not (a column per task, each narrower "
+                        "the more tasks there are), so its estimate is rougher." if pnn
+                        else "."))
     return "\n".join(lines)
