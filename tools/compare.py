@@ -36,7 +36,9 @@ import sys
 import threading
 import time
 
-from hat_tf.cli import RUN_NUMBERS, OneLineParser
+from hat_tf.catalog import MODELS
+from hat_tf.cli import RUN_NUMBERS, OneLineParser, output_problem
+from hat_tf.data import DATASETS
 from hat_tf.reporting.comparison import IncomparableRunsError, load_results
 from hat_tf.reporting.grid import (
     GRID_FILE,
@@ -246,17 +248,35 @@ def check_protocol_arguments(parser: OneLineParser, args: argparse.Namespace) ->
     unknown = [name for name in args.families or () if name not in names]
     if unknown:
         parser.error(f"--families: expected some of {', '.join(names)}, received {unknown[0]}")
+    problem = args.record and output_problem(args.record, folder=True)
+    if problem:
+        parser.error(f"--record: {problem}")
 
 
 def main(argv=None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # What train.py would refuse only once earlier runs have trained, or what would make
+    # it fail with a traceback (a run dir under a file), is refused before anything runs.
+    if args.data_dir is not None and not os.path.isdir(args.data_dir):
+        parser.error(f"--data-dir: expected a folder with cifar10.npz and cifar100.npz, "
+                     f"received {args.data_dir}, which is not a folder")
+    problem = args.out and output_problem(args.out, folder=True)
+    if problem:
+        parser.error(f"--out: {problem}")
     if args.protocol is None:
         if args.dataset is None:
             parser.error("expected --protocol or --dataset, received neither")
         for flag in ("families", "estimate_only"):
             if getattr(args, flag):
                 parser.error(f"--{flag.replace('_', '-')} needs --protocol")
+        if args.dataset not in DATASETS.names():
+            parser.error(f"--dataset: expected one of {', '.join(DATASETS.names())}, received "
+                         f"{args.dataset}")
+        unknown = [model for model in args.models or () if model not in MODELS.names()]
+        if unknown:
+            parser.error(f"--models: expected models of tools/train.py ("
+                         f"{', '.join(MODELS.names())}), received {unknown[0]}")
         run_models(args)
         return
     check_protocol_arguments(parser, args)

@@ -1,6 +1,6 @@
-"""tools/compare.py passes train.py's refusal of bad input on as its own (exit 2, the one
-line train.py printed), reports any other failure of a training, and continues a killed
-grid when run again."""
+"""tools/compare.py refuses bad input before it trains anything, passes train.py's refusal
+of bad input on as its own (exit 2, the one line train.py printed), reports any other
+failure of a training, and continues a killed grid when run again."""
 
 import os
 import signal
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tools.tool_modules import load_tool
+from tests.tools.tool_modules import load_tool, refusal
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -83,3 +83,40 @@ def test_the_same_command_continues_a_killed_comparison(tmp_path):
     assert "alexnet_sgd: resuming into" in again.stdout
     assert "resuming at task 1/2, after epoch 1" in again.stdout
     assert (out / "comparison.md").exists()
+
+
+BAD_INPUTS = {
+    "--out is a file": (["--dataset", "digits", "--out", "{tmp}/file"],
+                        "--out: expected a folder, received the file "),
+    "--out under a file": (["--dataset", "digits", "--out", "{tmp}/file/out"],
+                           "--out: expected a path in a folder, received "),
+    "--protocol's --out is a file": (["--protocol", "cpu", "--out", "{tmp}/file", "--record",
+                                      "{tmp}/record"],
+                                     "--out: expected a folder, received the file "),
+    "--record is a file": (["--protocol", "cpu", "--out", "{tmp}/out", "--record",
+                            "{tmp}/file"], "--record: expected a folder, received the file "),
+    "--data-dir is no folder": (["--protocol", "cpu", "--out", "{tmp}/out", "--record",
+                                 "{tmp}/record", "--data-dir", "{tmp}/file"],
+                                "--data-dir: expected a folder with cifar10.npz and "
+                                "cifar100.npz, received "),
+    "an unknown model": (["--dataset", "digits", "--out", "{tmp}/out", "--models",
+                          "alexnet_joint", "alexnet_nope"],
+                         "--models: expected models of tools/train.py ("),
+    "an unknown dataset": (["--dataset", "mnist", "--out", "{tmp}/out"],
+                           "--dataset: expected one of cifar, "),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_bad_input_is_refused_before_anything_trains_or_is_written(tmp_path, monkeypatch,
+                                                                   capsys, case):
+    """An --out naming a file used to start train.py, which died with a traceback (exit 1);
+    an unknown model or dataset late in the list was refused only after the runs before it
+    had trained."""
+    compare = load_tool("compare")
+    monkeypatch.setattr(compare.subprocess, "run",
+                        lambda command: pytest.fail(f"ran {command} before refusing"))
+    (tmp_path / "file").write_text("a file\n")
+    args, message = BAD_INPUTS[case]
+    assert message in refusal(compare, [arg.format(tmp=tmp_path) for arg in args], capsys)
+    assert [path.name for path in tmp_path.iterdir()] == ["file"]

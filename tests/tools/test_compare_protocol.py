@@ -63,16 +63,17 @@ def compare(monkeypatch):
 
 def test_the_grid_trains_every_family_at_every_seed_and_records_it(tmp_path, compare):
     module, fake = compare
-    out, record = tmp_path / "out", tmp_path / "record"
+    out, record, data = tmp_path / "out", tmp_path / "record", tmp_path / "data"
+    data.mkdir()  # compare.py refuses a --data-dir that is no folder before it trains
     module.main(["--protocol", "test", "--out", str(out), "--record", str(record),
-                 "--data-dir", "DATA"])
+                 "--data-dir", str(data)])
     assert [(option(c, "--seed"), option(c, "--model")) for c in fake.trained] == [
         (seed, model) for seed in ("0", "1")
         for model in ("first_joint", "first_hat", "second_joint", "second_hat")]
     second = fake.trained[2]
     assert second[second.index("--dataset"):] == [
         "--dataset", "digits", "--seed", "0", "--tasks", "2", "--width", "0.25",
-        "--data-dir", "DATA"]
+        "--data-dir", str(data)]
     assert option(second, "--run-dir") == str(out / "seed0" / "second_joint")
     recorded = record / "seed1" / "second_hat"
     assert sorted(p.name for p in recorded.iterdir()) == [
