@@ -32,13 +32,30 @@ def test_warns_when_the_gates_barely_moved(tmp_path):
     writer.close()
     assert len(lines) == 1
     assert lines[0].startswith("warning: after task 1/1 (digits-0-1) the gates stayed near "
-                               "their random start: they switched 2.0 % of the units")
+                               "their start: they switched 2.0 % of the units")
     assert "too few steps for HAT at this budget (45 epochs)" in lines[0]
     events = EventAccumulator(str(tmp_path), size_guidance={"tensors": 0})
     events.Reload()
     logged = events.Tensors("masks/warning")
     assert [e.step for e in logged] == [1]
     assert tf.make_ndarray(logged[0].tensor_proto).item().decode() == lines[0]
+
+
+def test_later_warnings_are_brief_and_the_end_sums_them_up():
+    start = np.random.default_rng(0).normal(size=UNITS)
+    results = results_after(start + 0.01 * np.sign(start), start)
+    results = {**results, "task_names": ["a", "b", "c"], "epochs_per_task": [45] * 3,
+               "mask_learning": results["mask_learning"] * 3}
+    lines = []
+    warning = MaskLearningWarning(log=lines.append)
+    for task_id in (0, 2):
+        warning.on_task_end(task_id, None, results)
+    warning.on_run_end(None, results)
+    assert "too few steps" in lines[0]
+    assert lines[1] == ("warning: after task 3/3 (c) the gates again stayed near their start "
+                        "(switched 0.0 %, mask 53.0 % of the units)")
+    assert lines[2] == ("warnings: the masks of 2 of 3 tasks stayed near their start (task "
+                        "1, 3); the first warning says why")
 
 
 def test_no_warning_when_the_masks_learned():
