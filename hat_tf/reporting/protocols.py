@@ -222,4 +222,21 @@ CIFAR100_10 = Protocol(
     ),
 )
 
-PROTOCOLS = {protocol.name: protocol for protocol in (CPU, CPU10, PAPER, CIFAR100_10)}
+CIFAR10_5 = Protocol(
+    name="cifar10_5",
+    summary=("5-split CIFAR-10 (5 tasks of 2 consecutive classes, in class order), the "
+             "class-incremental benchmark of HAT-based methods (HAT with TPL, ICLR 2024; "
+             "CLOM): HAT on AlexNet and ResNet18 with per-task BatchNorm, and each "
+             "network's multitask row, at cifar100_10's budget (the HAT paper's lr schedule, "
+             "at most 200 epochs a task), one seed; checkpoints kept and prediction without "
+             "the task id scored, which is what these runs are for."),
+    dataset="cifar10_5",
+    options=CIFAR100_10.options,
+    families=(
+        Family("alexnet", "alexnet_multitask", ("alexnet_hat",)),
+        Family("resnet18", "resnet18_multitask", ("resnet18_hat_bn",), ("--width", "0.5")),
+    ),
+    seeds=(0,),
+)
+
+PROTOCOLS = {protocol.name: protocol for protocol in (CPU, CPU10, PAPER, CIFAR100_10, CIFAR10_5)}
