@@ -8,7 +8,9 @@ of every task from the final network (hat_tf/task_detection: for HAT the same as
 task's end, since Eq. 2 keeps a task's features), and prints every rule's task-inference
 and class-incremental accuracy on the validation and test sets, as `train.py
 --task-inference` adds them to results.json. With --out, writes the scores as JSON.
-Bad input exits with status 2 and one line; nothing is written.
+Bad input (no finished run with its checkpoint, a results.json or config.json that cannot
+be read, data that is gone, an --out that exists or cannot be written) exits with status 2
+and one line; nothing is written.
 """
 
 from __future__ import annotations
@@ -17,18 +19,18 @@ import argparse
 import json
 import os
 
-from hat_tf.cli import OneLineParser, fail
+from hat_tf.cli import OneLineParser, check_output, fail, load_sequence
 from hat_tf.console import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
-from hat_tf.catalog import build_model  # noqa: E402
+from hat_tf.catalog import MODELS, build_model  # noqa: E402
 from hat_tf.config import RunConfig  # noqa: E402
 from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.reporting.task_inference import score_task_inference  # noqa: E402
 from hat_tf.task_detection import TaskDetector, TaskFeatures  # noqa: E402
 from hat_tf.task_detection.validation import validated_rule  # noqa: E402
-from hat_tf.training.checkpoint import RunCheckpoint  # noqa: E402
+from hat_tf.training.checkpoint import CheckpointError, RunCheckpoint  # noqa: E402
 from hat_tf.training.results import write_json  # noqa: E402
 
 TOOL = "score_task_inference.py"
@@ -43,30 +45,57 @@ def build_parser() -> OneLineParser:
     return parser
 
 
+def read_json(path: str, what: str):
+    """The JSON value of `path`; refuses (`fail`) a file that cannot be read as JSON."""
+    try:
+        with open(path) as file:
+            return json.load(file)
+    except (OSError, ValueError) as error:  # ValueError: json.JSONDecodeError, bad UTF-8
+        fail(TOOL, f"{path}: expected {what}, received a file that cannot be read "
+                   f"({type(error).__name__}: {error})")
+
+
 def check_run(run_dir: str) -> RunConfig:
     """The config of the finished run in `run_dir`, after checking it can be scored."""
     config_path = os.path.join(run_dir, "config.json")
     results_path = os.path.join(run_dir, "results.json")
     if not (os.path.isfile(config_path) and os.path.isfile(results_path)):
         fail(TOOL, f"expected a run dir with config.json and results.json, received {run_dir}")
-    with open(results_path) as file:
-        results = json.load(file)
+    results = read_json(results_path, "a run's JSON results")
+    if not (isinstance(results, dict) and isinstance(results.get("task_names"), list)
+            and isinstance(results.get("tasks_completed"), int)):
+        fail(TOOL, f"{results_path}: expected a run's results with task_names and "
+                   "tasks_completed, received none")
     if results["tasks_completed"] < len(results["task_names"]):
         fail(TOOL, f"expected a finished run, received one with {results['tasks_completed']} "
                    f"of {len(results['task_names'])} tasks trained: {run_dir}")
     if not RunCheckpoint(run_dir).exists():
         fail(TOOL, f"{run_dir} has no checkpoint: train it with --keep-checkpoint")
-    with open(config_path) as file:
-        return RunConfig.from_dict(json.load(file))
+    settings = read_json(config_path, "a run's JSON settings")
+    try:
+        config = RunConfig.from_dict(settings)
+    except (AttributeError, TypeError, ValueError) as error:  # not a dict, unknown settings
+        fail(TOOL, f"{config_path}: expected the settings of a run of this hat_tf, received "
+                   f"ones it cannot read ({type(error).__name__}: {error})")
+    if config.model not in MODELS.names():
+        fail(TOOL, f"{config_path}: expected a model of this hat_tf, received {config.model!r}")
+    if config.data.dataset not in DATASETS.names():
+        fail(TOOL, f"{config_path}: expected a dataset of this hat_tf, received "
+                   f"{config.data.dataset!r}")
+    return config
 
 
 def scores_of(run_dir: str, config: RunConfig) -> dict:
     """Every rule's scores (`score_task_inference`) of the run in `run_dir`, its detector
     recorded from the final network on every task's training set and its rule picked on
     the validation sets, as a run's end picks it."""
-    sequence = DATASETS.get(config.data.dataset)(config.data)
+    sequence = load_sequence(TOOL, config.data)  # its data gone or damaged: one line
     model = build_model(config, sequence)
-    RunCheckpoint(run_dir).restore_network(model)
+    try:
+        RunCheckpoint(run_dir).restore_network(model)
+    except CheckpointError as error:
+        fail(TOOL, f"expected a checkpoint of the run's network in {run_dir}, received one "
+                   f"that cannot be used ({error})")
     detector = TaskDetector.for_network(model.network, sequence.classes_per_task,
                                         bool(model.method.graph.gates))
     features = TaskFeatures(model.network)
@@ -91,6 +120,8 @@ def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     if args.out and os.path.exists(args.out):
         fail(TOOL, f"--out must not exist, received {args.out}")
+    if args.out:
+        check_output(TOOL, "--out", args.out, folder=False)  # before minutes of scoring
     config = check_run(args.run_dir)
     scores = scores_of(args.run_dir, config)
     print("\n".join(rule_lines(scores)))

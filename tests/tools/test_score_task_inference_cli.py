@@ -2,6 +2,7 @@
 as the run scored itself, and bad input refused in one line with nothing written."""
 
 import json
+import shutil
 
 import pytest
 
@@ -60,3 +61,81 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(tool, scored_run, tm
     before = sorted(p.name for p in tmp_path.rglob("*"))
     assert reason in refusal(tool, [str(run_dir), "--out", str(out)], capsys)
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def copied_run(scored_run, folder, results=None, settings=None):
+    """A copy of the run in `folder`/copy, checkpoint included, with its results.json or
+    config.json replaced by `results` or `settings` (text, or a function of the old
+    value)."""
+    run_dir = folder / "copy"
+    shutil.copytree(scored_run / "checkpoints", run_dir / "checkpoints")
+    for name, new in (("results.json", results), ("config.json", settings)):
+        old = (scored_run / name).read_text()
+        if callable(new):
+            new = json.dumps(new(json.loads(old)))
+        (run_dir / name).write_text(old if new is None else new)
+    return run_dir
+
+
+def with_data(settings, **data):
+    return {**settings, "data": {**settings["data"], **data}}
+
+
+def damaged_checkpoint(scored_run, folder):
+    run_dir = copied_run(scored_run, folder)
+    snapshot = (run_dir / "checkpoints" / "latest").read_text().strip()
+    (run_dir / "checkpoints" / snapshot / "network.npz").write_bytes(b"not an archive")
+    return run_dir
+
+
+# name: (the run dir from the scored run and a folder, the reason)
+BAD_RUNS = {
+    "unparsable results.json": (
+        lambda run, tmp: copied_run(run, tmp, results='{"task_names": '),
+        "results.json: expected a run's JSON results, received a file that cannot be read "
+        "(JSONDecodeError"),
+    "results.json without its tasks": (
+        lambda run, tmp: copied_run(run, tmp, results="{}"),
+        "results.json: expected a run's results with task_names and tasks_completed, "
+        "received none"),
+    "unparsable config.json": (
+        lambda run, tmp: copied_run(run, tmp, settings="{"),
+        "config.json: expected a run's JSON settings, received a file that cannot be read"),
+    "a setting this hat_tf lacks": (
+        lambda run, tmp: copied_run(run, tmp, settings=lambda s: {**s, "warp_speed": 9}),
+        "config.json: expected the settings of a run of this hat_tf, received ones it cannot "
+        "read (TypeError"),
+    "a model this hat_tf lacks": (
+        lambda run, tmp: copied_run(run, tmp, settings=lambda s: {**s, "model": "gone_hat"}),
+        "config.json: expected a model of this hat_tf, received 'gone_hat'"),
+    "its data gone": (
+        lambda run, tmp: copied_run(run, tmp, settings=lambda s: with_data(
+            s, dataset="cifar", data_dir=str(tmp))),
+        "cifar10.npz does not exist: expected a folder with cifar10.npz and cifar100.npz"),
+    "a damaged checkpoint": (
+        damaged_checkpoint,
+        "expected a checkpoint of the run's network in "),
+}
+
+
+@pytest.mark.parametrize("case", BAD_RUNS)
+def test_a_run_that_cannot_be_scored_exits_2_with_one_line(tool, scored_run, tmp_path, capsys,
+                                                            case):
+    """These used to end in a traceback (JSONDecodeError, KeyError, TypeError,
+    DataUnavailableError, CheckpointError)."""
+    make_run, reason = BAD_RUNS[case]
+    run_dir, out = make_run(scored_run, tmp_path), tmp_path / "scores.json"
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    assert reason in refusal(tool, [str(run_dir), "--out", str(out)], capsys)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_an_out_under_a_file_is_refused_before_scoring(tool, scored_run, tmp_path, capsys,
+                                                       monkeypatch):
+    """It used to fail with a traceback once the scores, minutes later, were written."""
+    monkeypatch.setattr(tool, "scores_of", lambda *args: pytest.fail("scored first"))
+    (tmp_path / "file").write_text("a file\n")
+    error = refusal(tool, [str(scored_run), "--out", str(tmp_path / "file" / "scores.json")],
+                    capsys)
+    assert "--out: expected a path in a folder, received " in error
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]
