@@ -1,5 +1,7 @@
-"""The models users name on the command line (an architecture paired with a method), the
-methods by name, which a user's own Keras model can be trained with, and the loop's
+"""The models users name on the command line: every registered architecture composed with
+every registered method (`<architecture>_<method>`, e.g. `alexnet_hat`, `resnet18_ewc`;
+with `_bn`, ResNet18's BatchNorm per task: `resnet18_hat_bn`), the progressive network
+(`alexnet_pnn`), `hatified_recipe` (a Keras model under a method), and the loop's
 `build_model` and `run_sequence` for a named model.
 
 It imports every model and method, and the training loop takes its recipe from its caller,
@@ -9,6 +11,7 @@ so the catalog sits above training (docs/architecture.md, "Layers").
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import keras
 import tensorflow as tf
@@ -16,13 +19,7 @@ import tensorflow as tf
 from hat_tf.config import RunConfig
 from hat_tf.data.task import TaskSequence
 from hat_tf.methods.base import Method
-from hat_tf.methods.ewc import Ewc
-from hat_tf.methods.finetune import FineTuning
-from hat_tf.methods.frozen import FrozenTrunk
-from hat_tf.methods.hat import Hat
-from hat_tf.methods.joint import Joint
-from hat_tf.methods.lwf import Lwf
-from hat_tf.methods.multitask import Multitask
+from hat_tf.methods.registry import METHODS, MethodSpec
 from hat_tf.models.alexnet import AlexNet
 from hat_tf.models.building import built, count_params
 from hat_tf.models.hatified import HatifiedNetwork
@@ -35,130 +32,164 @@ from hat_tf.training.continual_model import ContinualModel
 from hat_tf.training.recipe import Recipe
 from hat_tf.training.run_results import RunResults
 
-MODELS: Registry[Recipe] = Registry("model")
+__all__ = ["ARCHITECTURES", "METHODS", "MODELS", "Architecture", "build_model",
+           "hatified_recipe", "method_name", "run_sequence"]
+
+# The network a method trains: (sequence, config, gated, per_task_norm) → network.
+NetworkBuilder = Callable[[TaskSequence, RunConfig, bool, bool], keras.Model]
 
 
-def _alexnet(gated: bool) -> Callable[[TaskSequence, RunConfig], keras.Model]:
-    def build(sequence: TaskSequence, config: RunConfig) -> keras.Model:
-        return AlexNet(sequence.classes_per_task, gated=gated, width=config.width,
-                       s_max=config.hat.s_max, embedding_clip=config.hat.embedding_clip,
-                       channel_mean=sequence.channel_mean, channel_std=sequence.channel_std)
+@dataclass(frozen=True)
+class Architecture:
+    """A network the catalog composes with every method: model `<name>_<method>`, gated
+    where the method needs gates (HAT), plain otherwise.
+
+    Attributes:
+        name: The models' prefix (`alexnet`).
+        build: The network for (sequence, config, gated, per_task_norm).
+        per_task_norm: Whether `<name>_<method>` keeps its BatchNorms per task, given
+            whether the method is gated.
+        norm_variant: Whether `<name>_<method>_bn` exists too: the same with every
+            BatchNorm per task (ResNet18's HAT-BN).
+    """
+
+    name: str
+    build: NetworkBuilder
+    per_task_norm: Callable[[bool], bool] = lambda gated: False
+    norm_variant: bool = False
+
+    def recipe(self, method: MethodSpec, per_task_norm: bool) -> Recipe:
+        """The recipe of this network under `method`."""
+        def build_network(sequence: TaskSequence, config: RunConfig) -> keras.Model:
+            return self.build(sequence, config, method.needs_gates, per_task_norm)
+
+        return Recipe(build_network, method, method.name)
+
+
+ARCHITECTURES: Registry[Architecture] = Registry("architecture")
+
+
+def register_architecture(architecture: Architecture) -> Architecture:
+    return ARCHITECTURES.register(architecture.name)(architecture)
+
+
+def _alexnet(sequence: TaskSequence, config: RunConfig, gated: bool,
+             per_task_norm: bool) -> keras.Model:
+    return AlexNet(sequence.classes_per_task, gated=gated, width=config.width,
+                   s_max=config.hat.s_max, embedding_clip=config.hat.embedding_clip,
+                   channel_mean=sequence.channel_mean, channel_std=sequence.channel_std)
+
+
+def _resnet18(sequence: TaskSequence, config: RunConfig, gated: bool,
+              per_task_norm: bool) -> keras.Model:
+    return ResNet18(sequence.classes_per_task, gated=gated, per_task_norm=per_task_norm,
+                    width=config.width, s_max=config.hat.s_max,
+                    embedding_clip=config.hat.embedding_clip,
+                    channel_mean=sequence.channel_mean, channel_std=sequence.channel_std)
+
+
+def _hatified(features: Callable[[RunConfig], keras.Model]) -> NetworkBuilder:
+    """The network `hatify` derives from the Keras model `features(config)`."""
+    def build(sequence: TaskSequence, config: RunConfig, gated: bool,
+              per_task_norm: bool) -> keras.Model:
+        return HatifiedNetwork(features(config), sequence.classes_per_task, gated=gated,
+                               per_task_norm=per_task_norm, s_max=config.hat.s_max,
+                               embedding_clip=config.hat.embedding_clip,
+                               channel_mean=sequence.channel_mean,
+                               channel_std=sequence.channel_std)
 
     return build
 
 
-def _resnet18(gated: bool, per_task_norm: bool) -> Callable[[TaskSequence, RunConfig],
-                                                             keras.Model]:
-    def build(sequence: TaskSequence, config: RunConfig) -> keras.Model:
-        return ResNet18(sequence.classes_per_task, gated=gated, per_task_norm=per_task_norm,
-                        width=config.width, s_max=config.hat.s_max,
-                        embedding_clip=config.hat.embedding_clip,
-                        channel_mean=sequence.channel_mean, channel_std=sequence.channel_std)
+register_architecture(Architecture("alexnet", _alexnet))
+# `resnet18_hat`: one BatchNorm shared by all tasks; `resnet18_hat_bn`: one per task.
+register_architecture(Architecture("resnet18", _resnet18, norm_variant=True))
+# A VGG-style Keras model run through hatify: per-task BatchNorm where gated (`vgg8_hat`),
+# one shared otherwise (`vgg8_sgd`).
+register_architecture(Architecture("vgg8", _hatified(lambda config: vgg8_features(config.width)),
+                                   per_task_norm=lambda gated: gated))
 
-    return build
+NORM_SUFFIX = "_bn"
+
+
+class ModelCatalog(Registry[Recipe]):
+    """The models by name: every architecture × every method (composed when asked, so a
+    method registered later has its models too), and the models registered by name."""
+
+    def _composed(self) -> dict[str, tuple[Architecture, MethodSpec, bool]]:
+        models = {}
+        for arch_name in ARCHITECTURES.names():
+            arch = ARCHITECTURES.get(arch_name)
+            for method_name in METHODS.names():
+                method = METHODS.get(method_name)
+                models[f"{arch.name}_{method.name}"] = (arch, method,
+                                                        arch.per_task_norm(method.needs_gates))
+                if arch.norm_variant:
+                    models[f"{arch.name}_{method.name}{NORM_SUFFIX}"] = (arch, method, True)
+        return models
+
+    def get(self, name: str) -> Recipe:
+        composed = self._composed()
+        if name in composed and name not in self._factories:
+            arch, method, per_task_norm = composed[name]
+            return arch.recipe(method, per_task_norm)
+        return super().get(name)
+
+    def names(self) -> list[str]:
+        return sorted(set(self._factories) | set(self._composed()))
+
+
+MODELS = ModelCatalog("model")
 
 
 def _pnn(sequence: TaskSequence, config: RunConfig) -> keras.Model:
     """PNN columns sized so the network matches the HAT AlexNet's parameter count."""
-    target = count_params(built(_alexnet(gated=True)(sequence, config)))
+    target = count_params(built(_alexnet(sequence, config, gated=True, per_task_norm=False)))
     return ProgressiveAlexNet(sequence.classes_per_task,
                               column_width=pnn_width(sequence.classes_per_task, target),
                               channel_mean=sequence.channel_mean,
                               channel_std=sequence.channel_std)
 
 
-METHODS: Registry[Callable[[RunConfig], Method]] = Registry("method")
+# Progressive networks: a network whose earlier columns freeze, trained by fine-tuning.
+MODELS.register("alexnet_pnn")(Recipe(_pnn, METHODS.get("sgd"), "sgd"))
 
 
-@METHODS.register("sgd")
-def _fine_tuning(config: RunConfig) -> Method:
-    return FineTuning()
-
-
-@METHODS.register("joint")
-def _joint(config: RunConfig) -> Method:
-    return Joint()
-
-
-@METHODS.register("multitask")
-def _multitask(config: RunConfig) -> Method:
-    return Multitask()
-
-
-@METHODS.register("hat")
-def _hat(config: RunConfig) -> Method:
-    return Hat(config.hat)
-
-
-@METHODS.register("sgd_frozen")
-def _frozen_trunk(config: RunConfig) -> Method:
-    return FrozenTrunk()
-
-
-@METHODS.register("ewc")
-def _ewc(config: RunConfig) -> Method:
-    return Ewc(config.ewc)
-
-
-@METHODS.register("lwf")
-def _lwf(config: RunConfig) -> Method:
-    return Lwf(config.lwf)
-
-
-def hatified_recipe(features: Callable[[RunConfig], keras.Model], method: str,
+def hatified_recipe(features: Callable[[RunConfig], keras.Model], method: str | Method,
                     per_task_norm: bool = True) -> Recipe:
-    """A Keras feature extractor under a registered method: the network `hatify` derives
-    from `features(config)`, gated where the method needs gates (HAT), plain otherwise."""
-    build_method = METHODS.get(method)
+    """A Keras feature extractor under a method: the network `hatify` derives from
+    `features(config)`, gated where the method needs gates (HAT), plain otherwise.
+
+    Args:
+        features: The Keras model of a run's config.
+        method: A registered method's name, or a Method object (the one the run trains
+            with: a recipe of an object builds one model).
+        per_task_norm: Every BatchNorm per task (else one shared by all tasks).
+    """
+    if isinstance(method, Method):
+        def build_method(config: RunConfig) -> Method:
+            return method
+
+        gated, name = method.needs_gates, method_label(method)
+    else:
+        spec = METHODS.get(method)
+        build_method, gated, name = spec, spec.needs_gates, spec.name
 
     def build_network(sequence: TaskSequence, config: RunConfig) -> keras.Model:
-        return HatifiedNetwork(features(config), sequence.classes_per_task,
-                               gated=build_method(config).needs_gates,
-                               per_task_norm=per_task_norm, s_max=config.hat.s_max,
-                               embedding_clip=config.hat.embedding_clip,
-                               channel_mean=sequence.channel_mean,
-                               channel_std=sequence.channel_std)
+        return _hatified(features)(sequence, config, gated, per_task_norm)
 
-    return Recipe(build_network, build_method)
+    return Recipe(build_network, build_method, name)
 
 
-def _vgg8(config: RunConfig) -> keras.Model:
-    return vgg8_features(config.width)
-
-
-MODELS.register("alexnet_sgd")(Recipe(_alexnet(gated=False), METHODS.get("sgd")))
-MODELS.register("alexnet_joint")(Recipe(_alexnet(gated=False), METHODS.get("joint")))
-MODELS.register("alexnet_multitask")(Recipe(_alexnet(gated=False),
-                                             METHODS.get("multitask")))
-MODELS.register("alexnet_hat")(Recipe(_alexnet(gated=True), METHODS.get("hat")))
-MODELS.register("alexnet_sgd_frozen")(Recipe(_alexnet(gated=False), METHODS.get("sgd_frozen")))
-MODELS.register("alexnet_ewc")(Recipe(_alexnet(gated=False), METHODS.get("ewc")))
-MODELS.register("alexnet_lwf")(Recipe(_alexnet(gated=False), METHODS.get("lwf")))
-MODELS.register("alexnet_pnn")(Recipe(_pnn, METHODS.get("sgd")))
-MODELS.register("resnet18_sgd")(Recipe(_resnet18(gated=False, per_task_norm=False),
-                                       METHODS.get("sgd")))
-MODELS.register("resnet18_joint")(Recipe(_resnet18(gated=False, per_task_norm=False),
-                                         METHODS.get("joint")))
-MODELS.register("resnet18_multitask")(Recipe(_resnet18(gated=False, per_task_norm=False),
-                                              METHODS.get("multitask")))
-MODELS.register("resnet18_hat")(Recipe(_resnet18(gated=True, per_task_norm=False),
-                                       METHODS.get("hat")))
-MODELS.register("resnet18_hat_bn")(Recipe(_resnet18(gated=True, per_task_norm=True),
-                                          METHODS.get("hat")))
-MODELS.register("resnet18_ewc")(Recipe(_resnet18(gated=False, per_task_norm=False),
-                                       METHODS.get("ewc")))
-MODELS.register("resnet18_lwf")(Recipe(_resnet18(gated=False, per_task_norm=False),
-                                       METHODS.get("lwf")))
-# A VGG-style Keras model run through hatify, and the same model plain (shared BatchNorm).
-MODELS.register("vgg8_hat")(hatified_recipe(_vgg8, "hat"))
-MODELS.register("vgg8_sgd")(hatified_recipe(_vgg8, "sgd", per_task_norm=False))
+def method_label(method: Method) -> str:
+    """The name of a Method object: its class's registered name, else (a class of one's
+    own, a subclass of a registered one included) the class's name in lower case."""
+    return vars(type(method)).get("name") or type(method).__name__.lower()
 
 
 def method_name(model: str) -> str:
     """The name in METHODS of the method the model `model` trains with."""
-    method = type(MODELS.get(model).build_method(RunConfig()))
-    return next(name for name in METHODS.names()
-                if type(METHODS.get(name)(RunConfig())) is method)
+    return MODELS.get(model).method
 
 
 def build_model(config: RunConfig, sequence: TaskSequence,

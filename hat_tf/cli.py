@@ -8,19 +8,18 @@ when called).
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from hat_tf.config import (
+    METHOD_SECTIONS,
     PRECISIONS,
+    SECTIONS,
     DataConfig,
-    EwcConfig,
     HatConfig,
-    LwfConfig,
+    Number,
     OptimConfig,
     RunConfig,
 )
@@ -71,39 +70,6 @@ def check_output(tool: str, option: str, path: str, folder: bool = True) -> None
         fail(tool, f"{option}: {problem}")
 
 
-@dataclass(frozen=True)
-class Number:
-    """An argparse type: a finite `kind` (int or float) in [low, high], or in (low, high] if
-    `low_open`; no upper bound when `high` is None. NaN and infinities are refused."""
-
-    kind: type
-    low: float
-    high: float | None = None
-    low_open: bool = False
-
-    def __call__(self, text: str):
-        try:
-            value = self.kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected {self.kind.__name__}, received {text!r}") from None
-        if not self.holds(value):
-            raise argparse.ArgumentTypeError(
-                f"expected a value in {self.interval()}, received {text}")
-        return value
-
-    def holds(self, value) -> bool:
-        if isinstance(value, float) and not math.isfinite(value):
-            return False
-        below = value <= self.low if self.low_open else value < self.low
-        return not below and (self.high is None or value <= self.high)
-
-    def interval(self) -> str:
-        """`[1, inf)`, `(0, 0.9]`: the values accepted."""
-        high = "inf)" if self.high is None else f"{self.high}]"
-        return f"{'(' if self.low_open else '['}{self.low}, {high}"
-
-
 # np.random.seed (under keras.utils.set_random_seed) takes seeds below 2**32, and so does
 # keras-tuner's Bayesian oracle, which tune.py gives seed + 1.
 MAX_SEED = 2**32 - 2
@@ -122,13 +88,26 @@ RUN_NUMBERS = {
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, models: Sequence[str],
-                      datasets: Sequence[str]) -> list[argparse.Action]:
+                      datasets: Sequence[str], architectures: Sequence[str] = (),
+                      methods: Sequence[str] = ()) -> list[argparse.Action]:
     """The model, the data and the training budget of a run: every setting of a
-    `RunConfig` but HAT's hyperparameters and the run dir. Returns the options added."""
+    `RunConfig` but the methods' hyperparameters and the run dir. Returns the options added.
+
+    With `architectures` and `methods` (the catalog's), `--arch` and `--method` may name
+    the model instead of `--model` (`resolve_model` checks which the command gave)."""
     optim = DEFAULTS.optim
+    composing = bool(architectures)
+    model = parser.add_argument(
+        "--model", required=not composing, choices=models,
+        help="architecture and method" + (" (or --arch and --method)" if composing else ""))
+    if composing:
+        parser.add_argument("--arch", choices=architectures,
+                            help="the network, with --method instead of --model (alexnet, "
+                                 "resnet18, …)")
+        parser.add_argument("--method", choices=methods,
+                            help="the method, with --arch instead of --model (hat, ewc, …)")
     return [
-        parser.add_argument("--model", required=True, choices=models,
-                            help="architecture and method"),
+        model,
         parser.add_argument("--dataset", default="digits", choices=datasets,
                             help="task sequence (default digits: offline, 5 tasks)"),
         parser.add_argument("--data-dir", default=os.environ.get("HAT_DATA_DIR"),
@@ -171,40 +150,57 @@ def add_run_arguments(parser: argparse.ArgumentParser, models: Sequence[str],
     ]
 
 
-# The ranges of EWC's and LwF's hyperparameters: λ = 0 turns the method's loss off (the
-# method is then plain fine-tuning, a control); T = 0 would divide the logits by zero.
-METHOD_NUMBERS = {
-    "ewc_lambda": Number(float, 0),
-    "lwf_lambda": Number(float, 0),
-    "lwf_temperature": Number(float, 0, low_open=True),
-}
+def method_options(methods: Iterable) -> list:
+    """The options of the registered methods `methods` (methods/registry.py's MethodSpec:
+    each one's `Option`s), each flag once (HAT's are every gated method's)."""
+    options = {}
+    for method in methods:
+        for option in method.options:
+            options.setdefault(option.flag, option)
+    return list(options.values())
 
 
-def add_method_arguments(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    """EWC's λ and LwF's λ and T (`EwcConfig`, `LwfConfig`); a run reads only its own
-    method's. Returns the options added."""
-    ewc, lwf = DEFAULTS.ewc, DEFAULTS.lwf
-    return [
-        parser.add_argument("--ewc-lambda", type=METHOD_NUMBERS["ewc_lambda"],
-                            default=ewc.weight,
-                            help=f"EWC's λ, the weight of its penalty (default {ewc.weight:g}, "
-                                 "the HAT reference code's)"),
-        parser.add_argument("--lwf-lambda", type=METHOD_NUMBERS["lwf_lambda"],
-                            default=lwf.weight,
-                            help=f"LwF's λ, the weight of its distillation loss (default "
-                                 f"{lwf.weight:g}, the reference's)"),
-        parser.add_argument("--lwf-temperature", type=METHOD_NUMBERS["lwf_temperature"],
-                            default=lwf.temperature,
-                            help=f"LwF's temperature T (default {lwf.temperature:g}, the "
-                                 "reference's)"),
-    ]
+def add_method_arguments(parser: argparse.ArgumentParser,
+                         methods: Iterable) -> list[argparse.Action]:
+    """Every option of the methods `methods` (HAT's s_max and c, EWC's λ, LwF's λ and T,
+    …), each with its setting's default; a run reads only its own method's. Returns the
+    options added."""
+    actions = []
+    for option in method_options(methods):
+        default = getattr(getattr(DEFAULTS, option.section), option.setting)
+        actions.append(parser.add_argument(
+            option.flag, type=option.type, choices=option.choices, default=default,
+            help=option.help.format(default=default)))
+    return actions
 
 
-def method_settings(args: argparse.Namespace) -> dict:
-    """The `ewc` and `lwf` settings of a `RunConfig` from the options of
-    `add_method_arguments`, for `dataclasses.replace`."""
-    return {"ewc": EwcConfig(weight=args.ewc_lambda),
-            "lwf": LwfConfig(weight=args.lwf_lambda, temperature=args.lwf_temperature)}
+def method_settings(args: argparse.Namespace, methods: Iterable) -> dict:
+    """The sections of a `RunConfig` that the options of `add_method_arguments` set (`hat`,
+    `ewc`, …), for `dataclasses.replace`."""
+    values: dict[str, dict] = {}
+    for option in method_options(methods):
+        values.setdefault(option.section, {})[option.setting] = getattr(args, option.dest)
+    sections = {**SECTIONS, **METHOD_SECTIONS}
+    return {section: sections[section](**settings) for section, settings in values.items()}
+
+
+def resolve_model(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                  models: Sequence[str]) -> None:
+    """Sets `args.model` from `--arch` and `--method` (`<arch>_<method>`) where the command
+    gave those instead of `--model`; a parser error where it gave neither, both, or a pair
+    that names no model."""
+    composed = getattr(args, "arch", None) is not None or getattr(args, "method", None) is not None
+    if args.model is not None:
+        if composed:
+            parser.error("expected --model or --arch and --method, received both")
+        return
+    if args.arch is None or args.method is None:
+        parser.error("expected --model, or --arch and --method")
+    name = f"{args.arch}_{args.method}"
+    if name not in models:
+        parser.error(f"--arch {args.arch} --method {args.method}: expected a model of "
+                     f"train.py, received {name}")
+    args.model = name
 
 
 def run_config(args: argparse.Namespace, run_dir: str | None, hat: HatConfig) -> RunConfig:

@@ -1,11 +1,17 @@
 """Typed, frozen settings for a run. Library code takes these, never an argparse namespace.
 
-Every default carries its provenance (docs/algorithm.md §8 unless said otherwise).
+Every default carries its provenance (docs/algorithm.md §8 unless said otherwise). The
+sections here are the run's own and HAT's; every other method's settings dataclass lives in
+its module (methods/ewc.py's EwcConfig, …) and registers itself as a section of RunConfig.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import inspect
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -80,36 +86,88 @@ class HatConfig:
     embedding_init: str = "normal"
 
 
+# The nested settings of a RunConfig, by field name (RunConfig.from_dict): its own.
+SECTIONS = {"data": DataConfig, "optim": OptimConfig, "hat": HatConfig}
+# The methods' own settings, by section name: each method module registers its frozen
+# settings dataclass here (`register_section`, through methods/registry.py), and a RunConfig
+# holds one of each (`RunConfig.methods`; `config.ewc` reads it).
+METHOD_SECTIONS: dict[str, type] = {}
+
+
+def register_section(name: str, settings: type) -> None:
+    """Adds a method's settings dataclass `settings` as the RunConfig section `name`: its
+    defaults are every RunConfig's until set, and config.json holds it under `name`."""
+    if name in SECTIONS or name in METHOD_SECTIONS or name in _FIELDS:
+        raise ValueError(f"settings section {name!r} is registered twice")
+    METHOD_SECTIONS[name] = settings
+
+
+class MethodSettings(Mapping):
+    """The methods' sections a RunConfig sets to other values than their defaults, by
+    section name: frozen and hashable; a section equal to its default is not kept, so two
+    configs with the same settings compare equal however they were written."""
+
+    def __init__(self, settings: Mapping[str, object] = ()):
+        settings = dict(settings)
+        for name, value in settings.items():
+            if name not in METHOD_SECTIONS:
+                raise TypeError(f"unknown settings section {name!r}: expected one of "
+                                f"{', '.join(sorted(METHOD_SECTIONS)) or 'none registered'}")
+            if not isinstance(value, METHOD_SECTIONS[name]):
+                raise TypeError(f"settings section {name!r} takes a "
+                                f"{METHOD_SECTIONS[name].__name__}, received {value!r}")
+        self._settings = {name: value for name, value in sorted(settings.items())
+                          if value != METHOD_SECTIONS[name]()}
+
+    def __getitem__(self, name: str):
+        return self._settings[name]
+
+    def __iter__(self):
+        return iter(self._settings)
+
+    def __len__(self) -> int:
+        return len(self._settings)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._settings.items()))
+
+    def __repr__(self) -> str:
+        return f"MethodSettings({self._settings!r})"
+
+
 @dataclass(frozen=True)
-class EwcConfig:
-    """EWC's hyperparameter (Kirkpatrick et al., 2017), as the HAT reference code runs EWC
-    (`approaches/ewc.py`; methods/ewc.py).
+class Number:
+    """The range of a numeric setting, and the argparse type of its option: a finite
+    `kind` (int or float) in [low, high], or in (low, high] if `low_open`; no upper bound
+    when `high` is None. NaN and infinities are refused."""
 
-    Attributes:
-        weight: λ, the weight of the penalty (λ/2)·Σ F·(θ − θ*)² (reference: 5000,
-            grid-searched there against its Fisher estimator, which methods/ewc.py keeps).
-    """
+    kind: type
+    low: float
+    high: float | None = None
+    low_open: bool = False
 
-    weight: float = 5000.0
+    def __call__(self, text: str):
+        try:
+            value = self.kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {self.kind.__name__}, received {text!r}") from None
+        if not self.holds(value):
+            raise argparse.ArgumentTypeError(
+                f"expected a value in {self.interval()}, received {text}")
+        return value
 
+    def holds(self, value) -> bool:
+        if isinstance(value, float) and not math.isfinite(value):
+            return False
+        below = value <= self.low if self.low_open else value < self.low
+        return not below and (self.high is None or value <= self.high)
 
-@dataclass(frozen=True)
-class LwfConfig:
-    """LwF's hyperparameters (Li & Hoiem, 2017), as the HAT reference code runs LwF
-    (`approaches/lwf.py`; methods/lwf.py).
+    def interval(self) -> str:
+        """`[1, inf)`, `(0, 0.9]`: the values accepted."""
+        high = "inf)" if self.high is None else f"{self.high}]"
+        return f"{'(' if self.low_open else '['}{self.low}, {high}"
 
-    Attributes:
-        weight: λ, the weight of the distillation loss (reference: 2).
-        temperature: T, which divides the old and the new logits (reference: 1).
-    """
-
-    weight: float = 2.0
-    temperature: float = 1.0
-
-
-# The nested settings of a RunConfig, by field name (RunConfig.from_dict).
-SECTIONS = {"data": DataConfig, "optim": OptimConfig, "hat": HatConfig, "ewc": EwcConfig,
-            "lwf": LwfConfig}
 
 # Keras dtype policies a run may compute in (RunConfig.precision).
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
@@ -119,8 +177,12 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 class RunConfig:
     """Everything a run needs: the model name, its settings and where results go.
 
-    `hat`, `ewc` and `lwf` are the methods' hyperparameters; a run reads only its own
-    method's.
+    `hat` is HAT's settings, which the gated networks read too (s_max, the embeddings'
+    clip); every other method's own settings are a section of their own, which the method's
+    module registers (`METHOD_SECTIONS`): `config.ewc`, `config.lwf` read them (their
+    defaults until set), `RunConfig(ewc=EwcConfig(...))` and `dataclasses.replace(config,
+    ewc=...)` set them, and `methods` holds those set to other values than their defaults.
+    A run reads only its own method's.
 
     `deterministic` asks for TensorFlow's deterministic ops, so that two runs with the
     same seed, and a killed and resumed run, write identical results. `precision` is the
@@ -138,8 +200,6 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     hat: HatConfig = field(default_factory=HatConfig)
-    ewc: EwcConfig = field(default_factory=EwcConfig)
-    lwf: LwfConfig = field(default_factory=LwfConfig)
     width: float = 1.0
     run_dir: str | None = None
     deterministic: bool = False
@@ -147,14 +207,49 @@ class RunConfig:
     strategy: str = "none"
     export: str = "compact"
     task_inference: bool = False
+    methods: MethodSettings = field(default_factory=MethodSettings)
+
+    def __getattr__(self, name: str):
+        """A method's settings section (`config.ewc`): as set, else its defaults."""
+        if name in METHOD_SECTIONS:
+            return self.__dict__.get("methods", {}).get(name, METHOD_SECTIONS[name]())
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def to_dict(self) -> dict:
-        """A JSON-ready nested dict of every setting."""
-        return dataclasses.asdict(self)
+        """A JSON-ready nested dict of every setting: the fields, and every registered
+        method's section under its name, after `hat` (config.json)."""
+        settings = {}
+        for item in dataclasses.fields(self):
+            if item.name != "methods":
+                settings[item.name] = _plain(getattr(self, item.name))
+            if item.name == "hat":
+                settings.update({name: dataclasses.asdict(getattr(self, name))
+                                 for name in METHOD_SECTIONS})
+        return settings
 
     @classmethod
     def from_dict(cls, settings: dict) -> RunConfig:
         """The config `to_dict` gave (a run's config.json); settings an older run's file
         lacks take their defaults."""
-        return cls(**{key: SECTIONS[key](**value) if key in SECTIONS else value
+        sections = {**SECTIONS, **METHOD_SECTIONS}
+        return cls(**{key: sections[key](**value) if key in sections else value
                       for key, value in settings.items()})
+
+
+def _plain(value):
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+
+
+_FIELDS = {item.name for item in dataclasses.fields(RunConfig)}
+_generated_init = RunConfig.__init__
+
+
+def _init(self, *args, methods: Mapping[str, object] = (), **settings) -> None:
+    """RunConfig's fields, and any method's section by name (`ewc=EwcConfig(...)`), which
+    goes into `methods` (over what `methods` holds)."""
+    sections = {name: settings.pop(name) for name in list(settings) if name in METHOD_SECTIONS}
+    _generated_init(self, *args, methods=MethodSettings({**dict(methods), **sections}), **settings)
+
+
+_init.__signature__ = inspect.signature(_generated_init)
+RunConfig.__init__ = _init

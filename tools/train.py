@@ -29,7 +29,7 @@ tf = import_tensorflow_quietly()  # before anything else imports TensorFlow
 import keras  # noqa: E402
 
 from hat_tf import cli  # noqa: E402
-from hat_tf.catalog import MODELS, build_model, run_sequence  # noqa: E402
+from hat_tf.catalog import ARCHITECTURES, METHODS, MODELS, build_model, run_sequence  # noqa: E402
 from hat_tf.cli import (  # noqa: E402
     Number,
     OneLineParser,
@@ -37,13 +37,13 @@ from hat_tf.cli import (  # noqa: E402
     add_run_arguments,
     changed_settings,
     method_settings,
+    resolve_model,
     run_config,
 )
 from hat_tf.config import HatConfig, RunConfig  # noqa: E402
 from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.distribute import STRATEGIES, make_strategy  # noqa: E402
 from hat_tf.export.run_exporter import EXPORT_MODES  # noqa: E402
-from hat_tf.hat.embedding_init import EMBEDDING_INITS  # noqa: E402
 from hat_tf.models.building import count_params  # noqa: E402
 from hat_tf.reporting.standard import standard_observers  # noqa: E402
 from hat_tf.training.callbacks import NonFiniteLossError  # noqa: E402
@@ -51,21 +51,17 @@ from hat_tf.training.checkpoint import CheckpointError, RunCheckpoint  # noqa: E
 from hat_tf.training.results import format_matrix, write_json  # noqa: E402
 
 
+def methods() -> list:
+    """Every registered method (its options are train.py's)."""
+    return [METHODS.get(name) for name in METHODS.names()]
+
+
 def build_parser() -> OneLineParser:
-    hat = RunConfig().hat
     parser = OneLineParser(description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_run_arguments(parser, MODELS.names(), DATASETS.names())
-    parser.add_argument("--smax", type=Number(float, 1), default=hat.s_max,
-                        help=f"HAT's s_max, the gate scale at evaluation (default {hat.s_max:g})")
-    parser.add_argument("--capacity-weight", type=Number(float, 0),
-                        default=hat.capacity_weight,
-                        help=f"HAT's c in Eq. 5 (default {hat.capacity_weight})")
-    parser.add_argument("--embedding-init", choices=EMBEDDING_INITS, default=hat.embedding_init,
-                        help="where HAT's task embeddings start: normal, N(0, 1) (the paper's); "
-                             "sparse, each task's mask on 1/T of the units; dense, on all "
-                             f"(default {hat.embedding_init})")
-    add_method_arguments(parser)
+    add_run_arguments(parser, MODELS.names(), DATASETS.names(), ARCHITECTURES.names(),
+                      METHODS.names())
+    add_method_arguments(parser, methods())
     parser.add_argument("--run-dir", help="where results go (must not exist yet)")
     parser.add_argument("--strategy", default=RunConfig().strategy, choices=list(STRATEGIES),
                         help="tf.distribute strategy: none (one device) or mirrored (this "
@@ -97,14 +93,21 @@ def build_parser() -> OneLineParser:
     return parser
 
 
+def parse_arguments(argv=None) -> argparse.Namespace:
+    """The command's arguments, its model named by --model or by --arch and --method."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    resolve_model(parser, args, MODELS.names())
+    return args
+
+
 def to_config(args) -> RunConfig:
     run_dir = args.run_dir or os.path.join(
         "runs", f"{args.model}_{args.dataset}_seed{args.seed}_{time.strftime('%Y%m%d-%H%M%S')}")
-    config = run_config(args, run_dir,
-                        HatConfig(s_max=args.smax, capacity_weight=args.capacity_weight,
-                                  embedding_init=args.embedding_init))
+    config = run_config(args, run_dir, HatConfig())
     return dataclasses.replace(config, strategy=args.strategy, export=args.export,
-                               task_inference=args.task_inference, **method_settings(args))
+                               task_inference=args.task_inference,
+                               **method_settings(args, methods()))
 
 
 def fail(message: str) -> NoReturn:
@@ -139,7 +142,7 @@ def start_run_dir(args, config: RunConfig) -> None:
 
 
 def main(argv=None) -> None:
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(argv)
     config = to_config(args)
     check_run_dir(args, config)
     sequence = cli.load_sequence("train.py", config.data)

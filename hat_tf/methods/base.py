@@ -9,6 +9,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from hat_tf.config import RunConfig
 from hat_tf.models.topology import GateGraph
 
 
@@ -35,6 +36,18 @@ class Method:
     needs_gates = False
     final_network_serves_all_tasks = False
     gradient_clip_norm = 10000.0
+    # Set by `registry.register_method`: its name, and the RunConfig section of its settings.
+    name: str | None = None
+    settings_section: str | None = None
+
+    @classmethod
+    def from_config(cls, config: RunConfig) -> Method:
+        """The method for a run's settings: constructed with its own section of `config`
+        (`config.ewc`) where it has one, else with no argument. A method that reads more
+        sections (AdaHAT: HAT's too) overrides it."""
+        if cls.settings_section is None:
+            return cls()
+        return cls(getattr(config, cls.settings_section))
 
     def attach(self, network: keras.Model) -> None:
         """Python-side, once, after the network is built: create the method's state."""

@@ -14,15 +14,39 @@ none): every non-trainable variable is put back afterwards.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import keras
 import tensorflow as tf
 
-from hat_tf.config import EwcConfig
+from hat_tf.config import Number
 from hat_tf.methods.base import Method
+from hat_tf.methods.registry import Option, Searched, register_method
 
 FISHER_BATCH_SIZE = 20  # reference utils.fisher_matrix_diag: sbatch=20
 
 
+@dataclass(frozen=True)
+class EwcConfig:
+    """EWC's hyperparameter (Kirkpatrick et al., 2017), as the HAT reference code runs EWC
+    (`approaches/ewc.py`).
+
+    Attributes:
+        weight: λ, the weight of the penalty (λ/2)·Σ F·(θ − θ*)² (reference: 5000,
+            grid-searched there against its Fisher estimator, which this module keeps).
+    """
+
+    weight: float = 5000.0
+
+
+# λ = 0 turns the penalty off (the method is then plain fine-tuning, a control). The
+# searched range is ours: a log scale around the reference's 5000.
+@register_method(
+    "ewc", settings=EwcConfig,
+    options=(Option("--ewc-lambda", "ewc", "weight", "EWC's λ, the weight of its penalty "
+                    "(default {default:g}, the HAT reference code's)", Number(float, 0)),),
+    search=(Searched("ewc_lambda", "ewc", "weight", 100.0, 100000.0, "log", "--ewc-lambda",
+                     "EWC's λ", (100, 1000, 5000, 100000)),))
 class Ewc(Method):
     """Penalises moving the shared weights away from their values after earlier tasks:
     (λ/2)·Σ F·(θ − θ*)², F the running mean of each task's diagonal Fisher information.

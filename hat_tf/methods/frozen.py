@@ -1,8 +1,10 @@
 """SGD-F: the HAT paper's baseline that freezes the shared trunk after the first task."""
 
 from hat_tf.methods.base import Method
+from hat_tf.methods.registry import register_method
 
 
+@register_method("sgd_frozen")
 class FrozenTrunk(Method):
     """Trains the whole network on the first task; afterwards only each new task's head
     (and other task-private variables), so earlier tasks cannot be forgotten."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from hat_tf.config import HatConfig
+from hat_tf.config import HatConfig, Number
 from hat_tf.hat.capacity import capacity_regulariser
 from hat_tf.hat.compensation import compensation_factor
 from hat_tf.hat.conditioning import (
@@ -21,15 +21,37 @@ from hat_tf.hat.conditioning import (
     task_row_factor,
     update_is_scaled_gradient,
 )
-from hat_tf.hat.embedding_init import initial_embeddings
+from hat_tf.hat.embedding_init import EMBEDDING_INITS, initial_embeddings
 from hat_tf.hat.mask_snapshot import NETWORK, mask_learning_record
 from hat_tf.hat.masks import update_cumulative_masks
 from hat_tf.hat.row_gradients import scaled, summed_rows
 from hat_tf.hat.schedule import annealed_s
 from hat_tf.methods.base import Method
 from hat_tf.methods.metrics import RunningMaximum, RunningMinimum
+from hat_tf.methods.registry import Option, Searched, register_method
+
+# HAT's settings are RunConfig's `hat` section, which the gated networks read too (s_max,
+# the embeddings' clip), so every gated method shares them (AdaHAT). Its options set them;
+# its search spans the ranges the paper's sensitivity plot (Fig. 4) found good, s_max
+# 25–800 on a log scale as the figure draws it and c 0.1–2.5 (docs/algorithm.md §8).
+OPTIONS = (
+    Option("--smax", "hat", "s_max", "HAT's s_max, the gate scale at evaluation (default "
+           "{default:g})", Number(float, 1)),
+    Option("--capacity-weight", "hat", "capacity_weight", "HAT's c in Eq. 5 (default "
+           "{default})", Number(float, 0)),
+    Option("--embedding-init", "hat", "embedding_init", "where HAT's task embeddings start: "
+           "normal, N(0, 1) (the paper's); sparse, each task's mask on 1/T of the units; "
+           "dense, on all (default {default})", choices=EMBEDDING_INITS),
+)
+SEARCH = (
+    Searched("s_max", "hat", "s_max", 25.0, 800.0, "log", "--smax", "s_max (Eq. 3)",
+             (25, 50, 100, 200, 400, 800)),
+    Searched("capacity_weight", "hat", "capacity_weight", 0.1, 2.5, "linear",
+             "--capacity-weight", "c (Eq. 5)", (0.1, 0.5, 1, 1.5, 2, 2.5)),
+)
 
 
+@register_method("hat", settings=HatConfig, section="hat", options=OPTIONS, search=SEARCH)
 class Hat(Method):
     """HAT's hooks. The factors are computed once per task into variables, so the
     compiled step only multiplies (docs/algorithm.md §5).

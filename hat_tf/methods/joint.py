@@ -6,8 +6,10 @@ import keras
 import tensorflow as tf
 
 from hat_tf.methods.base import Method
+from hat_tf.methods.registry import register_method
 
 
+@register_method("joint")
 class Joint(Method):
     """At task t, trains the network from its initial weights on the union of tasks 1..t
     (and their heads), each example scored by its own task's head (docs/algorithm.md §11: A_J).

@@ -4,14 +4,44 @@ the task, on the new task's data."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import keras
 import tensorflow as tf
 
-from hat_tf.config import LwfConfig
+from hat_tf.config import Number
 from hat_tf.methods.base import Method
+from hat_tf.methods.registry import Option, Searched, register_method
 from hat_tf.models.building import built
 
 
+@dataclass(frozen=True)
+class LwfConfig:
+    """LwF's hyperparameters (Li & Hoiem, 2017), as the HAT reference code runs LwF
+    (`approaches/lwf.py`).
+
+    Attributes:
+        weight: λ, the weight of the distillation loss (reference: 2).
+        temperature: T, which divides the old and the new logits (reference: 1).
+    """
+
+    weight: float = 2.0
+    temperature: float = 1.0
+
+
+# λ = 0 turns the distillation off (a control); T = 0 would divide the logits by zero. The
+# searched ranges are ours, log scales around the reference's values (Li & Hoiem distil at
+# T = 2).
+@register_method(
+    "lwf", settings=LwfConfig,
+    options=(Option("--lwf-lambda", "lwf", "weight", "LwF's λ, the weight of its "
+                    "distillation loss (default {default:g}, the reference's)", Number(float, 0)),
+             Option("--lwf-temperature", "lwf", "temperature", "LwF's temperature T (default "
+                    "{default:g}, the reference's)", Number(float, 0, low_open=True))),
+    search=(Searched("lwf_lambda", "lwf", "weight", 0.1, 10.0, "log", "--lwf-lambda",
+                     "LwF's λ", (0.1, 0.5, 2, 10)),
+            Searched("lwf_temperature", "lwf", "temperature", 0.5, 4.0, "log",
+                     "--lwf-temperature", "LwF's T", (0.5, 1, 2, 4))))
 class Lwf(Method):
     """Adds λ·Σ_{τ<t} CE(softmax(old_τ/T), softmax(new_τ/T)) to the loss, old_τ the logits of
     head τ of a frozen copy of the network taken when task t begins.

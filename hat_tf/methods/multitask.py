@@ -4,8 +4,10 @@ published task-incremental benchmarks report beside their methods."""
 from __future__ import annotations
 
 from hat_tf.methods.joint import Joint
+from hat_tf.methods.registry import register_method
 
 
+@register_method("multitask")
 class Multitask(Joint):
     """Trains once, at the sequence's last task, on the union of all its tasks from the
     initial weights: the "Multitask" row of the 10-split CIFAR-100 tables (GPM, ICLR 2021,

@@ -18,7 +18,14 @@ from hat_tf.methods.base import Method
 
 @dataclass(frozen=True)
 class Recipe:
-    """How to build a model: its network for a task sequence, and its method."""
+    """How to build a model: its network for a task sequence, and its method.
+
+    Attributes:
+        build_network: The network for a task sequence and a run's settings.
+        build_method: The method for a run's settings.
+        method: The method's name (the registry's, `hat`), for the records.
+    """
 
     build_network: Callable[[TaskSequence, RunConfig], keras.Model]
     build_method: Callable[[RunConfig], Method]
+    method: str = ""

@@ -1,70 +1,27 @@
 """What a search varies: the hyperparameters of the model's method, optionally the lr.
 
-HAT's s_max (paper Eq. 3) and c (Eq. 5) over the ranges the HAT paper's sensitivity plot
-(Fig. 4) found good: s_max 25–800, sampled on a log scale as the figure draws it, and c
-0.1–2.5 (docs/algorithm.md §8). EWC's λ and LwF's λ and T (the HAT reference code: 5000, 2, 1) over
-ranges of our choosing, on a log scale around the reference's values: EWC's λ 100–100000,
-LwF's λ 0.1–10 and T 0.5–4 (Li & Hoiem distil at T = 2).
+Each method declares its own search in its module (`register_method(search=...)`): HAT's
+s_max (paper Eq. 3) and c (Eq. 5) over the ranges the HAT paper's sensitivity plot (Fig. 4)
+found good (docs/algorithm.md §8), EWC's λ and LwF's λ and T over ranges of our choosing
+around the HAT reference code's values, and so on; a method without one is not tuned.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 import keras_tuner
 
 from hat_tf.config import RunConfig
+from hat_tf.methods.registry import METHODS, Searched
 
 S_MAX = "s_max"
 CAPACITY_WEIGHT = "capacity_weight"
 LR = "lr"
 
-
-@dataclass(frozen=True)
-class Searched:
-    """One searched hyperparameter.
-
-    Attributes:
-        name: Its name in the oracle, the trial tables and TensorBoard.
-        section: The `RunConfig` field that holds it (`hat`, `ewc`, `lwf`, `optim`).
-        setting: Its field there.
-        low: The searched range's low end.
-        high: Its high end.
-        sampling: keras-tuner's `log` or `linear`.
-        option: The tools/train.py option that sets it.
-        label: What the plot's axis calls it.
-        ticks: The plot's ticks.
-    """
-
-    name: str
-    section: str
-    setting: str
-    low: float
-    high: float
-    sampling: str
-    option: str
-    label: str
-    ticks: tuple[float, ...]
-
-    def value(self, config: RunConfig) -> float:
-        """Its value in `config`."""
-        return getattr(getattr(config, self.section), self.setting)
-
-
-# Per method (catalog.METHODS' names), what a search of its models varies.
-SEARCHES = {
-    "hat": (Searched(S_MAX, "hat", "s_max", 25.0, 800.0, "log", "--smax", "s_max (Eq. 3)",
-                     (25, 50, 100, 200, 400, 800)),
-            Searched(CAPACITY_WEIGHT, "hat", "capacity_weight", 0.1, 2.5, "linear",
-                     "--capacity-weight", "c (Eq. 5)", (0.1, 0.5, 1, 1.5, 2, 2.5))),
-    "ewc": (Searched("ewc_lambda", "ewc", "weight", 100.0, 100000.0, "log", "--ewc-lambda",
-                     "EWC's λ", (100, 1000, 5000, 100000)),),
-    "lwf": (Searched("lwf_lambda", "lwf", "weight", 0.1, 10.0, "log", "--lwf-lambda",
-                     "LwF's λ", (0.1, 0.5, 2, 10)),
-            Searched("lwf_temperature", "lwf", "temperature", 0.5, 4.0, "log",
-                     "--lwf-temperature", "LwF's T", (0.5, 1, 2, 4))),
-}
+# Per method (the registry's names), what a search of its models varies.
+SEARCHES = {name: METHODS.get(name).search for name in METHODS.names()
+            if METHODS.get(name).search}
 LEARNING_RATE = Searched(LR, "optim", "lr", 0.01, 0.25, "log", "--lr", "lr",
                          (0.01, 0.05, 0.25))  # log-centred on the paper's 0.05
 BY_NAME = {s.name: s for searched in SEARCHES.values() for s in (*searched, LEARNING_RATE)}

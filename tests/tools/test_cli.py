@@ -8,7 +8,9 @@ import re
 import pytest
 
 from hat_tf.cli import Number, changed_settings, output_problem
-from hat_tf.config import EwcConfig, LwfConfig, OptimConfig, RunConfig
+from hat_tf.config import OptimConfig, RunConfig
+from hat_tf.methods.ewc import EwcConfig
+from hat_tf.methods.lwf import LwfConfig
 
 
 def test_changed_settings_names_what_differs_but_not_where_a_run_lies():

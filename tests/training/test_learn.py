@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import hat_tf
+import hat_tf.methods.base
 from hat_tf.catalog import METHODS
 
 MODELS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "models.md"
@@ -106,3 +107,25 @@ def test_every_method_trains_a_hatified_network(method):
                            log=lambda line: None)
     assert results["model"] == f"tiny_{method}" and results["tasks_completed"] == 2
     assert all(0.0 <= value <= 1.0 for value in results["acc_matrix"][-1])
+
+
+class CountingTasks(hat_tf.methods.base.Method):
+    """A method of one's own, registered nowhere: fine-tuning that notes each task's end."""
+
+    def __init__(self):
+        self.ended = []
+
+    def on_task_end(self, task_id, train_data):
+        self.ended.append(task_id)
+
+
+def test_learn_takes_a_method_object_of_ones_own():
+    rng = np.random.default_rng(0)
+    splits = [(rng.integers(0, 256, (n, 8, 8, 3), dtype=np.uint8), rng.integers(0, 2, n))
+              for n in (24, 8, 24, 8)]
+    tasks = hat_tf.task_sequence(train=splits[0::2], test=splits[1::2])
+    config = hat_tf.RunConfig(optim=hat_tf.OptimConfig(epochs=1, batch_size=16))
+    method = CountingTasks()
+    results = hat_tf.learn(tiny_features(), tasks, method=method, config=config,
+                           log=lambda line: None)
+    assert results["model"] == "tiny_countingtasks" and method.ended == [0, 1]
