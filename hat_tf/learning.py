@@ -1,27 +1,22 @@
 """The Python entry point for a user's own Keras model and data (`hat_tf.learn`): the run
 `tools/train.py` makes of a named model, for a model given as a Keras object.
 
-It wires the standard reporters to the loop, as train.py does, so it sits above reporting,
-at the top of the package (docs/architecture.md, "Layers").
+It starts its run as train.py does (runner.start_run: the seed, config.json, the standard
+reporters), at the top of the package (docs/architecture.md, "Layers").
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable
 
 import keras
-import tensorflow as tf
 
 from hat_tf.catalog import hatified_recipe
 from hat_tf.config import RunConfig
 from hat_tf.data.task import TaskSequence
-from hat_tf.distribute import make_strategy
 from hat_tf.methods.base import Method
-from hat_tf.reporting.standard import standard_observers
-from hat_tf.training.loop import run_sequence
-from hat_tf.training.results import write_json
+from hat_tf.runner import start_run
 from hat_tf.training.run_results import RunResults
 
 
@@ -61,12 +56,4 @@ def learn(features: keras.Model, sequence: TaskSequence, method: str | Method = 
     config = dataclasses.replace(
         config, model=f"{features.name}_{recipe.method}",
         data=dataclasses.replace(config.data, dataset=sequence.name))
-    keras.utils.set_random_seed(config.data.seed)
-    if config.deterministic:
-        tf.config.experimental.enable_op_determinism()
-    options = dict(log=log, strategy=make_strategy(config.strategy), recipe=recipe)
-    if config.run_dir is None:
-        return run_sequence(config, sequence, **options)
-    write_json(os.path.join(config.run_dir, "config.json"), config.to_dict())
-    return run_sequence(config, sequence, observers=standard_observers(config, sequence, log),
-                        **options)
+    return start_run(config, sequence, recipe, log=log)

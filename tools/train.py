@@ -26,10 +26,8 @@ from hat_tf.console import import_tensorflow_quietly
 
 tf = import_tensorflow_quietly()  # before anything else imports TensorFlow
 
-import keras  # noqa: E402
-
 from hat_tf import cli  # noqa: E402
-from hat_tf.catalog import ARCHITECTURES, METHODS, MODELS, build_model, run_sequence  # noqa: E402
+from hat_tf.catalog import ARCHITECTURES, METHODS, MODELS, build_model  # noqa: E402
 from hat_tf.cli import (  # noqa: E402
     Number,
     OneLineParser,
@@ -42,13 +40,13 @@ from hat_tf.cli import (  # noqa: E402
 )
 from hat_tf.config import HatConfig, RunConfig  # noqa: E402
 from hat_tf.data import DATASETS  # noqa: E402
-from hat_tf.distribute import STRATEGIES, make_strategy  # noqa: E402
+from hat_tf.distribute import STRATEGIES  # noqa: E402
 from hat_tf.export.run_exporter import EXPORT_MODES  # noqa: E402
 from hat_tf.models.building import count_params  # noqa: E402
-from hat_tf.reporting.standard import standard_observers  # noqa: E402
+from hat_tf.runner import seeded_strategy, start_run  # noqa: E402
 from hat_tf.training.callbacks import NonFiniteLossError  # noqa: E402
 from hat_tf.training.checkpoint import CheckpointError, RunCheckpoint  # noqa: E402
-from hat_tf.training.results import format_matrix, write_json  # noqa: E402
+from hat_tf.training.results import format_matrix  # noqa: E402
 
 
 def methods() -> list:
@@ -133,36 +131,25 @@ def check_run_dir(args, config: RunConfig) -> None:
              "--resume or --overwrite")
 
 
-def start_run_dir(args, config: RunConfig) -> None:
-    """Empties the run dir on --overwrite and writes config.json: once the arguments and
-    the data have passed, so that bad input never deletes a run."""
-    if args.overwrite and os.path.exists(config.run_dir):
-        shutil.rmtree(config.run_dir)
-    write_json(os.path.join(config.run_dir, "config.json"), config.to_dict())
-
-
 def main(argv=None) -> None:
     args = parse_arguments(argv)
     config = to_config(args)
     check_run_dir(args, config)
     sequence = cli.load_sequence("train.py", config.data)
-    keras.utils.set_random_seed(config.data.seed)
-    if config.deterministic:
-        tf.config.experimental.enable_op_determinism()
-    strategy = make_strategy(config.strategy)
-    if config.strategy != "none":
-        print(f"{config.strategy}: {strategy.num_replicas_in_sync} replicas")
     if args.dry_run:
+        strategy = seeded_strategy(config)
+        if config.strategy != "none":
+            print(f"{config.strategy}: {strategy.num_replicas_in_sync} replicas")
         model = build_model(config, sequence, strategy)
         print(f"{config.model} on {sequence.name} ({len(sequence.tasks)} tasks): "
               f"{count_params(model.network):,} trainable parameters")
         return
-    if not args.resume:
-        start_run_dir(args, config)
+    # Once the arguments and the data have passed, so that bad input never deletes a run.
+    if args.overwrite and os.path.exists(config.run_dir):
+        shutil.rmtree(config.run_dir)
     checkpoint = RunCheckpoint(config.run_dir, args.checkpoint_every)
     try:
-        results = run_sequence(config, sequence, observers=standard_observers(config, sequence),
-                               checkpoint=checkpoint, resume=args.resume, strategy=strategy)
+        results = start_run(config, sequence, checkpoint=checkpoint, resume=args.resume)
     except CheckpointError as error:
         fail(f"--resume: {error}")
     except NonFiniteLossError as error:

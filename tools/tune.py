@@ -170,8 +170,6 @@ def main(argv=None) -> None:
     settings = search_settings(args, base)
     check_run_dir(args, run_dir, settings, role)
     sequence = load_sequence(TOOL, base.data)
-    if base.deterministic:
-        tf.config.experimental.enable_op_determinism()
     if role != WORKER and not args.resume:
         start_new_search(args, run_dir, settings)
     oracle = make_oracle(args.algorithm, args.trials, args.tune_lr, args.seed,

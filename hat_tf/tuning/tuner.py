@@ -17,11 +17,11 @@ from collections.abc import Callable
 import keras
 import keras_tuner
 
-from hat_tf.catalog import method_name, run_sequence
+from hat_tf.catalog import method_name
 from hat_tf.config import RunConfig
 from hat_tf.data.task import TaskSequence
+from hat_tf.runner import start_run
 from hat_tf.training.callbacks import NonFiniteLossError
-from hat_tf.training.results import write_json
 from hat_tf.training.run_results import RunResults
 from hat_tf.tuning import hparams
 from hat_tf.tuning.space import search_space, trial_config, trial_values
@@ -96,10 +96,9 @@ def run_trial_sequence(config: RunConfig, sequence: TaskSequence,
     """One trial's run in `config.run_dir`, from scratch (a trial retried after a crash
     starts anew): the task sequence, then the validation accuracy of every task.
 
-    Every trial starts from the same seed, so trials differ only in the searched values.
+    Every trial starts from the same seed (runner.start_run), so trials differ only in the
+    searched values.
     """
     shutil.rmtree(config.run_dir, ignore_errors=True)
-    write_json(os.path.join(config.run_dir, "config.json"), config.to_dict())
     keras.backend.clear_session()  # the previous trial's models are not needed any more
-    keras.utils.set_random_seed(config.data.seed)
-    return run_sequence(config, sequence, log=log, observers=[ValidationScorer(sequence)])
+    return start_run(config, sequence, log=log, observers=[ValidationScorer(sequence)])

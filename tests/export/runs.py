@@ -1,23 +1,21 @@
-"""A tiny digits run through `run_sequence` with the standard observers and its checkpoint
-kept, for the tests of the exports and of tools/predict.py and
-tools/score_task_inference.py (the `exported_run` fixture)."""
+"""A tiny digits run started as train.py starts one (`runner.start_run`), with the
+standard observers and its checkpoint kept, for the tests of the exports and of
+tools/predict.py and tools/score_task_inference.py (the `exported_run` fixture)."""
 
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 import pytest
 
-from hat_tf.catalog import run_sequence
 from hat_tf.config import DataConfig, OptimConfig, RunConfig
 from hat_tf.data import DATASETS
 from hat_tf.export.serving import task_probabilities
 from hat_tf.reporting.standard import standard_observers
+from hat_tf.runner import start_run
 from hat_tf.task_detection import TaskDetector
 from hat_tf.task_detection.recorder import TaskDetectorRecorder
 from hat_tf.training.checkpoint import RunCheckpoint
 from hat_tf.training.observer import RunObserver
-from hat_tf.training.results import save_results, write_json
 
 
 class ExpectedPredictions(RunObserver):
@@ -59,12 +57,8 @@ def exported_run(tmp_path_factory):
     sequence = DATASETS.get("digits")(config.data)
     images = np.concatenate([task.x_test[:4] for task in sequence.tasks])
     expected = ExpectedPredictions(images, sequence.classes_per_task)
-    keras.utils.set_random_seed(0)
-    run_dir.mkdir()
-    write_json(str(run_dir / "config.json"), config.to_dict())
     observers = standard_observers(config, sequence, lambda line: None)
-    results = run_sequence(config, sequence, on_task_end=lambda r: save_results(run_dir, r),
-                           log=lambda line: None, observers=[*observers, expected],
-                           checkpoint=RunCheckpoint(str(run_dir)))
+    results = start_run(config, sequence, log=lambda line: None,
+                        observers=[*observers, expected], checkpoint=RunCheckpoint(str(run_dir)))
     recorder = next(o for o in observers if isinstance(o, TaskDetectorRecorder))
     return ExportedRun(run_dir, results, sequence, images, expected, recorder)

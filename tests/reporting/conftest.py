@@ -1,17 +1,16 @@
-"""Small runs through `run_sequence` with every standard reporter, shared by the tests."""
+"""Small runs started as train.py starts one (`runner.start_run`), with every standard
+reporter, shared by the tests."""
 
 from dataclasses import dataclass
 
-import keras
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from hat_tf.catalog import run_sequence
 from hat_tf.config import DataConfig, OptimConfig, RunConfig
 from hat_tf.data import DATASETS
 from hat_tf.reporting.standard import standard_observers
+from hat_tf.runner import start_run
 from hat_tf.training.observer import RunObserver
-from hat_tf.training.results import save_results
 
 
 class Recorder(RunObserver):
@@ -59,11 +58,9 @@ def small_run(run_dir, model_name, epochs):
                        data=DataConfig(dataset="digits", num_tasks=2, train_limit=120),
                        run_dir=str(run_dir))
     sequence = DATASETS.get("digits")(config.data)
-    keras.utils.set_random_seed(0)
     log_lines, recorder = [], Recorder()
     observers = [*standard_observers(config, sequence, log_lines.append), recorder]
-    results = run_sequence(config, sequence, on_task_end=lambda r: save_results(run_dir, r),
-                           log=log_lines.append, observers=observers)
+    results = start_run(config, sequence, log=log_lines.append, observers=observers)
     return Run(run_dir, results, log_lines, recorder)
 
 
