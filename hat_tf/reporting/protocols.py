@@ -211,7 +211,7 @@ CIFAR100_10 = Protocol(
                first_seed_only=("alexnet_multitask", "alexnet_lwf", "alexnet_pnn",
                                 "alexnet_sgd_frozen")),
         Family("resnet18", "resnet18_multitask", ("resnet18_hat_bn", "resnet18_sgd"),
-               ("--width", "0.5"),
+               ("--width", "0.25"),
                first_seed_only=("resnet18_multitask", "resnet18_sgd")),
     ),
     published=(
@@ -234,7 +234,7 @@ CIFAR10_5 = Protocol(
     options=CIFAR100_10.options,
     families=(
         Family("alexnet", "alexnet_multitask", ("alexnet_hat",)),
-        Family("resnet18", "resnet18_multitask", ("resnet18_hat_bn",), ("--width", "0.5")),
+        Family("resnet18", "resnet18_multitask", ("resnet18_hat_bn",), ("--width", "0.25")),
     ),
     seeds=(0,),
 )
