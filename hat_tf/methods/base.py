@@ -1,7 +1,11 @@
-"""The hook contract of a continual-learning method (docs/architecture.md: FACIL-style hooks).
+"""The hook contract of a continual-learning method (docs/architecture.md: FACIL-style
+hooks; docs/methods.md: how to add one).
 
 The trainer owns the step and calls only these hooks; it never asks which method it has.
-Python-side hooks run between tasks; traced hooks run inside the compiled train step.
+Python-side hooks run between tasks; three traced hooks run inside the compiled train step:
+`next_gate_scale` before the forward pass, `extra_loss` in it, `apply_gradients` after the
+backward pass. What a method does within its step beyond them (HAT: its compensation and
+conditioning of Eq. 2, its metrics) stays in its own module.
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ class Method:
     later tasks change what the network answers for earlier ones): a task's export is the
     network at that task's end (its diagonal entry), written then.
 
-    `gradient_clip_norm`: the global norm the task's optimizer clips the gradients to,
-    after `transform_gradients` (docs/algorithm.md §8). The reference sets it per method
+    `gradient_clip_norm`: the global norm the task's optimizer clips the gradients it
+    applies to (docs/algorithm.md §8). The reference sets it per method
     (`clipgrad=10000` in approaches/sgd.py, sgd_frozen.py, joint.py, progressive.py and
     hat.py; EWC and LwF override it).
     """
@@ -68,10 +72,6 @@ class Method:
             v for v in self.network.trainable_variables if id(v) in trainable
         ]
 
-    def on_compile(self, optimizer: keras.optimizers.Optimizer) -> None:
-        """Python-side, after each task's fresh optimizer is set and before the step is
-        traced."""
-
     def on_task_end(self, task_id: int, train_data: tf.data.Dataset) -> None:
         """Python-side, after the task's best weights are restored; `train_data` is the
         task's training set (EWC estimates its Fisher information on it)."""
@@ -105,17 +105,16 @@ class Method:
         return None
 
     def step_metrics(self) -> list[keras.metrics.Metric]:
-        """Python-side, once: metrics the method adds to the train step's epoch logs
-        (HAT: its regulariser and the range of s); `update_step_metrics` feeds them."""
+        """Python-side, once: metrics the method adds to the train step's epoch logs (HAT:
+        its regulariser and the range of s), which it updates in its traced hooks; the
+        model resets them with its own at every epoch."""
         return []
-
-    def update_step_metrics(self, network: keras.Model, s) -> None:
-        """Traced, after the optimizer step: update the metrics of `step_metrics`."""
 
     def extra_loss(self, inputs: dict, all_head_logits: tf.Tensor, s) -> tf.Tensor:
         """Traced: what the method adds to each example's cross-entropy (HAT: c·R of paper
-        Eq. 5), a scalar; a mean over the batch's examples (LwF) is each example's share.
-        The step averages the sum over the global batch, across replicas too.
+        Eq. 5): a scalar, or one value per example, (batch,); a mean over the batch's
+        examples (LwF) is each example's share. The step averages the sum over the global
+        batch, across replicas too.
 
         Args:
             inputs: The batch's {"image", "task_id"}.
@@ -125,18 +124,14 @@ class Method:
         """
         return tf.constant(0.0)
 
-    def transform_gradients(self, gradients: list, variables: list, s) -> list:
-        """Traced: gradients as the optimizer should see them."""
-        return gradients
-
-    def snapshot(self, variables: list) -> list:
-        """Traced, before the optimizer step: what `condition_update` needs of the old values."""
-        return []
-
-    def condition_update(self, variables: list, snapshot: list) -> None:
-        """Traced, after the optimizer step: correct the update (HAT: paper Eq. 2).
+    def apply_gradients(self, optimizer: keras.optimizers.Optimizer, gradients: list,
+                        variables: list, s) -> None:
+        """Traced, after the backward pass: the optimizer's step on `variables` (those of
+        `variables_to_train`) with their `gradients`, at the step's gate scale `s`. The
+        default applies them as they are; HAT transforms them, and conditions the update.
 
         Under a tf.distribute strategy every replica runs it on its own copy of the
         variables; an `assign` there changes only that copy, so it must compute the same
         value on every replica (from the variables, the optimizer's all-reduced update and
         the method's own mirrored state, never from the replica's share of the batch)."""
+        optimizer.apply(gradients, variables)

@@ -102,7 +102,7 @@ class Hat(Method):
                                         name=f"task_start_{i}")
                             for i, gate in enumerate(self.gates)]
         self._protected: set[int] = set()
-        self._conditions_gradients = False
+        self._conditions_gradients = False  # set where the step is traced, by its optimizer
         self._capacity_reg = keras.metrics.Mean(name="capacity_reg")
         self._s_min = RunningMinimum(name="s_min")
         self._s_max = RunningMaximum(name="s_max")
@@ -119,13 +119,13 @@ class Hat(Method):
         for variable in self.graph.task_rows:
             self._factors[id(variable)].assign(task_row_factor(task_id, tuple(variable.shape)))
         # The step (traced anew for every task) skips variables nothing protects yet.
-        self._protected = {key for key, factor in self._factors.items()
-                           if float(tf.reduce_min(factor)) < 1.0}
+        self._protected = self._protected_variables()
 
-    def on_compile(self, optimizer) -> None:
-        """Plain SGD gets its gradients conditioned (the same update, cheaper); any other
-        optimizer its update (docs/algorithm.md §5)."""
-        self._conditions_gradients = update_is_scaled_gradient(optimizer)
+    def _protected_variables(self) -> set[int]:
+        """ids of the variables whose update the task's steps scale: those with a factor
+        below 1 somewhere."""
+        return {key for key, factor in self._factors.items()
+                if float(tf.reduce_min(factor)) < 1.0}
 
     def on_task_end(self, task_id: int, train_data) -> None:
         update_cumulative_masks(self.gates, task_id, self.config.s_max)
@@ -160,11 +160,6 @@ class Hat(Method):
         smallest and largest s of its batches (Eq. 3)."""
         return [self._capacity_reg, self._s_min, self._s_max]
 
-    def update_step_metrics(self, network, s):
-        self._capacity_reg.update_state(self._step_regulariser)
-        self._s_min.update_state(s)
-        self._s_max.update_state(s)
-
     def extra_loss(self, inputs, all_head_logits, s):
         # Kept for the step's `capacity_reg` metric: the same tensor, computed once.
         self._step_regulariser = self._regulariser(s)
@@ -176,6 +171,25 @@ class Hat(Method):
         current = [gate.attention(self.task_id, s) for gate in self.gates]
         previous = [gate.cumulative for gate in self.gates]
         return capacity_regulariser(current, previous)
+
+    def apply_gradients(self, optimizer, gradients, variables, s) -> None:
+        """The step of paper Eq. 2 (docs/algorithm.md §5): the embeddings' gradients
+        compensated (§2.5); under plain SGD every protected gradient scaled by its factor
+        (the same update, cheaper), under any other optimizer the update, from a copy of
+        the protected variables taken before it; then the step's metrics."""
+        self._conditions_gradients = update_is_scaled_gradient(optimizer)
+        gradients = self.transform_gradients(gradients, variables, s)
+        old = [tf.convert_to_tensor(v)
+               if id(v) in self._protected and not self._conditions_gradients else None
+               for v in variables]
+        optimizer.apply(gradients, variables)
+        for variable, before in zip(variables, old):
+            if before is not None:
+                variable.assign(conditioned_update(before, tf.convert_to_tensor(variable),
+                                                   self._step_factor(variable)))
+        self._capacity_reg.update_state(self._step_regulariser)
+        self._s_min.update_state(s)
+        self._s_max.update_state(s)
 
     def transform_gradients(self, gradients, variables, s):
         """Compensates the embeddings' gradients (§2.5); under plain SGD also conditions
@@ -190,22 +204,14 @@ class Hat(Method):
         if id(variable) in self._embeddings:
             gradient = self._compensate(gradient, variable, s)
         if self._conditions_gradients and id(variable) in self._protected:
-            gradient = scaled(gradient, self._factors[id(variable)])
+            gradient = scaled(gradient, self._step_factor(variable))
         return gradient
+
+    def _step_factor(self, variable):
+        """The factor of this step's update of a protected variable: HAT's, fixed for the
+        task (Eq. 2)."""
+        return self._factors[id(variable)]
 
     def _compensate(self, gradient, embedding, s):
         return scaled(gradient, embedding, lambda rows: compensation_factor(
             rows, s, self.config.s_max, self.config.cosh_clip))
-
-    def snapshot(self, variables):
-        """The old values of the protected variables whose update `condition_update` scales
-        (none when the gradients were conditioned)."""
-        return [tf.convert_to_tensor(v)
-                if id(v) in self._protected and not self._conditions_gradients else None
-                for v in variables]
-
-    def condition_update(self, variables, snapshot):
-        for variable, old in zip(variables, snapshot):
-            if old is not None:
-                factor = self._factors[id(variable)]
-                variable.assign(conditioned_update(old, tf.convert_to_tensor(variable), factor))

@@ -17,10 +17,10 @@ class ContinualModel(keras.Model):
     else, so `fit` traces the step anew for each task's variables (docs/algorithm.md §5).
 
     The step (keras-io "customizing fit()"): forward at the method's gate scale,
-    cross-entropy plus the method's extra loss, the method's gradient transform, the
-    optimizer's update, then the method's conditioning of that update. The step's logs are
-    the loss, the accuracy and the method's `step_metrics` (HAT: `capacity_reg`, `s_min`,
-    `s_max`); validation logs only the loss and the accuracy.
+    cross-entropy plus the method's extra loss, the gradients, then the method's
+    `apply_gradients` with the optimizer (HAT transforms them and conditions the update).
+    The step's logs are the loss, the accuracy and the method's `step_metrics` (HAT:
+    `capacity_reg`, `s_min`, `s_max`); validation logs only the loss and the accuracy.
 
     Under a tf.distribute strategy (create the model in its scope) every replica runs the
     step on its share of the global batch. Each replica's loss is the sum of its examples'
@@ -54,11 +54,6 @@ class ContinualModel(keras.Model):
     def call(self, inputs, training=False):
         return self.network(inputs, training=training)
 
-    def compile(self, optimizer, **kwargs):
-        """Keras' compile, then the method's `on_compile` hook with the optimizer."""
-        super().compile(optimizer=optimizer, **kwargs)
-        self.method.on_compile(self.optimizer)
-
     @property
     def metrics(self):
         return [self.loss_tracker, self.accuracy_tracker, *self.method_metrics]
@@ -91,11 +86,7 @@ class ContinualModel(keras.Model):
             # the tape, so the gradients flow through the scaling.
             scaled_loss = self.optimizer.scale_loss(loss)
         gradients = tape.gradient(scaled_loss, variables)
-        gradients = self.method.transform_gradients(gradients, variables, s)
-        snapshot = self.method.snapshot(variables)
-        self.optimizer.apply(gradients, variables)
-        self.method.condition_update(variables, snapshot)
-        self.method.update_step_metrics(self.network, s)
+        self.method.apply_gradients(self.optimizer, gradients, variables, s)
         self._track(losses, labels, logits)
         return {m.name: m.result() for m in self.metrics}
 
