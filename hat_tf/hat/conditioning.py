@@ -17,9 +17,41 @@ import tensorflow as tf
 from hat_tf.models.topology import Connection
 
 
+def unit_pair_minimum(post: tf.Tensor, pre: tf.Tensor | None, layout: str,
+                      shape: tuple[int, ...], ungated: float = 1.0) -> tf.Tensor:
+    """min(m_{l,i}, m_{l−1,j}) of a per-unit measure m for every weight of a variable of
+    `shape`, from output unit i and input unit j by its layout (docs/algorithm.md §5): the
+    `min` of Eq. 2 for m = a^{≤t}, and of any other measure of the units (AdaHAT's sums of
+    binary masks). Per-output parameters, and a layer fed by the image (no gate), take
+    m_{l,i} alone; a depthwise kernel fed by the image counts its inputs as `ungated`.
+
+    Args:
+        post: m of the output units (N_out,).
+        pre: m of the input units (N_in,), or None for the image / per-output params.
+        layout: `dense`, `conv`, `depthwise`, `flatten` or `per_output` (topology.LAYOUTS).
+        shape: The variable's shape.
+        ungated: m of an input without a gate, where the layout needs one.
+    """
+    if layout == "depthwise":
+        # Kernel (kh, kw, C, m): its weight [·, ·, c, j] writes output unit c·m + j from
+        # input unit c alone (TensorFlow's channel order), so Eq. 2's i and j are that pair.
+        channels, multiplier = shape[-2:]
+        pre = tf.fill([channels], ungated) if pre is None else pre
+        return tf.broadcast_to(tf.minimum(tf.reshape(pre, [channels, 1]),
+                                          tf.reshape(post, [channels, multiplier])), shape)
+    if layout == "per_output" or pre is None:
+        return tf.broadcast_to(post, shape)
+    if layout == "flatten":
+        # Keras flattens (H, W, C) with the channel fastest: input k has channel k mod C.
+        pre = tf.tile(pre, [shape[0] // pre.shape[0]])
+    return tf.broadcast_to(tf.minimum(tf.reshape(pre, [-1, 1]), tf.reshape(post, [1, -1])),
+                           shape)
+
+
 def update_factor(post: tf.Tensor, pre: tf.Tensor | None, layout: str,
                   shape: tuple[int, ...]) -> tf.Tensor:
-    """The factor of a variable of `shape`, expanded from its gates (docs/algorithm.md §5).
+    """The factor 1 − min(a_out, a_in) of a variable of `shape`, expanded from its gates
+    (docs/algorithm.md §5; `unit_pair_minimum`; the image counts as in use).
 
     Args:
         post: a^{≤t} of the output units (N_out,).
@@ -27,28 +59,15 @@ def update_factor(post: tf.Tensor, pre: tf.Tensor | None, layout: str,
         layout: `dense`, `conv`, `depthwise`, `flatten` or `per_output` (topology.LAYOUTS).
         shape: The variable's shape.
     """
-    if layout == "depthwise":
-        return depthwise_factor(post, pre, shape)
-    if layout == "per_output" or pre is None:
-        return tf.broadcast_to(1.0 - post, shape)
-    if layout == "flatten":
-        # Keras flattens (H, W, C) with the channel fastest: input k has channel k mod C.
-        pre = tf.tile(pre, [shape[0] // pre.shape[0]])
-    pre = tf.reshape(pre, [-1, 1])
-    guarded = tf.minimum(pre, tf.reshape(post, [1, -1]))
-    return tf.broadcast_to(1.0 - guarded, shape)
+    return 1.0 - unit_pair_minimum(post, pre, layout, shape)
 
 
 def depthwise_factor(post: tf.Tensor, pre: tf.Tensor | None,
                      shape: tuple[int, ...]) -> tf.Tensor:
     """The factor of a depthwise kernel (kh, kw, C, m): its weight [·, ·, c, j] writes output
-    unit c·m + j from input unit c alone (TensorFlow's channel order), so Eq. 2's i and j
-    are that pair; the image (pre None) counts as in use."""
-    channels, multiplier = shape[-2:]
-    pre = tf.ones([channels]) if pre is None else pre
-    guarded = tf.minimum(tf.reshape(pre, [channels, 1]),
-                         tf.reshape(post, [channels, multiplier]))
-    return tf.broadcast_to(1.0 - guarded, shape)
+    unit c·m + j from input unit c alone, so Eq. 2's i and j are that pair; the image (pre
+    None) counts as in use."""
+    return update_factor(post, pre, "depthwise", shape)
 
 
 def connection_factor(connection: Connection) -> tf.Tensor:

@@ -9,6 +9,7 @@ no units to the capacity regulariser (paper Eq. 5): only real gates are units th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import tensorflow as tf
@@ -57,3 +58,20 @@ class ConcatenatedGate:
         return tf.concat([tf.ones([units]) if source is None
                           else tf.convert_to_tensor(source.cumulative)
                           for source, units in self.parts], axis=0)
+
+
+def gate_measure(source: GateSource, measure: Callable[[GateSource], tf.Tensor],
+                 ungated: float) -> tf.Tensor:
+    """A per-unit measure of the units `source` guards, (units,): `measure(gate)` of a gate,
+    derived as `cumulative` is where the gate is derived (a sum's units: the summands'
+    maximum; a concatenation's: its parts' side by side, `ungated` for a part without a
+    gate). With a^{≤t} as the measure and 1 as `ungated` it is `source.cumulative`; AdaHAT
+    measures the units by the sum of earlier tasks' binary masks instead."""
+    if isinstance(source, UnionGate):
+        return tf.reduce_max(tf.stack([gate_measure(s, measure, ungated)
+                                       for s in source.sources]), axis=0)
+    if isinstance(source, ConcatenatedGate):
+        return tf.concat([tf.fill([units], ungated) if part is None
+                          else gate_measure(part, measure, ungated)
+                          for part, units in source.parts], axis=0)
+    return tf.convert_to_tensor(measure(source))

@@ -4,6 +4,7 @@ import numpy as np
 from hat_tf.hat.conditioning import (
     conditioned_update,
     task_row_factor,
+    unit_pair_minimum,
     update_factor,
     update_is_scaled_gradient,
 )
@@ -78,3 +79,20 @@ def test_only_plain_sgd_takes_the_gradient_path():
     assert not update_is_scaled_gradient(keras.optimizers.SGD(0.05, momentum=0.9))
     assert not update_is_scaled_gradient(keras.optimizers.SGD(0.05, weight_decay=1e-4))
     assert not update_is_scaled_gradient(keras.optimizers.Adam())
+
+
+def test_the_minimum_of_any_unit_measure_is_expanded_as_the_gates_are():
+    """unit_pair_minimum takes counts as well as a^{≤t} (AdaHAT's sums of binary masks):
+    the factor of Eq. 2 is one minus it, and an input without a gate takes `ungated`."""
+    post, pre = np.array([0.0, 2.0, 3.0], np.float32), np.array([1.0, 4.0], np.float32)
+    np.testing.assert_array_equal(unit_pair_minimum(post, pre, "dense", (2, 3)),
+                                  [[0.0, 1.0, 1.0], [0.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(unit_pair_minimum(post, None, "conv", (1, 1, 2, 3))[0, 0],
+                                  [[0.0, 2.0, 3.0]] * 2)
+    counts = np.array([1.0, 5.0, 0.0, 2.0], np.float32)
+    np.testing.assert_array_equal(
+        unit_pair_minimum(counts, None, "depthwise", (1, 1, 2, 2), ungated=np.inf)[0, 0],
+        counts.reshape(2, 2))
+    a_out, a_in = RNG.random(4).astype(np.float32), RNG.random(3).astype(np.float32)
+    np.testing.assert_array_equal(update_factor(a_out, a_in, "dense", (3, 4)),
+                                  1.0 - unit_pair_minimum(a_out, a_in, "dense", (3, 4)))
