@@ -36,21 +36,25 @@ import sys
 import threading
 import time
 
-from hat_tf.catalog import MODELS
-from hat_tf.cli import RUN_NUMBERS, OneLineParser, output_problem
-from hat_tf.data import DATASETS
-from hat_tf.reporting.comparison import IncomparableRunsError, load_results
-from hat_tf.reporting.grid import (
+from hat_tf.console import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # its start-up lines would come before --help's usage
+
+from hat_tf.catalog import MODELS  # noqa: E402
+from hat_tf.cli import RUN_NUMBERS, OneLineParser, output_problem  # noqa: E402
+from hat_tf.data import DATASETS  # noqa: E402
+from hat_tf.reporting.comparison import IncomparableRunsError, load_results  # noqa: E402
+from hat_tf.reporting.grid import (  # noqa: E402
     GRID_FILE,
     WALL_FILE,
     recorded_wall_seconds,
     run_path,
     write_grid_spec,
 )
-from hat_tf.reporting.grid_estimate import estimate_runs, estimate_text
-from hat_tf.reporting.protocols import ALEXNET, PROTOCOLS, Protocol
-from hat_tf.training.checkpoint import RunCheckpoint
-from hat_tf.training.results import write_atomically
+from hat_tf.reporting.grid_estimate import estimate_runs, estimate_text  # noqa: E402
+from hat_tf.reporting.protocols import ALEXNET, PROTOCOLS, Protocol  # noqa: E402
+from hat_tf.training.checkpoint import RunCheckpoint  # noqa: E402
+from hat_tf.training.results import write_atomically  # noqa: E402
 
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 REPOSITORY = os.path.dirname(TOOLS)

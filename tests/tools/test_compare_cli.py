@@ -120,3 +120,12 @@ def test_bad_input_is_refused_before_anything_trains_or_is_written(tmp_path, mon
     args, message = BAD_INPUTS[case]
     assert message in refusal(compare, [arg.format(tmp=tmp_path) for arg in args], capsys)
     assert [path.name for path in tmp_path.iterdir()] == ["file"]
+
+
+@pytest.mark.parametrize("tool", ["compare.py", "report.py"])
+def test_help_prints_the_usage_and_no_tensorflow_start_up_lines(tool):
+    shown = subprocess.run([sys.executable, str(REPO / "tools" / tool), "--help"],
+                           capture_output=True,
+                           text=True, check=True)
+    assert shown.stdout.startswith("usage: ")
+    assert shown.stderr == ""
