@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hat_tf.methods.registry import METHODS
+
 
 @dataclass(frozen=True)
 class Family:
@@ -134,11 +136,34 @@ class Protocol:
                       key=lambda run: position.get((run[0], run[2]), len(position)))
 
 
+# Methods a family has in another role than a method's: its Joint, the multitask row.
+REFERENCE_METHODS = ("joint", "multitask")
+
+
+def more_methods(family: Family, architecture: str, first_seed_only: bool = False) -> Family:
+    """`<family>_more`: `architecture` with every registered method (methods/registry.py)
+    that `family` lacks and that is no reference (REFERENCE_METHODS), against `family`'s
+    Joint, in the registry's order: the HAT paper's other baselines and HAT's follow-up
+    (AdaHAT, SGD-R, LFL, IMM, …). A method module added to hat_tf/methods/ joins it.
+
+    Args:
+        family: The family whose methods it leaves out, and whose Joint and options it takes.
+        architecture: The models' architecture (`alexnet`).
+        first_seed_only: Train its methods at the protocol's first seed alone.
+    """
+    methods = tuple(f"{architecture}_{name}" for name in METHODS.names()
+                    if name not in REFERENCE_METHODS
+                    and f"{architecture}_{name}" not in family.models)
+    return Family(f"{family.name}_more", family.joint, methods, family.options,
+                  first_seed_only=methods if first_seed_only else ())
+
+
 ALEXNET = Family("alexnet", "alexnet_joint", (
     "alexnet_hat", "alexnet_sgd", "alexnet_sgd_frozen", "alexnet_ewc", "alexnet_lwf",
     "alexnet_pnn"))
 RESNET18 = Family("resnet18", "resnet18_joint", ("resnet18_hat_bn", "resnet18_hat",
                                                    "resnet18_sgd"))
+ALEXNET_MORE = more_methods(ALEXNET, "alexnet")
 
 PAPER = Protocol(
     name="paper",
@@ -155,11 +180,13 @@ CPU = Protocol(
     name="cpu",
     summary=("The paper's protocol cut to fit a 2-core CPU: the first 4 of the 10 tasks "
              "(of the seed's order), each on its whole training set with the paper's lr "
-             "schedule, but at most 15 epochs a task; ResNet18 at width 0.25."),
+             "schedule, but at most 15 epochs a task; ResNet18 at width 0.25. The family "
+             "alexnet_more (every other registered method on AlexNet, against the same "
+             "Joint) came after the grid's first record, and is trained last at each seed."),
     dataset="cifar",
     options=("--tasks", "4", "--epochs", "15"),
     families=(ALEXNET, Family(RESNET18.name, RESNET18.joint, RESNET18.methods,
-                              ("--width", "0.25"))),
+                              ("--width", "0.25")), ALEXNET_MORE),
 )
 
 CPU10 = Protocol(
@@ -170,19 +197,22 @@ CPU10 = Protocol(
              "`cpu`'s; ResNet18 at width 0.25. The order of work leaves a usable table at "
              "every stop: every AlexNet model at seed 0; Joint, HAT, EWC, PNN and SGD at "
              "seeds 1 and 2; LwF and SGD-F at seeds 1 and 2; the ResNet18 family (Joint, "
-             "HAT-BN, SGD) at seed 0 alone."),
+             "HAT-BN, SGD) at seed 0 alone; last, the family alexnet_more (every other "
+             "registered method on AlexNet: AdaHAT, IMM, LFL, SGD-R, …) at seed 0."),
     dataset="cifar",
     options=("--epochs", "15"),
     families=(ALEXNET, Family(RESNET18.name, RESNET18.joint,
                               ("resnet18_hat_bn", "resnet18_sgd"), ("--width", "0.25"),
                               first_seed_only=("resnet18_joint", "resnet18_hat_bn",
-                                               "resnet18_sgd"))),
+                                               "resnet18_sgd")),
+              more_methods(ALEXNET, "alexnet", first_seed_only=True)),
     stages=(
         Stage((0,), ALEXNET.models),
         Stage((1, 2), ("alexnet_joint", "alexnet_hat", "alexnet_ewc", "alexnet_pnn",
                        "alexnet_sgd")),
         Stage((1, 2), ("alexnet_lwf", "alexnet_sgd_frozen")),
         Stage((0,), ("resnet18_joint", "resnet18_hat_bn", "resnet18_sgd")),
+        Stage((0,), ALEXNET_MORE.methods),  # added after the grid began: last
     ),
 )
 

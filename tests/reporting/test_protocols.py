@@ -2,7 +2,15 @@
 
 import pytest
 
-from hat_tf.reporting.protocols import ALEXNET, PROTOCOLS, Family, Protocol, Stage
+from hat_tf.methods.registry import METHODS
+from hat_tf.reporting.protocols import (
+    ALEXNET,
+    ALEXNET_MORE,
+    PROTOCOLS,
+    Family,
+    Protocol,
+    Stage,
+)
 
 SHARED = (Family("first", "joint", ("hat", "sgd")),
           Family("second", "joint", ("lwf",), first_seed_only=("joint", "lwf")))
@@ -50,6 +58,26 @@ def test_cpu10_trains_in_the_issues_order_of_work():
         *((0, model) for model in ALEXNET.models),
         *((seed, model) for seed in (1, 2) for model in core),
         *((seed, model) for seed in (1, 2) for model in ("alexnet_lwf", "alexnet_sgd_frozen")),
-        *((0, model) for model in ("resnet18_joint", "resnet18_hat_bn", "resnet18_sgd"))]
+        *((0, model) for model in ("resnet18_joint", "resnet18_hat_bn", "resnet18_sgd")),
+        *((0, model) for model in ALEXNET_MORE.methods)]  # the methods added after it began
     assert cpu10.options == ("--epochs", "15")  # all 10 tasks, cpu's cap
     assert cpu10.families[1].options == ("--width", "0.25")
+
+
+def test_the_methods_the_paper_family_lacks_come_from_the_registry_and_train_last():
+    """Every registered method but the references (Joint, multitask) and the paper family's
+    own is in alexnet_more, against the same Joint run: cpu trains it last at each seed,
+    cpu10 last of all, at seed 0, and neither grid's earlier runs move."""
+    expected = {f"alexnet_{name}" for name in METHODS.names()} - set(ALEXNET.models) - {
+        "alexnet_multitask"}
+    assert set(ALEXNET_MORE.methods) == expected
+    assert {"alexnet_adahat", "alexnet_sgd_restart", "alexnet_lfl", "alexnet_imm_mean",
+            "alexnet_imm_mode"} <= expected
+    assert ALEXNET_MORE.joint == ALEXNET.joint
+    cpu = PROTOCOLS["cpu"]
+    for seed in cpu.seeds:
+        at_seed = [model for s, model in order(cpu) if s == seed]
+        assert at_seed[-len(ALEXNET_MORE.methods):] == list(ALEXNET_MORE.methods)
+        assert at_seed.count("alexnet_joint") == 1
+    assert order(cpu, families=("alexnet", "resnet18")) == [
+        run for run in order(cpu) if run[1] not in ALEXNET_MORE.methods]
