@@ -53,7 +53,7 @@ from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.training.results import write_json  # noqa: E402
 from hat_tf.tuning import hparams  # noqa: E402
 from hat_tf.tuning.distributed import CHIEF, WORKER, DistributionError, search_role  # noqa: E402
-from hat_tf.tuning.space import LR, SEARCHES, search_space  # noqa: E402
+from hat_tf.tuning.space import LR, search_space, searches  # noqa: E402
 from hat_tf.tuning.summary import best_trial, trials_table, write_summary  # noqa: E402
 from hat_tf.tuning.tuner import ORACLES, TENSORBOARD_DIR, SequenceTuner, make_oracle  # noqa: E402
 
@@ -62,8 +62,9 @@ SETTINGS_FILE = "search.json"  # what --resume checks: the same search, only --t
 
 
 def tunable_models() -> list[str]:
-    """The models whose method has hyperparameters to search (space.SEARCHES)."""
-    return [name for name in MODELS.names() if method_name(name) in SEARCHES]
+    """The models whose method has hyperparameters to search (space.searches)."""
+    tunable = searches()
+    return [name for name in MODELS.names() if method_name(name) in tunable]
 
 
 def build_parser() -> OneLineParser:
@@ -141,7 +142,7 @@ def start_new_search(args, run_dir: str, settings: dict) -> None:
 def train_command(args, best) -> str:
     """The tools/train.py command line that trains with the best trial's settings."""
     settings = argparse.Namespace(**{**vars(args), "lr": float(f"{best[LR]:.4g}")})
-    searched = [word for s in SEARCHES[method_name(args.model)]
+    searched = [word for s in searches()[method_name(args.model)]
                 for word in (s.option, f"{best[s.name]:.4g}")]
     return shlex.join(["python", "tools/train.py", *run_command_line(settings), *searched])
 

@@ -19,31 +19,39 @@ S_MAX = "s_max"
 CAPACITY_WEIGHT = "capacity_weight"
 LR = "lr"
 
-# Per method (the registry's names), what a search of its models varies.
-SEARCHES = {name: METHODS.get(name).search for name in METHODS.names()
-            if METHODS.get(name).search}
 LEARNING_RATE = Searched(LR, "optim", "lr", 0.01, 0.25, "log", "--lr", "lr",
                          (0.01, 0.05, 0.25))  # log-centred on the paper's 0.05
-BY_NAME = {s.name: s for searched in SEARCHES.values() for s in (*searched, LEARNING_RATE)}
+
+
+def searches() -> dict[str, tuple[Searched, ...]]:
+    """Per method (the registry's names, those registered when asked), what a search of
+    its models varies; a method without a search is not here."""
+    return {name: METHODS.get(name).search for name in METHODS.names()
+            if METHODS.get(name).search}
+
+
+def by_name() -> dict[str, Searched]:
+    """Every searched hyperparameter by its name, the lr's included."""
+    return {s.name: s for searched in searches().values() for s in (*searched, LEARNING_RATE)}
 
 
 def search_space(tune_lr: bool, method: str = "hat") -> keras_tuner.HyperParameters:
-    """`method`'s hyperparameters (SEARCHES), and with `tune_lr` the initial learning rate.
+    """`method`'s hyperparameters (`searches`), and with `tune_lr` the initial learning rate.
 
     The space is declared up front, before any trial: keras-tuner's workers in chief/worker
     mode stop after no trial when the chief's oracle starts with an empty space.
     """
     space = keras_tuner.HyperParameters()
-    for searched in SEARCHES[method] + ((LEARNING_RATE,) if tune_lr else ()):
+    for searched in searches()[method] + ((LEARNING_RATE,) if tune_lr else ()):
         space.Float(searched.name, searched.low, searched.high, sampling=searched.sampling)
     return space
 
 
 def trial_config(base: RunConfig, values: dict, run_dir: str) -> RunConfig:
-    """`base` with a trial's values (any of BY_NAME's) and its own run dir."""
-    changes = {}
+    """`base` with a trial's values (any of `by_name`'s) and its own run dir."""
+    changes, named = {}, by_name()
     for name, value in values.items():
-        searched = BY_NAME[name]
+        searched = named[name]
         section = changes.get(searched.section, getattr(base, searched.section))
         changes[searched.section] = dataclasses.replace(section, **{searched.setting: value})
     return dataclasses.replace(base, **changes, run_dir=run_dir)
@@ -51,9 +59,10 @@ def trial_config(base: RunConfig, values: dict, run_dir: str) -> RunConfig:
 
 def trial_values(config: RunConfig, method: str = "hat") -> dict[str, float]:
     """The searched settings of a trial's run, lr included even where it is not tuned."""
-    return {s.name: s.value(config) for s in (*SEARCHES[method], LEARNING_RATE)}
+    return {s.name: s.value(config) for s in (*searches()[method], LEARNING_RATE)}
 
 
 def searched_in(columns) -> list[Searched]:
     """The method's hyperparameters among `columns` (a trials table's), lr aside."""
-    return [BY_NAME[name] for name in columns if name in BY_NAME and name != LR]
+    named = by_name()
+    return [named[name] for name in columns if name in named and name != LR]

@@ -88,13 +88,13 @@ def test_arch_and_method_name_a_model(capsys):
         assert message in refusal(train, [*argv, "--dry-run"], capsys)
 
 
-def test_every_method_builds_from_a_config_and_gates_only_where_it_needs():
+def test_every_method_builds_from_a_config_and_names_its_models():
     for name in METHODS.names():
         spec = METHODS.get(name)
         method = spec(RunConfig())
         assert isinstance(method, spec.method) and type(method).name == name
-        recipe = MODELS.get(f"vgg8_{name}")
-        assert recipe.method == name
+        assert spec.needs_gates == method.needs_gates
+        assert MODELS.get(f"vgg8_{name}").method == name
 
 
 def test_a_method_object_names_its_recipe():
