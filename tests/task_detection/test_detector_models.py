@@ -11,7 +11,7 @@ from hat_tf.data import DATASETS
 from hat_tf.models.building import built
 from hat_tf.models.hatified import hatify
 from hat_tf.task_detection import TaskDetector, TaskFeatures
-from hat_tf.task_detection.detector import own_task_outputs
+from hat_tf.task_detection.detector import every_task_outputs, own_task_outputs
 from tests.models.keras_models import small_residual
 
 
@@ -82,3 +82,23 @@ def test_alexnet_gives_the_detector_its_trunk_and_dense_layers_and_the_heads_fc2
     # The heads still read fc2 alone: the logits are the network's own.
     np.testing.assert_allclose(logits.numpy()[:, :2], network(inputs).numpy(), rtol=1e-5,
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["alexnet_hat", "resnet18_hat_bn", "vgg8_hat", "hatify",
+                                  "alexnet_pnn"])
+def test_every_tasks_pass_in_one_traced_call_is_each_tasks_own(name, sequence):
+    """The detector's T masked passes run in one traced call (tf.map_fn over the task
+    ids): the logits and features of each task's own pass, per-task BatchNorm included."""
+    network = network_of(name, sequence)
+    images = sequence.tasks[0].x_test[:6]
+    with_features = name != "alexnet_pnn"
+    logits, features = tf.function(
+        lambda batch: every_task_outputs(network, batch, 2, with_features))(images)
+    for task in range(2):
+        own_logits, own_features = own_task_outputs(network, images, task)
+        np.testing.assert_allclose(logits[task].numpy(), own_logits.numpy(), rtol=1e-5,
+                                   atol=1e-5)
+        if with_features:
+            np.testing.assert_allclose(features[task].numpy(), own_features.numpy(),
+                                       rtol=1e-5, atol=1e-5)
+    assert (features is None) == (not with_features)
