@@ -8,8 +8,9 @@ Inputs are PNG/JPEG files or .npz files with an `images` array (N×H×W×C or H�
 pixels 0..255 of the size the run was trained on (32×32×3): nothing is resized. Prints the
 top-k classes of each image with their probabilities. With `--task K` (0-based, as in
 `saved_models/task_K`) task K's head scores it; without, the task is inferred by the
-run's task detector (report.md, "Task inference"): by default the task whose own features
-lie nearest one of its class means (Mahalanobis), or by the rule `--task-rule` names.
+run's task detector (report.md, "Task inference"): by default by the rule the run kept,
+the best on its validation sets (metadata.json's `task_rule`), or by the rule
+`--task-rule` names.
 Bad input (a file that cannot be read, an image of another shape, pixel values that are
 not finite or outside 0..255, a run dir without usable exports) exits with status 2 and
 one line; nothing is written. `--prune` uses the task's

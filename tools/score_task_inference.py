@@ -28,7 +28,7 @@ from hat_tf.catalog import MODELS, build_model  # noqa: E402
 from hat_tf.config import RunConfig  # noqa: E402
 from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.reporting.task_inference import score_task_inference  # noqa: E402
-from hat_tf.task_detection import TaskDetector, TaskFeatures  # noqa: E402
+from hat_tf.task_detection import TaskDetector, TaskOutputs  # noqa: E402
 from hat_tf.task_detection.validation import validated_rule  # noqa: E402
 from hat_tf.training.checkpoint import CheckpointError, RunCheckpoint  # noqa: E402
 from hat_tf.training.results import write_json  # noqa: E402
@@ -98,20 +98,22 @@ def scores_of(run_dir: str, config: RunConfig) -> dict:
                    f"that cannot be used ({error})")
     detector = TaskDetector.for_network(model.network, sequence.classes_per_task,
                                         bool(model.method.graph.gates))
-    features = TaskFeatures(model.network)
+    outputs = TaskOutputs(model.network)
     for task_id, task in enumerate(sequence.tasks):
-        detector.record(features, task_id, task.x_train, task.y_train)
+        detector.record(outputs, task_id, task.x_train, task.y_train)
     detector.rule = validated_rule(detector, model.network, sequence)
     return score_task_inference(detector, model.network, sequence)
 
 
 def rule_lines(scores: dict) -> list[str]:
-    """One line per rule: its test task-inference and class-incremental accuracy, the
-    detector's default marked."""
-    lines = [f"{'rule':<12} {'val task':>9} {'test task':>9} {'test CIL':>9}  bytes/task"]
+    """One line per rule: its validation and test task-inference and test
+    class-incremental accuracy, the published baseline (argmax over all heads' logits)
+    and the detector's default, the rule picked on validation, marked."""
+    lines = [f"{'rule':<24} {'val task':>9} {'test task':>9} {'test CIL':>9}  bytes/task"]
     for name, rule in scores["task_inference_rules"].items():
-        mark = "  (default)" if name == scores["task_inference_rule"] else ""
-        lines.append(f"{name:<12} {rule['val_task_acc']:>9.3f} {rule['test_task_acc']:>9.3f} "
+        mark = ("  (baseline)" if rule.get("baseline") else "") + (
+            "  (default)" if name == scores["task_inference_rule"] else "")
+        lines.append(f"{name:<24} {rule['val_task_acc']:>9.3f} {rule['test_task_acc']:>9.3f} "
                      f"{rule['test_cil_acc']:>9.3f}  {max(rule['bytes_per_task']):,}{mark}")
     return lines
 

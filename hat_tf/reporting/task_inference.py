@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from hat_tf.data.task import TaskSequence
 from hat_tf.task_detection import TaskDetector
+from hat_tf.task_detection.max_logit import BASELINE_RULE
 from hat_tf.task_detection.recorder import TaskDetectorRecorder
 from hat_tf.task_detection.validation import rule_predictions
 from hat_tf.training.observer import RunObserver
@@ -16,10 +17,13 @@ from hat_tf.training.results import task_confusion, task_inference_scores
 def score_task_inference(detector: TaskDetector, network, sequence: TaskSequence) -> dict:
     """The scores of every rule (`task_inference_rules`: per rule the share of tasks
     inferred right on the validation and test sets, the class-incremental accuracy on the
-    test sets and the bytes it keeps per task), and of the detector's rule on the test
-    sets: `task_inference_acc`, `cil_acc`, `task_confusion` (rows: true task, columns:
-    inferred task, counts)."""
-    rules = {name: {"bytes_per_task": size} for name, size in detector.bytes_per_task().items()}
+    test sets and the bytes it keeps per task; the published baseline, the argmax over all
+    heads' concatenated logits, `max_logit`, marked `"baseline": true`), and of the
+    detector's rule on the test sets: `task_inference_acc`, `cil_acc`, `task_confusion`
+    (rows: true task, columns: inferred task, counts)."""
+    rules = {name: {"bytes_per_task": size, **({"baseline": True} if name == BASELINE_RULE
+                                               else {})}
+             for name, size in detector.bytes_per_task().items()}
     for split in ("val", "test"):
         true_tasks, true_classes, chosen = rule_predictions(detector, network, sequence, split)
         for name, (tasks, classes) in chosen.items():

@@ -19,8 +19,14 @@ import tensorflow as tf
 from hat_tf.data.pipeline import array_batches
 
 # Imported for their registration.
-from hat_tf.task_detection import energy, entropy, mahalanobis, max_softmax  # noqa: F401
-from hat_tf.task_detection.rule import TASK_RULES
+from hat_tf.task_detection import (  # noqa: F401
+    energy,
+    entropy,
+    mahalanobis,
+    max_logit,
+    max_softmax,
+)
+from hat_tf.task_detection.rule import TASK_RULES, TaskRule
 
 DEFAULT_RULE = "mahalanobis"  # until a run's end picks one on validation (validation.py)
 HEADS_ONLY_RULE = "energy"  # the default where no feature rule can be kept
@@ -63,24 +69,47 @@ def feature_units(network: keras.Model) -> int | None:
     return None if features is None else int(features.shape[-1])
 
 
-class TaskFeatures:
-    """`features(images, task_id)`: a network's features of `images` under task
-    `task_id`'s masks, in batches (`array_batches`), float32 NumPy. Traced once for all
-    tasks (the task id is a tensor), not once a task.
+class TaskOutputs:
+    """`outputs(images, task_id)`: (logits (batch, max classes), features (batch, units))
+    of a network for `images` under task `task_id`'s masks and head, in batches
+    (`array_batches`), float32 NumPy. Traced once for all tasks (the task id is a
+    tensor), not once a task.
 
     Args:
         network: A network with one feature tensor (see `own_task_outputs`).
     """
 
     def __init__(self, network: keras.Model):
-        self._features = tf.function(
-            lambda images, task_id: own_task_outputs(network, images, task_id)[1],
+        self._outputs = tf.function(
+            lambda images, task_id: own_task_outputs(network, images, task_id),
             reduce_retracing=True)
 
-    def __call__(self, images: np.ndarray, task_id: int) -> np.ndarray:
+    def __call__(self, images: np.ndarray, task_id: int) -> tuple[np.ndarray, np.ndarray]:
         task = tf.constant(task_id, tf.int32)
-        return np.concatenate([self._features(batch, task).numpy()
-                               for (batch,) in array_batches(images)])
+        logits, features = zip(*((logits.numpy(), features.numpy()) for logits, features
+                                 in (self._outputs(batch, task)
+                                     for (batch,) in array_batches(images))))
+        return np.concatenate(logits), np.concatenate(features)
+
+
+def build_rules(names: Sequence[str], classes_per_task: Sequence[int],
+                units: int | None) -> dict[str, TaskRule]:
+    """The rules `names`, each built once, a rule that `shares` another's statistics given
+    that rule (built first, so recorded first)."""
+    built: dict[str, TaskRule] = {}
+
+    def build(name: str) -> TaskRule:
+        if name not in built:
+            factory = TASK_RULES.get(name)
+            options = {}
+            if factory.shares is not None:
+                options["shared"] = build(factory.shares)
+            built[name] = factory(classes_per_task, units, **options)
+        return built[name]
+
+    for name in names:
+        build(name)
+    return built
 
 
 class TaskDetector(tf.Module):
@@ -102,7 +131,9 @@ class TaskDetector(tf.Module):
         super().__init__(name="task_detector")
         self.rule_names = [name for name in TASK_RULES.names()
                            if units is not None or not TASK_RULES.get(name).needs_features]
-        self.rules = [TASK_RULES.get(name)(classes_per_task, units) for name in self.rule_names]
+        built = build_rules(self.rule_names, classes_per_task, units)
+        self.rules = [built[name] for name in self.rule_names]
+        self._record_order = list(built.values())  # a shared rule before its readers
         fallback = DEFAULT_RULE if DEFAULT_RULE in self.rule_names else HEADS_ONLY_RULE
         self.rule = rule or fallback
         if self.rule not in self.rule_names:
@@ -117,15 +148,16 @@ class TaskDetector(tf.Module):
         """A detector for `network`: with feature rules when it is `gated` (see above)."""
         return cls(classes_per_task, feature_units(network) if gated else None, rule)
 
-    def record(self, features: TaskFeatures, task_id: int, images: np.ndarray,
+    def record(self, outputs: TaskOutputs, task_id: int, images: np.ndarray,
                labels: np.ndarray) -> None:
         """At the end of task `task_id`: one pass over its training `images` under its own
-        masks (`features`, of the network) gives every rule what it keeps of the task."""
+        masks (`outputs`, of the network) gives every rule what it keeps of the task. No
+        other task's images are read."""
         if not self.uses_features:
             return
-        task_features = features(images, task_id)
-        for rule in self.rules:
-            rule.record(task_id, task_features, labels)
+        logits, features = outputs(images, task_id)
+        for rule in self._record_order:
+            rule.record(task_id, features, labels, logits)
 
     def outputs(self, network: keras.Model, images, num_tasks: int):
         """(logits (tasks, batch, max classes), features (tasks, batch, units) or None) of

@@ -14,5 +14,5 @@ class Energy(TaskRule):
     """score_t(x) = logsumexp_c logits_t(x)_c − log C_t: 0 when the head is indifferent
     (all logits 0) whatever its class count; the padding's logits add nothing."""
 
-    def scores(self, logits, features):
-        return tf.reduce_logsumexp(logits, axis=-1) - self.log_classes(logits.shape[0])
+    def scores(self, logits, features, tasks=None):
+        return tf.reduce_logsumexp(logits, axis=-1) - self.log_classes(logits, tasks)

@@ -13,8 +13,8 @@ class NormalisedEntropy(TaskRule):
     """score_t(x) = 1 − H(softmax(logits_t(x))) / log C_t, in [0, 1] for every class count
     (1: certain, 0: uniform); the padding's zero probabilities add nothing."""
 
-    def scores(self, logits, features):
+    def scores(self, logits, features, tasks=None):
         probabilities = tf.nn.softmax(logits)
         entropy = -tf.reduce_sum(tf.math.multiply_no_nan(tf.math.log(probabilities),
                                                          probabilities), axis=-1)
-        return 1.0 - entropy / self.log_classes(logits.shape[0])
+        return 1.0 - entropy / self.log_classes(logits, tasks)

@@ -64,7 +64,7 @@ class Mahalanobis(TaskRule):
         self._padding = tf.constant([[0.0] * c + [np.inf] * (max_classes - c)
                                      for c in classes_per_task])
 
-    def record(self, task_id, features, labels):
+    def record(self, task_id, features, labels, logits=None):
         num_classes = self.classes_per_task[task_id]
         means, variance = class_statistics(features, labels, num_classes)
         padded = np.zeros(self.means.shape[1:], np.float32)
@@ -72,16 +72,20 @@ class Mahalanobis(TaskRule):
         self.means[task_id].assign(padded)
         self.variances[task_id].assign(variance.astype(np.float32))
 
-    def scores(self, logits, features):
-        num_tasks = features.shape[0]
-        means, variances = self.means[:num_tasks], self.variances[:num_tasks]
+    def scores(self, logits, features, tasks=None):
+        return -self.nearest_distances(features, self.rows(logits, tasks))
+
+    def nearest_distances(self, features, tasks):
+        """(rows, batch): Σ_u w_u (f_u − μ_{t,c,u})² to the nearest class mean c of each
+        row's task t, over Σ_u w_u σ²_{t,u} (see the class doc): minus the score."""
+        means, variances = tf.gather(self.means, tasks), tf.gather(self.variances, tasks)
         floor = self.floor * tf.reduce_mean(variances, axis=-1, keepdims=True) + TINY
-        weights = 1.0 / (variances + floor)                                   # (tasks, units)
+        weights = 1.0 / (variances + floor)                                   # (rows, units)
         distances = (tf.einsum("tbu,tu->tb", features**2, weights)[:, :, None]
                      - 2.0 * tf.einsum("tbu,tcu->tbc", features * weights[:, None], means)
                      + tf.einsum("tcu,tu->tc", means**2, weights)[:, None])
-        nearest = tf.reduce_min(distances + self._padding[:num_tasks, None], axis=-1)
-        return -nearest / tf.reduce_sum(weights * variances, axis=-1, keepdims=True)
+        nearest = tf.reduce_min(distances + tf.gather(self._padding, tasks)[:, None], axis=-1)
+        return nearest / tf.reduce_sum(weights * variances, axis=-1, keepdims=True)
 
     def bytes_per_task(self):
         units = self.means.shape[-1]

@@ -1,4 +1,4 @@
-"""The most confident head: the largest softmax probability (the baseline rule).
+"""The most confident head: the largest softmax probability (the rule before the detector).
 
 A head of C classes never scores under 1/C, so it favours tasks with few classes.
 """
@@ -14,5 +14,5 @@ from hat_tf.task_detection.rule import TASK_RULES, TaskRule
 class MaxSoftmax(TaskRule):
     """score_t(x) = max_c softmax(logits_t(x))_c."""
 
-    def scores(self, logits, features):
+    def scores(self, logits, features, tasks=None):
         return tf.reduce_max(tf.nn.softmax(logits), axis=-1)

@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from hat_tf.data.task import TaskSequence
-from hat_tf.task_detection.detector import TaskDetector, TaskFeatures
+from hat_tf.task_detection.detector import TaskDetector, TaskOutputs
 from hat_tf.task_detection.validation import validated_rule
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.results import write_atomically
@@ -40,13 +40,13 @@ class TaskDetectorRecorder(RunObserver):
         self.sequence = sequence
         self.rule = rule
         self.detector: TaskDetector | None = None
-        self.features: TaskFeatures | None = None
+        self.outputs: TaskOutputs | None = None
 
     def on_run_begin(self, model, results):
         self.detector = TaskDetector.for_network(
             model.network, self.sequence.classes_per_task, bool(model.method.graph.gates),
             self.rule)
-        self.features = TaskFeatures(model.network)
+        self.outputs = TaskOutputs(model.network)
         for task_id in range(self._load(), results["tasks_completed"]):
             self._record(task_id)
 
@@ -59,7 +59,7 @@ class TaskDetectorRecorder(RunObserver):
 
     def _record(self, task_id: int) -> None:
         task = self.sequence.tasks[task_id]
-        self.detector.record(self.features, task_id, task.x_train, task.y_train)
+        self.detector.record(self.outputs, task_id, task.x_train, task.y_train)
         buffer = io.BytesIO()
         np.savez(buffer, *[v.numpy() for v in self.detector.state()],
                  **{TASKS_RECORDED: task_id + 1})

@@ -3,7 +3,7 @@
 Task inference (predicting without the task id) is this repo's addition: the HAT paper
 always gives the task id at test time. A rule scores, for every image, each learned task
 from that task's head logits and its features under its own masks; the detector picks the
-highest score. Rules keep no images: at most statistics of a task's own features.
+highest score. Rules keep no images: at most statistics of a task's own data.
 """
 
 from __future__ import annotations
@@ -21,46 +21,80 @@ FLOAT_BYTES = 4
 
 class TaskRule(tf.Module):
     """A rule without state: it reads only the heads. Subclasses override `scores`, and
-    rules that keep feature statistics `record` and `bytes_per_task` too.
+    rules that keep statistics of a task's own data `record`, `bytes_per_task` and `state`
+    too.
 
     Args:
         classes_per_task: Classes of each task's head.
         units: Width of the features the detector reads (None: the network has no single
             feature tensor, as a PNN's columns).
+        shared: The rule named by `shares`, whose statistics this rule reads (None for a
+            rule that shares none).
 
     Attributes:
-        needs_features: Whether the rule reads features (and so needs `units`).
+        needs_features: Whether the rule keeps statistics of a task's features or logits
+            at its end, so needs a gated network whose tasks' outputs stay as they were
+            (HAT paper Eq. 2) and `units`.
+        shares: The registered name of another rule whose recorded statistics this one
+            reads instead of keeping a copy (the detector builds and records that rule
+            first), or None.
     """
 
     needs_features = False
+    shares: str | None = None
 
-    def __init__(self, classes_per_task: Sequence[int], units: int | None):
+    def __init__(self, classes_per_task: Sequence[int], units: int | None,
+                 shared: TaskRule | None = None):
         super().__init__()
         self.classes_per_task = list(classes_per_task)
 
-    def record(self, task_id: int, features: np.ndarray, labels: np.ndarray) -> None:
+    def record(self, task_id: int, features: np.ndarray, labels: np.ndarray,
+               logits: np.ndarray | None = None) -> None:
         """At the end of task `task_id`: keep what the rule needs of its training set's
-        features (batch, units) under its own masks and their labels."""
+        features (batch, units) and head logits (batch, max classes, padded with
+        MASKED_LOGIT) under its own masks, and their labels."""
 
-    def scores(self, logits: tf.Tensor, features: tf.Tensor | None) -> tf.Tensor:
-        """(tasks, batch): how much each image looks like each task's, higher is more.
+    def scores(self, logits: tf.Tensor, features: tf.Tensor | None,
+               tasks: tf.Tensor | None = None) -> tf.Tensor:
+        """(rows, batch): how much each image looks like each row's task, higher is more.
 
         Args:
-            logits: (tasks, batch, max classes) float32, each task's head under its own
+            logits: (rows, batch, max classes) float32, each row's task head under its own
                 masks, padded with MASKED_LOGIT.
-            features: (tasks, batch, units) float32, each task's features under its own
+            features: (rows, batch, units) float32, each row's task features under its own
                 masks; None when the network has none.
+            tasks: (rows,) int32, the task of each row (None: row r is task r, the
+                detector's case; a rule's own statistics of one task score that task's
+                images alone with `tasks=[t]`).
         """
         raise NotImplementedError
 
     def bytes_per_task(self) -> list[int]:
-        """What the rule stores for each task, in bytes."""
+        """What the rule needs stored for each task, in bytes (including the statistics
+        it reads from the rule it `shares`)."""
         return [0] * len(self.classes_per_task)
 
     def state(self) -> list[tf.Variable]:
-        """The variables `record` fills (saved with a run and in its export)."""
+        """The variables `record` fills (saved with a run and in its export); not those of
+        the rule it `shares`, which that rule saves."""
         return []
 
-    def log_classes(self, num_tasks: int) -> tf.Tensor:
-        """(tasks, 1): log of each of the first `num_tasks` tasks' class counts."""
-        return tf.math.log(tf.constant(self.classes_per_task[:num_tasks], tf.float32))[:, None]
+    @staticmethod
+    def rows(logits: tf.Tensor, tasks: tf.Tensor | None) -> tf.Tensor:
+        """(rows,) int32: the task of each row of `logits` (see `scores`)."""
+        return tf.range(logits.shape[0]) if tasks is None else tf.cast(tasks, tf.int32)
+
+    def log_classes(self, logits: tf.Tensor, tasks: tf.Tensor | None = None) -> tf.Tensor:
+        """(rows, 1): log of the class count of each row's task."""
+        counts = tf.constant(self.classes_per_task, tf.float32)
+        return tf.math.log(tf.gather(counts, self.rows(logits, tasks)))[:, None]
+
+
+def own_scores(rule: TaskRule, task_id: int, features: np.ndarray | None,
+               logits: np.ndarray) -> np.ndarray:
+    """(batch,) float64: `rule`'s score of task `task_id` for that task's own examples,
+    from their features and logits under its own masks (as `record` gets them)."""
+    features = None if features is None else tf.constant(features[None], tf.float32)
+    scores = rule.scores(tf.constant(logits[None], tf.float32), features,
+                         tf.constant([task_id], tf.int32))
+    return scores.numpy()[0].astype(np.float64)

@@ -28,12 +28,14 @@ def test_a_run_records_the_scores(exported_run):
 def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     results = json.loads((exported_run.run_dir / "results.json").read_text())
     rules = results["task_inference_rules"]
-    assert sorted(rules) == ["energy", "entropy", "mahalanobis", "max_softmax"]
+    assert sorted(rules) == ["energy", "entropy", "mahalanobis", "max_logit", "max_softmax"]
+    assert [name for name, rule in rules.items() if rule.get("baseline")] == ["max_logit"]
     chosen = results["task_inference_rule"]
     assert rules[chosen]["test_task_acc"] == results["task_inference_acc"]
     # (2 classes + 1) × (the flattened conv trunk, 32 channels × 2 × 2, + fc1 + fc2)
     assert rules["mahalanobis"]["bytes_per_task"] == [3 * (128 + 256 + 256) * 4] * 2
-    assert rules["max_softmax"]["bytes_per_task"] == [0, 0]
+    assert rules["max_softmax"]["bytes_per_task"] == rules["max_logit"]["bytes_per_task"] \
+        == [0, 0]
     confusion = results["task_confusion"]
     test_sizes = [len(task.y_test) for task in exported_run.sequence.tasks]
     assert [sum(row) for row in confusion] == test_sizes

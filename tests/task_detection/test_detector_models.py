@@ -10,7 +10,7 @@ from hat_tf.config import DataConfig, RunConfig
 from hat_tf.data import DATASETS
 from hat_tf.models.building import built
 from hat_tf.models.hatified import hatify
-from hat_tf.task_detection import TaskDetector, TaskFeatures
+from hat_tf.task_detection import TaskDetector, TaskOutputs
 from hat_tf.task_detection.detector import every_task_outputs, own_task_outputs
 from tests.models.keras_models import small_residual
 
@@ -39,9 +39,9 @@ def test_each_task_keeps_its_own_features_statistics(name, sequence):
     network = network_of(name, sequence)
     detector = TaskDetector.for_network(network, sequence.classes_per_task, gated=True)
     assert detector.rule == "mahalanobis"
-    features = TaskFeatures(network)
+    outputs = TaskOutputs(network)
     for task_id, task in enumerate(sequence.tasks):
-        detector.record(features, task_id, task.x_train, task.y_train)
+        detector.record(outputs, task_id, task.x_train, task.y_train)
     images, labels = sequence.tasks[1].x_train, sequence.tasks[1].y_train
     means = detector.rules[detector.rule_names.index("mahalanobis")].means.numpy()
     np.testing.assert_allclose(means[1, 0], class_mean(network, images, labels, 1, 0),

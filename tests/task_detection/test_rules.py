@@ -5,8 +5,9 @@ import pytest
 import tensorflow as tf
 
 from hat_tf.layers.multi_head import MASKED_LOGIT
-from hat_tf.task_detection import TASK_RULES
+from hat_tf.task_detection import TASK_RULES, TaskDetector
 from hat_tf.task_detection.mahalanobis import class_statistics
+from hat_tf.task_detection.rule import own_scores
 
 CLASSES = [2, 3, 2]
 UNITS = 16
@@ -80,3 +81,48 @@ def test_mahalanobis_counts_what_it_stores():
 def test_an_unknown_rule_is_refused_naming_the_choices():
     with pytest.raises(ValueError, match="unknown task-inference rule 'nearest'.*energy"):
         TASK_RULES.get("nearest")
+
+
+def own_logits(rng, classes, examples):
+    """Synthetic logits of a task's own images under its own head: noise, and 4 more on
+    each image's class."""
+    labels = rng.integers(0, classes, examples)
+    return rng.normal(0, 1, (examples, classes)) + 4 * np.eye(classes)[labels]
+
+
+def pad(logits, width):
+    """Logits (…, classes) padded with MASKED_LOGIT to `width`, as the heads are."""
+    missing = width - logits.shape[-1]
+    return np.concatenate([logits, np.full((*logits.shape[:-1], missing), MASKED_LOGIT)], -1)
+
+
+def test_max_logit_is_the_argmax_over_all_heads_concatenated_logits():
+    """The published baseline: the task of the largest logit over every head, then its
+    class, is the argmax over all heads' concatenated (unpadded) logits."""
+    rng = np.random.default_rng(1)
+    heads = [rng.normal(0, 3, (50, classes)) for classes in CLASSES]
+    logits = tf.constant(np.stack([pad(h, max(CLASSES)) for h in heads]), tf.float32)
+    tasks = np.argmax(TASK_RULES.get("max_logit")(CLASSES, None).scores(logits, None), axis=0)
+    classes = np.argmax(logits.numpy()[tasks, np.arange(50)], axis=-1)
+    offsets = np.cumsum([0, *CLASSES[:-1]])
+    np.testing.assert_array_equal(offsets[tasks] + classes,
+                                  np.argmax(np.concatenate(heads, axis=1), axis=1))
+
+
+def test_each_rule_scores_one_task_alone_as_among_all():
+    """`tasks` picks the statistics of each row: task t's row alone, as a rule reads its
+    own statistics of one task, equals its row among all tasks'."""
+    rng = np.random.default_rng(2)
+    sample = synthetic_task_features(rng, examples=40)
+    detector = TaskDetector(CLASSES, UNITS)
+    for task in range(len(CLASSES)):
+        features, labels = sample(task)
+        logits = pad(own_logits(rng, CLASSES[task], 40), max(CLASSES))
+        for rule in detector._record_order:
+            rule.record(task, features[task], labels, logits)
+    features, _ = sample(1)
+    logits = tf.constant(rng.normal(0, 2, (len(CLASSES), 40, max(CLASSES))), tf.float32)
+    for name, rule in zip(detector.rule_names, detector.rules):
+        every = rule.scores(logits, tf.constant(features, tf.float32)).numpy()
+        alone = own_scores(rule, 2, features[2], logits.numpy()[2])
+        np.testing.assert_allclose(alone, every[2], rtol=1e-4, atol=1e-4, err_msg=name)

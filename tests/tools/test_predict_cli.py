@@ -129,7 +129,7 @@ BAD_INPUTS = {
     "unknown task rule": (lambda run, tmp: ["--run-dir", run.run_dir, "--task-rule", "knn",
                                             write_image(tmp / "ok.png", (32, 32, 3))],
                           "--task-rule knn: expected one of energy, entropy, mahalanobis, "
-                          "max_softmax"),
+                          "max_logit, max_softmax"),
     "task rule with a task": (lambda run, tmp: ["--run-dir", run.run_dir, "--task", 0,
                                                 "--task-rule", "energy",
                                                 write_image(tmp / "ok.png", (32, 32, 3))],

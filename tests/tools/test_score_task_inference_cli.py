@@ -32,6 +32,9 @@ def test_every_rule_is_scored_as_the_run_scored_it(tool, scored_run, tmp_path, c
     assert rules[chosen]["val_task_acc"] == max(rule["val_task_acc"] for rule in rules.values())
     assert [line for line in printed.splitlines() if line.endswith("(default)")][0].startswith(
         chosen)
+    baseline = [line for line in printed.splitlines() if "(baseline)" in line]
+    assert len(baseline) == 1 and baseline[0].startswith("max_logit ")
+    assert rescored["task_inference_rules"]["max_logit"]["baseline"] is True
     for name, rule in own["task_inference_rules"].items():
         # the final network's features of each task are those of its end (Eq. 2), up to
         # the leak of gates that are not exactly binary
