@@ -100,7 +100,8 @@ def scores_of(run_dir: str, config: RunConfig) -> dict:
                                         bool(model.method.graph.gates))
     outputs = TaskOutputs(model.network)
     for task_id, task in enumerate(sequence.tasks):
-        detector.record(outputs, task_id, task.x_train, task.y_train)
+        detector.record(outputs, task_id, task.x_train, task.y_train,
+                        held_out=(task.x_val, task.y_val))
     detector.rule = validated_rule(detector, model.network, sequence)
     return score_task_inference(detector, model.network, sequence)
 

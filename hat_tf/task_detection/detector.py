@@ -26,7 +26,10 @@ from hat_tf.task_detection import (  # noqa: F401
     max_logit,
     max_softmax,
 )
+from hat_tf.task_detection.calibrated import register_calibrated_variants
 from hat_tf.task_detection.rule import TASK_RULES, TaskRule
+
+register_calibrated_variants()
 
 DEFAULT_RULE = "mahalanobis"  # until a run's end picks one on validation (validation.py)
 HEADS_ONLY_RULE = "energy"  # the default where no feature rule can be kept
@@ -149,15 +152,23 @@ class TaskDetector(tf.Module):
         return cls(classes_per_task, feature_units(network) if gated else None, rule)
 
     def record(self, outputs: TaskOutputs, task_id: int, images: np.ndarray,
-               labels: np.ndarray) -> None:
+               labels: np.ndarray, held_out: tuple[np.ndarray, np.ndarray] | None = None
+               ) -> None:
         """At the end of task `task_id`: one pass over its training `images` under its own
-        masks (`outputs`, of the network) gives every rule what it keeps of the task. No
-        other task's images are read."""
+        masks (`outputs`, of the network) gives every rule what it keeps of the task, then
+        one over its `held_out` (images, labels), its validation set, what the calibrated
+        rules keep (the training set again where there is none). No other task's images
+        are read."""
         if not self.uses_features:
             return
         logits, features = outputs(images, task_id)
         for rule in self._record_order:
             rule.record(task_id, features, labels, logits)
+        if held_out is not None and len(held_out[1]):
+            logits, features = outputs(held_out[0], task_id)
+            labels = held_out[1]
+        for rule in self._record_order:
+            rule.calibrate(task_id, features, labels, logits)
 
     def outputs(self, network: keras.Model, images, num_tasks: int):
         """(logits (tasks, batch, max classes), features (tasks, batch, units) or None) of

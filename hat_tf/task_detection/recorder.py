@@ -24,7 +24,8 @@ class TaskDetectorRecorder(RunObserver):
 
     A resumed run loads the saved state. A run killed after a task's checkpoint but before
     its statistics were saved resumes from that checkpoint's network, which is the one the
-    task ended with: the missing tasks are recorded again from it, as they would have been.
+    task ended with: the missing tasks are recorded again from it, as they would have been
+    (every task, where the file was saved by a detector with other rules).
     At the run's end the detector's rule becomes the one best on the validation sets
     (validation.py), unless `rule` fixes it. Reporters that read `detector` (the exports,
     the scores) come after it.
@@ -59,17 +60,23 @@ class TaskDetectorRecorder(RunObserver):
 
     def _record(self, task_id: int) -> None:
         task = self.sequence.tasks[task_id]
-        self.detector.record(self.outputs, task_id, task.x_train, task.y_train)
+        self.detector.record(self.outputs, task_id, task.x_train, task.y_train,
+                             held_out=(task.x_val, task.y_val))
         buffer = io.BytesIO()
         np.savez(buffer, *[v.numpy() for v in self.detector.state()],
                  **{TASKS_RECORDED: task_id + 1})
         write_atomically(self.path, buffer.getvalue())
 
     def _load(self) -> int:
-        """Loads the saved state, if any; returns how many tasks it holds."""
+        """Loads the saved state, if any; returns how many tasks it holds (0 when it was
+        saved by a detector with other rules: every task is then recorded again)."""
         if not os.path.isfile(self.path):
             return 0
+        state = self.detector.state()
         with np.load(self.path) as saved:
-            for index, variable in enumerate(self.detector.state()):
-                variable.assign(saved[f"arr_{index}"])
+            arrays = [saved[f"arr_{index}"] for index in range(len(saved.files) - 1)]
+            if [a.shape for a in arrays] != [tuple(v.shape) for v in state]:
+                return 0
+            for variable, array in zip(state, arrays):
+                variable.assign(array)
             return int(saved[TASKS_RECORDED])

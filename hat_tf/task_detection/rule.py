@@ -21,8 +21,8 @@ FLOAT_BYTES = 4
 
 class TaskRule(tf.Module):
     """A rule without state: it reads only the heads. Subclasses override `scores`, and
-    rules that keep statistics of a task's own data `record`, `bytes_per_task` and `state`
-    too.
+    rules that keep statistics of a task's own data `record` (or `calibrate`),
+    `bytes_per_task` and `state` too.
 
     Args:
         classes_per_task: Classes of each task's head.
@@ -54,6 +54,11 @@ class TaskRule(tf.Module):
         features (batch, units) and head logits (batch, max classes, padded with
         MASKED_LOGIT) under its own masks, and their labels."""
 
+    def calibrate(self, task_id: int, features: np.ndarray, labels: np.ndarray,
+                  logits: np.ndarray) -> None:
+        """After every rule recorded task `task_id`: keep what the rule needs of the
+        task's own held-out examples (its validation set), as `record` gets them."""
+
     def scores(self, logits: tf.Tensor, features: tf.Tensor | None,
                tasks: tf.Tensor | None = None) -> tf.Tensor:
         """(rows, batch): how much each image looks like each row's task, higher is more.
@@ -75,8 +80,8 @@ class TaskRule(tf.Module):
         return [0] * len(self.classes_per_task)
 
     def state(self) -> list[tf.Variable]:
-        """The variables `record` fills (saved with a run and in its export); not those of
-        the rule it `shares`, which that rule saves."""
+        """The variables `record` and `calibrate` fill (saved with a run and in its
+        export); not those of the rule it `shares`, which that rule saves."""
         return []
 
     @staticmethod

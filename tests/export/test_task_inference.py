@@ -2,7 +2,9 @@
 
 import json
 
+import numpy as np
 import pytest
+import tensorflow as tf
 
 from hat_tf.export.files import METADATA
 from hat_tf.task_detection.validation import best_rule
@@ -28,7 +30,8 @@ def test_a_run_records_the_scores(exported_run):
 def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     results = json.loads((exported_run.run_dir / "results.json").read_text())
     rules = results["task_inference_rules"]
-    assert sorted(rules) == ["energy", "entropy", "mahalanobis", "max_logit", "max_softmax"]
+    plain = ["energy", "entropy", "mahalanobis", "max_logit", "max_softmax"]
+    assert sorted(rules) == sorted(plain + [f"{name}_calibrated" for name in plain])
     assert [name for name, rule in rules.items() if rule.get("baseline")] == ["max_logit"]
     chosen = results["task_inference_rule"]
     assert rules[chosen]["test_task_acc"] == results["task_inference_acc"]
@@ -36,6 +39,9 @@ def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     assert rules["mahalanobis"]["bytes_per_task"] == [3 * (128 + 256 + 256) * 4] * 2
     assert rules["max_softmax"]["bytes_per_task"] == rules["max_logit"]["bytes_per_task"] \
         == [0, 0]
+    for name in plain:
+        assert rules[f"{name}_calibrated"]["bytes_per_task"] == [
+            size + 8 for size in rules[name]["bytes_per_task"]]
     confusion = results["task_confusion"]
     test_sizes = [len(task.y_test) for task in exported_run.sequence.tasks]
     assert [sum(row) for row in confusion] == test_sizes
@@ -53,6 +59,27 @@ def test_the_best_rule_on_validation_wins_and_ties_keep_the_default():
         == "mahalanobis"
     assert best_rule({"max_softmax": 0.5, "entropy": 0.5, "mahalanobis": 0.1},
                      "mahalanobis") == "entropy"
+
+
+def test_the_export_scores_and_infers_by_every_rule_as_the_detector_does(exported_run):
+    """The multi-task export carries every rule's statistics: loaded back, its scores are
+    the in-memory detector's for every rule, and it infers by the kept rule."""
+    export = tf.saved_model.load(str(exported_run.run_dir / "saved_models" / "multitask"))
+    metadata = json.loads((exported_run.run_dir / "saved_models" / "multitask" / METADATA)
+                          .read_text())
+    detector, network = exported_run.detector, exported_run.expected.model.network
+    assert metadata["task_rules"] == detector.rule_names
+    exported = export.task_scores(exported_run.images).numpy()
+    expected = detector.stacked_scores(network, exported_run.images, 2).numpy()
+    for index, name in enumerate(detector.rule_names):
+        # a calibrated rule divides by the spread of a saturated head's scores: float32
+        # rounding, which differs between the trace and eager mode, grows with it
+        np.testing.assert_allclose(exported[index], expected[index], rtol=1e-3,
+                                   atol=1e-2 * np.abs(expected[index]).max(), err_msg=name)
+        assert (np.argmax(exported[index], 0) == np.argmax(expected[index], 0)).all(), name
+    chosen, _ = export.infer(exported_run.images)
+    kept = metadata["task_rules"].index(metadata["task_rule"])
+    np.testing.assert_array_equal(chosen.numpy(), np.argmax(exported[kept], axis=0))
 
 
 def test_the_run_infers_with_the_rule_best_on_validation(exported_run):

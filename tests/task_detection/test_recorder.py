@@ -7,7 +7,7 @@ import pytest
 from hat_tf.catalog import build_model
 from hat_tf.config import DataConfig, RunConfig
 from hat_tf.data import DATASETS
-from hat_tf.task_detection.recorder import STATE_FILE, TaskDetectorRecorder
+from hat_tf.task_detection.recorder import STATE_FILE, TASKS_RECORDED, TaskDetectorRecorder
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +55,22 @@ def test_statistics_lost_by_a_kill_are_recorded_again_from_the_tasks_end(run, tm
     resumed.on_run_begin(model, {"tasks_completed": 2})
     for saved, again in zip(expected, recorded_state(resumed)):
         np.testing.assert_allclose(saved, again, rtol=1e-5, atol=1e-6)
+
+
+def test_a_state_saved_by_a_detector_with_other_rules_is_recorded_again(run, tmp_path):
+    """A run resumed under a hat_tf whose detector has other rules (another list of
+    statistics) records every finished task again from the network, whose tasks' outputs
+    are those of their ends (Eq. 2), instead of loading arrays into the wrong rules."""
+    sequence, model = run
+    first = TaskDetectorRecorder(str(tmp_path), sequence)
+    first.on_run_begin(model, {"tasks_completed": 0})
+    for task_id in range(2):
+        first.on_task_end(task_id, model, {})
+    expected = recorded_state(first)
+    with np.load(tmp_path / STATE_FILE) as saved:  # as an older detector saved it: fewer rules
+        older = {"arr_0": saved["arr_0"], "arr_1": saved["arr_1"], TASKS_RECORDED: 2}
+    np.savez(tmp_path / STATE_FILE, **older)
+    resumed = TaskDetectorRecorder(str(tmp_path), sequence)
+    resumed.on_run_begin(model, {"tasks_completed": 2})
+    for saved, again in zip(expected, recorded_state(resumed)):
+        np.testing.assert_allclose(saved, again, rtol=1e-4, atol=1e-5)

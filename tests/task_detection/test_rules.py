@@ -120,9 +120,59 @@ def test_each_rule_scores_one_task_alone_as_among_all():
         logits = pad(own_logits(rng, CLASSES[task], 40), max(CLASSES))
         for rule in detector._record_order:
             rule.record(task, features[task], labels, logits)
+        for rule in detector._record_order:
+            rule.calibrate(task, features[task], labels, logits)
     features, _ = sample(1)
     logits = tf.constant(rng.normal(0, 2, (len(CLASSES), 40, max(CLASSES))), tf.float32)
     for name, rule in zip(detector.rule_names, detector.rules):
         every = rule.scores(logits, tf.constant(features, tf.float32)).numpy()
         alone = own_scores(rule, 2, features[2], logits.numpy()[2])
         np.testing.assert_allclose(alone, every[2], rtol=1e-4, atol=1e-4, err_msg=name)
+
+
+def test_calibration_puts_a_shifted_task_back_on_one_footing():
+    """Task 0's head runs hot: its logits are 6 higher on every image, its own and the
+    others'. Plain energy draws every image to task 0; calibrated per task on each task's
+    own held-out images (mean and std of its energy there), the shift goes."""
+    rng = np.random.default_rng(6)
+    shift = np.array([6.0, 0.0, 0.0])
+
+    def all_logits(true_task, examples):
+        labels = rng.integers(0, 2, examples)
+        rows = [pad(shift[t] + rng.normal(0, 1, (examples, c))
+                    + (4 * np.eye(c)[labels % c] if t == true_task else 0), max(CLASSES))
+                for t, c in enumerate(CLASSES)]
+        return np.stack(rows), labels
+
+    energy = TASK_RULES.get("energy")(CLASSES, UNITS)
+    calibrated = TASK_RULES.get("energy_calibrated")(CLASSES, UNITS, shared=energy)
+    features = np.zeros((300, UNITS))
+    for task in range(len(CLASSES)):
+        logits, labels = all_logits(task, 300)  # the task's own held-out images
+        calibrated.calibrate(task, features, labels, logits[task])
+    accuracy = {"energy": [], "energy_calibrated": []}
+    for task in range(len(CLASSES)):
+        logits, _ = all_logits(task, 300)
+        for name, rule in (("energy", energy), ("energy_calibrated", calibrated)):
+            chosen = np.argmax(rule.scores(tf.constant(logits, tf.float32), None), axis=0)
+            accuracy[name].append(np.mean(chosen == task))
+    assert accuracy["energy"][0] == 1.0 and np.mean(accuracy["energy"]) < 0.5
+    assert np.mean(accuracy["energy_calibrated"]) >= 0.9
+
+
+def test_every_rule_has_a_calibrated_variant_counting_what_it_adds():
+    names = TASK_RULES.names()
+    plain = [name for name in names if not name.endswith("_calibrated")]
+    assert sorted(plain) == ["energy", "entropy", "mahalanobis", "max_logit", "max_softmax"]
+    assert sorted(names) == sorted(plain + [f"{name}_calibrated" for name in plain])
+    detector = TaskDetector(CLASSES, UNITS)
+    sizes = detector.bytes_per_task()
+    for name in plain:
+        assert sizes[f"{name}_calibrated"] == [size + 8 for size in sizes[name]], name
+    assert sizes["max_logit"] == [0, 0, 0]
+    # the calibrated rules read the statistics of the rule they calibrate, not a copy
+    mahalanobis = detector.rules[detector.rule_names.index("mahalanobis")]
+    assert detector.rules[detector.rule_names.index("mahalanobis_calibrated")].base \
+        is mahalanobis
+    state = detector.state()
+    assert len({id(variable) for variable in state}) == len(state)

@@ -128,8 +128,8 @@ BAD_INPUTS = {
                              "--prune needs --task"),
     "unknown task rule": (lambda run, tmp: ["--run-dir", run.run_dir, "--task-rule", "knn",
                                             write_image(tmp / "ok.png", (32, 32, 3))],
-                          "--task-rule knn: expected one of energy, entropy, mahalanobis, "
-                          "max_logit, max_softmax"),
+                          "--task-rule knn: expected one of energy, energy_calibrated, "
+                          "entropy, entropy_calibrated, mahalanobis"),
     "task rule with a task": (lambda run, tmp: ["--run-dir", run.run_dir, "--task", 0,
                                                 "--task-rule", "energy",
                                                 write_image(tmp / "ok.png", (32, 32, 3))],
