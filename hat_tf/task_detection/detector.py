@@ -25,6 +25,7 @@ from hat_tf.task_detection import (  # noqa: F401
     mahalanobis,
     max_logit,
     max_softmax,
+    tpl,
 )
 from hat_tf.task_detection.calibrated import register_calibrated_variants
 from hat_tf.task_detection.rule import TASK_RULES, TaskRule

@@ -30,7 +30,7 @@ def test_a_run_records_the_scores(exported_run):
 def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     results = json.loads((exported_run.run_dir / "results.json").read_text())
     rules = results["task_inference_rules"]
-    plain = ["energy", "entropy", "mahalanobis", "max_logit", "max_softmax"]
+    plain = ["energy", "entropy", "mahalanobis", "max_logit", "max_softmax", "tpl"]
     assert sorted(rules) == sorted(plain + [f"{name}_calibrated" for name in plain])
     assert [name for name, rule in rules.items() if rule.get("baseline")] == ["max_logit"]
     chosen = results["task_inference_rule"]
@@ -39,6 +39,7 @@ def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     assert rules["mahalanobis"]["bytes_per_task"] == [3 * (128 + 256 + 256) * 4] * 2
     assert rules["max_softmax"]["bytes_per_task"] == rules["max_logit"]["bytes_per_task"] \
         == [0, 0]
+    assert rules["tpl"]["bytes_per_task"] == [3 * (128 + 256 + 256) * 4 + 8] * 2
     for name in plain:
         assert rules[f"{name}_calibrated"]["bytes_per_task"] == [
             size + 8 for size in rules[name]["bytes_per_task"]]

@@ -130,6 +130,44 @@ def test_each_rule_scores_one_task_alone_as_among_all():
         np.testing.assert_allclose(alone, every[2], rtol=1e-4, atol=1e-4, err_msg=name)
 
 
+def test_tpl_divides_each_score_by_its_mean_on_the_tasks_own_data():
+    """Task 1's head has logits ten times larger than the others' on every image, its own
+    and theirs: the max logit draws every image to it. TPL divides each task's max logit
+    by its mean on the task's own training images (and the Mahalanobis score likewise),
+    so the scale goes, and the task is inferred from where each is typical."""
+    rng = np.random.default_rng(3)
+    sample = synthetic_task_features(rng, examples=300)
+    scale = [1.0, 10.0, 1.0]
+    mahalanobis = TASK_RULES.get("mahalanobis")(CLASSES, UNITS)
+    rules = {"tpl": TASK_RULES.get("tpl")(CLASSES, UNITS, shared=mahalanobis),
+             "max_logit": TASK_RULES.get("max_logit")(CLASSES, UNITS)}
+
+    def task_logits(true_task, labels):
+        """Every task's logits for images of `true_task`: a peak on the true class under
+        the true task's head, noise under the others', each head at its own scale."""
+        rows = []
+        for task, classes in enumerate(CLASSES):
+            own = np.eye(classes)[labels % classes] * 3 if task == true_task else 0
+            rows.append(pad(scale[task] * (own + rng.normal(0, 1, (len(labels), classes))),
+                            max(CLASSES)))
+        return np.stack(rows)
+
+    for task in range(len(CLASSES)):
+        features, labels = sample(task)
+        logits = task_logits(task, labels)[task]
+        mahalanobis.record(task, features[task], labels, logits)
+        rules["tpl"].record(task, features[task], labels, logits)
+    accuracy = {name: [] for name in rules}
+    for task in range(len(CLASSES)):
+        features, labels = sample(task)
+        logits = tf.constant(task_logits(task, labels), tf.float32)
+        for name, rule in rules.items():
+            chosen = np.argmax(rule.scores(logits, tf.constant(features, tf.float32)), axis=0)
+            accuracy[name].append(np.mean(chosen == task))
+    assert np.mean(accuracy["tpl"]) >= 0.95
+    assert np.mean(accuracy["max_logit"]) < 0.5  # task 1's scale wins
+
+
 def test_calibration_puts_a_shifted_task_back_on_one_footing():
     """Task 0's head runs hot: its logits are 6 higher on every image, its own and the
     others'. Plain energy draws every image to task 0; calibrated per task on each task's
@@ -163,15 +201,18 @@ def test_calibration_puts_a_shifted_task_back_on_one_footing():
 def test_every_rule_has_a_calibrated_variant_counting_what_it_adds():
     names = TASK_RULES.names()
     plain = [name for name in names if not name.endswith("_calibrated")]
-    assert sorted(plain) == ["energy", "entropy", "mahalanobis", "max_logit", "max_softmax"]
+    assert sorted(plain) == ["energy", "entropy", "mahalanobis", "max_logit", "max_softmax",
+                             "tpl"]
     assert sorted(names) == sorted(plain + [f"{name}_calibrated" for name in plain])
     detector = TaskDetector(CLASSES, UNITS)
     sizes = detector.bytes_per_task()
     for name in plain:
         assert sizes[f"{name}_calibrated"] == [size + 8 for size in sizes[name]], name
     assert sizes["max_logit"] == [0, 0, 0]
-    # the calibrated rules read the statistics of the rule they calibrate, not a copy
+    assert sizes["tpl"] == [size + 8 for size in sizes["mahalanobis"]]
+    # TPL and the calibrated rules read the statistics of the rule they share, not a copy
     mahalanobis = detector.rules[detector.rule_names.index("mahalanobis")]
+    assert detector.rules[detector.rule_names.index("tpl")].mahalanobis is mahalanobis
     assert detector.rules[detector.rule_names.index("mahalanobis_calibrated")].base \
         is mahalanobis
     state = detector.state()
