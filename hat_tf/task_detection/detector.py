@@ -26,6 +26,7 @@ from hat_tf.task_detection import (  # noqa: F401
     max_logit,
     max_softmax,
     tpl,
+    vim,
 )
 from hat_tf.task_detection.calibrated import register_calibrated_variants
 from hat_tf.task_detection.rule import TASK_RULES, TaskRule
@@ -66,11 +67,15 @@ def every_task_outputs(network: keras.Model, images, num_tasks: int, with_featur
     return outputs if with_features else (outputs, None)
 
 
-def feature_units(network: keras.Model) -> int | None:
-    """The width of the features the detector reads (None: one tensor per task)."""
-    images = tf.zeros([1, *network.image_shape], tf.uint8)
-    _, features = own_task_outputs(network, images, 0)
-    return None if features is None else int(features.shape[-1])
+def feature_units(network: keras.Model) -> tuple[int | None, int | None]:
+    """(the width of the features the detector reads, the width of the heads' input that
+    they end with); (None, None) for a network with one feature tensor per task."""
+    inputs = {"image": tf.zeros([1, *network.image_shape], tf.uint8),
+              "task_id": tf.zeros([1], tf.int32)}
+    head_features, features = network.detector_features(inputs)
+    if isinstance(features, list):
+        return None, None
+    return int(features.shape[-1]), int(head_features.shape[-1])
 
 
 class TaskOutputs:
@@ -96,16 +101,17 @@ class TaskOutputs:
         return np.concatenate(logits), np.concatenate(features)
 
 
-def build_rules(names: Sequence[str], classes_per_task: Sequence[int],
-                units: int | None) -> dict[str, TaskRule]:
+def build_rules(names: Sequence[str], classes_per_task: Sequence[int], units: int | None,
+                head_units: int | None = None) -> dict[str, TaskRule]:
     """The rules `names`, each built once, a rule that `shares` another's statistics given
-    that rule (built first, so recorded first)."""
+    that rule (built first, so recorded first), one that reads the head features given
+    `head_units`."""
     built: dict[str, TaskRule] = {}
 
     def build(name: str) -> TaskRule:
         if name not in built:
             factory = TASK_RULES.get(name)
-            options = {}
+            options = {"head_units": head_units} if factory.reads_head_features else {}
             if factory.shares is not None:
                 options["shared"] = build(factory.shares)
             built[name] = factory(classes_per_task, units, **options)
@@ -125,17 +131,19 @@ class TaskDetector(tf.Module):
         units: Width of the features (None: no feature rules, see the module doc).
         rule: The registered rule `infer` uses (None: DEFAULT_RULE where it can be kept,
             else HEADS_ONLY_RULE).
+        head_units: Width of the heads' input, which the features end with (None: all of
+            them are).
 
     Raises:
         ValueError: `rule` is not registered, or needs features the network lacks.
     """
 
     def __init__(self, classes_per_task: Sequence[int], units: int | None,
-                 rule: str | None = None):
+                 rule: str | None = None, head_units: int | None = None):
         super().__init__(name="task_detector")
         self.rule_names = [name for name in TASK_RULES.names()
                            if units is not None or not TASK_RULES.get(name).needs_features]
-        built = build_rules(self.rule_names, classes_per_task, units)
+        built = build_rules(self.rule_names, classes_per_task, units, head_units)
         self.rules = [built[name] for name in self.rule_names]
         self._record_order = list(built.values())  # a shared rule before its readers
         fallback = DEFAULT_RULE if DEFAULT_RULE in self.rule_names else HEADS_ONLY_RULE
@@ -150,7 +158,8 @@ class TaskDetector(tf.Module):
     def for_network(cls, network: keras.Model, classes_per_task: Sequence[int], gated: bool,
                     rule: str | None = None) -> TaskDetector:
         """A detector for `network`: with feature rules when it is `gated` (see above)."""
-        return cls(classes_per_task, feature_units(network) if gated else None, rule)
+        units, head_units = feature_units(network) if gated else (None, None)
+        return cls(classes_per_task, units, rule, head_units)
 
     def record(self, outputs: TaskOutputs, task_id: int, images: np.ndarray,
                labels: np.ndarray, held_out: tuple[np.ndarray, np.ndarray] | None = None

@@ -38,10 +38,13 @@ class TaskRule(tf.Module):
         shares: The registered name of another rule whose recorded statistics this one
             reads instead of keeping a copy (the detector builds and records that rule
             first), or None.
+        reads_head_features: Whether the rule also takes `head_units`, the width of the
+            heads' input, which the detector's features end with.
     """
 
     needs_features = False
     shares: str | None = None
+    reads_head_features = False
 
     def __init__(self, classes_per_task: Sequence[int], units: int | None,
                  shared: TaskRule | None = None):

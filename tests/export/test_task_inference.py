@@ -30,7 +30,7 @@ def test_a_run_records_the_scores(exported_run):
 def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     results = json.loads((exported_run.run_dir / "results.json").read_text())
     rules = results["task_inference_rules"]
-    plain = ["energy", "entropy", "mahalanobis", "max_logit", "max_softmax", "tpl"]
+    plain = ["energy", "entropy", "mahalanobis", "max_logit", "max_softmax", "tpl", "vim"]
     assert sorted(rules) == sorted(plain + [f"{name}_calibrated" for name in plain])
     assert [name for name, rule in rules.items() if rule.get("baseline")] == ["max_logit"]
     chosen = results["task_inference_rule"]
@@ -43,6 +43,12 @@ def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     for name in plain:
         assert rules[f"{name}_calibrated"]["bytes_per_task"] == [
             size + 8 for size in rules[name]["bytes_per_task"]]
+    # ViM: (D_t + 1) directions and mean over fc2's 256 units, and α; D_t half the units
+    # the task's masks leave on (ViM's rule below 768)
+    vim = exported_run.detector.rules[exported_run.detector.rule_names.index("vim")]
+    dimensions = [round(d) for d in vim.dimensions.numpy()]
+    assert all(0 < d <= 128 for d in dimensions)
+    assert rules["vim"]["bytes_per_task"] == [((d + 1) * 256 + 1) * 4 for d in dimensions]
     confusion = results["task_confusion"]
     test_sizes = [len(task.y_test) for task in exported_run.sequence.tasks]
     assert [sum(row) for row in confusion] == test_sizes

@@ -11,7 +11,7 @@ from hat_tf.data import DATASETS
 from hat_tf.models.building import built
 from hat_tf.models.hatified import hatify
 from hat_tf.task_detection import TaskDetector, TaskOutputs
-from hat_tf.task_detection.detector import every_task_outputs, own_task_outputs
+from hat_tf.task_detection.detector import every_task_outputs, feature_units, own_task_outputs
 from tests.models.keras_models import small_residual
 
 
@@ -102,3 +102,16 @@ def test_every_tasks_pass_in_one_traced_call_is_each_tasks_own(name, sequence):
             np.testing.assert_allclose(features[task].numpy(), own_features.numpy(),
                                        rtol=1e-5, atol=1e-5)
     assert (features is None) == (not with_features)
+
+
+def test_the_detector_knows_where_the_heads_input_lies_in_its_features(sequence):
+    """AlexNet's detector features end with fc2, the heads' input, which ViM reads; the
+    other networks' are the heads' input."""
+    alexnet = network_of("alexnet_hat", sequence)
+    units, head_units = feature_units(alexnet)
+    assert head_units == alexnet.denses[-1].units < units
+    vgg_units, vgg_head_units = feature_units(network_of("vgg8_hat", sequence))
+    assert vgg_units == vgg_head_units
+    assert feature_units(network_of("alexnet_pnn", sequence)) == (None, None)
+    detector = TaskDetector.for_network(alexnet, sequence.classes_per_task, gated=True)
+    assert detector.rules[detector.rule_names.index("vim")].head_units == head_units

@@ -168,6 +168,64 @@ def test_tpl_divides_each_score_by_its_mean_on_the_tasks_own_data():
     assert np.mean(accuracy["max_logit"]) < 0.5  # task 1's scale wins
 
 
+def test_vim_measures_the_residual_outside_each_tasks_principal_subspace():
+    """Each task's own features lie in a subspace of 4 of its 10 open units (the other 22
+    of 32 switched off by its masks); other tasks' images under its masks leave it. The
+    heads are indifferent (zero logits): energy cannot tell the tasks apart, ViM's
+    virtual logit can. ViM keeps D = 10 / 2 principal directions (ViM's rule for narrow
+    features, on the units the task's masks leave on)."""
+    rng = np.random.default_rng(4)
+    units, open_units, rank = 32, 10, 4
+    bases = []
+    for _ in CLASSES:
+        basis = np.zeros((rank, units))
+        on = rng.choice(units, open_units, replace=False)
+        basis[:, on] = np.linalg.qr(rng.normal(0, 1, (open_units, rank)))[0].T
+        bases.append((basis, on))
+
+    def features_of(true_task, examples):
+        views = []
+        for task, (basis, on) in enumerate(bases):
+            inside = rng.normal(0, 3, (examples, rank)) @ basis
+            outside = np.zeros((examples, units))
+            if task != true_task:  # other tasks' images leave the subspace, on the open units
+                outside[:, on] = rng.normal(0, 2, (examples, open_units))
+            noise = np.zeros((examples, units))  # the switched-off units are 0
+            noise[:, on] = 5.0 + 0.01 * rng.normal(0, 1, (examples, open_units))
+            views.append(inside + outside + noise)
+        return np.stack(views)
+
+    vim = TASK_RULES.get("vim")(CLASSES, units)
+    energy = TASK_RULES.get("energy")(CLASSES, units)
+    for task in range(len(CLASSES)):
+        own = features_of(task, 400)[task]
+        logits = pad(np.ones((400, CLASSES[task])), max(CLASSES))  # max logit 1: α = 1 / r
+        vim.record(task, own, np.zeros(400, int), logits)
+    assert vim.dimensions.numpy().tolist() == [open_units // 2] * len(CLASSES)
+    assert vim.bytes_per_task() == [((open_units // 2 + 1) * units + 1) * 4] * len(CLASSES)
+    accuracy = {"vim": [], "energy": []}
+    logits = tf.constant(np.stack([pad(np.zeros((200, c)), max(CLASSES)) for c in CLASSES]),
+                         tf.float32)
+    for task in range(len(CLASSES)):
+        features = tf.constant(features_of(task, 200), tf.float32)
+        for name, rule in (("vim", vim), ("energy", energy)):
+            accuracy[name].append(np.mean(np.argmax(rule.scores(logits, features), 0) == task))
+    assert np.mean(accuracy["vim"]) >= 0.95
+    assert np.mean(accuracy["energy"]) < 0.5
+
+
+def test_vim_reads_the_heads_input_at_the_end_of_the_features():
+    """With `head_units`, ViM's statistics are those of the features' last units alone."""
+    rng = np.random.default_rng(5)
+    features = rng.normal(0, 1, (200, 24))
+    whole, tail = TASK_RULES.get("vim")([2], 24), TASK_RULES.get("vim")([2], 24, head_units=8)
+    for rule in (whole, tail):
+        rule.record(0, features, np.zeros(200, int), rng.normal(0, 1, (200, 2)))
+    np.testing.assert_allclose(tail.means.numpy()[0], features[:, -8:].mean(0), rtol=1e-5)
+    assert round(float(tail.dimensions[0])) == 4 and round(float(whole.dimensions[0])) == 12
+    assert tail.bytes_per_task() == [(5 * 8 + 1) * 4]
+
+
 def test_calibration_puts_a_shifted_task_back_on_one_footing():
     """Task 0's head runs hot: its logits are 6 higher on every image, its own and the
     others'. Plain energy draws every image to task 0; calibrated per task on each task's
@@ -202,7 +260,7 @@ def test_every_rule_has_a_calibrated_variant_counting_what_it_adds():
     names = TASK_RULES.names()
     plain = [name for name in names if not name.endswith("_calibrated")]
     assert sorted(plain) == ["energy", "entropy", "mahalanobis", "max_logit", "max_softmax",
-                             "tpl"]
+                             "tpl", "vim"]
     assert sorted(names) == sorted(plain + [f"{name}_calibrated" for name in plain])
     detector = TaskDetector(CLASSES, UNITS)
     sizes = detector.bytes_per_task()
