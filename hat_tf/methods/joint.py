@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import keras
-import tensorflow as tf
-
-from hat_tf.methods.base import Method
+from hat_tf.methods.initial_weights import FromInitialWeights
 from hat_tf.methods.registry import register_method
 
 
 @register_method("joint")
-class Joint(Method):
+class Joint(FromInitialWeights):
     """At task t, trains the network from its initial weights on the union of tasks 1..t
     (and their heads), each example scored by its own task's head (docs/algorithm.md §11: A_J).
 
@@ -24,22 +21,8 @@ class Joint(Method):
 
     final_network_serves_all_tasks = True  # the last task's network learned all tasks
 
-    def attach(self, network: keras.Model) -> None:
-        super().attach(network)
-        # Every variable of the network: weights, BatchNorm statistics, dropout seed states.
-        self.initial_weights = [tf.Variable(v, trainable=False, name="joint_initial")
-                                for v in network.variables]
-
     def training_tasks(self, task_id: int) -> range:
         return range(task_id + 1)
-
-    def on_task_begin(self, task_id: int, steps_per_epoch: int) -> None:
-        super().on_task_begin(task_id, steps_per_epoch)
-        for variable, initial in zip(self.network.variables, self.initial_weights):
-            variable.assign(initial)
-
-    def checkpoint_variables(self) -> list:
-        return self.initial_weights
 
     def protocol(self) -> dict:
         return {**super().protocol(), "retrained_from_initial_weights": True}

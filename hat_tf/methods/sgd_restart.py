@@ -4,15 +4,12 @@ each task's start)."""
 
 from __future__ import annotations
 
-import keras
-import tensorflow as tf
-
-from hat_tf.methods.base import Method
+from hat_tf.methods.initial_weights import FromInitialWeights
 from hat_tf.methods.registry import register_method
 
 
 @register_method("sgd_restart")
-class Restart(Method):
+class Restart(FromInitialWeights):
     """Trains each task on its own data alone, from the run's initial weights: when a task
     begins, every variable of the network goes back to its value at the run's start. As in
     the reference, which copies the whole initial model, that includes the heads of the
@@ -23,16 +20,3 @@ class Restart(Method):
     from the weights it began with.
     """
 
-    def attach(self, network: keras.Model) -> None:
-        super().attach(network)
-        # Every variable of the network: weights, BatchNorm statistics, dropout seed states.
-        self.initial_weights = [tf.Variable(v, trainable=False, name="restart_initial")
-                                for v in network.variables]
-
-    def on_task_begin(self, task_id: int, steps_per_epoch: int) -> None:
-        super().on_task_begin(task_id, steps_per_epoch)
-        for variable, initial in zip(self.network.variables, self.initial_weights):
-            variable.assign(initial)
-
-    def checkpoint_variables(self) -> list:
-        return self.initial_weights
