@@ -50,7 +50,7 @@ class Architecture:
         per_task_norm: Whether `<name>_<method>` keeps its BatchNorms per task, given
             whether the method is gated.
         norm_variant: Whether `<name>_<method>_bn` exists too: the same with every
-            BatchNorm per task (ResNet18's HAT-BN).
+            BatchNorm per task (ResNet18's HAT-BN; AlexNet's, which has none otherwise).
     """
 
     name: str
@@ -76,7 +76,8 @@ def register_architecture(architecture: Architecture) -> Architecture:
 def _alexnet(sequence: TaskSequence, config: RunConfig, gated: bool,
              per_task_norm: bool) -> keras.Model:
     return AlexNet(sequence.classes_per_task, gated=gated, width=config.width,
-                   s_max=config.hat.s_max, embedding_clip=config.hat.embedding_clip,
+                   per_task_norm=per_task_norm, s_max=config.hat.s_max,
+                   embedding_clip=config.hat.embedding_clip,
                    channel_mean=sequence.channel_mean, channel_std=sequence.channel_std)
 
 
@@ -101,7 +102,9 @@ def _hatified(features: Callable[[RunConfig], keras.Model]) -> NetworkBuilder:
     return build
 
 
-register_architecture(Architecture("alexnet", _alexnet))
+# `alexnet_hat`: the HAT paper's network, no BatchNorm; `alexnet_hat_bn`: a BatchNorm per
+# task after every layer, as the 10-split CIFAR-100 benchmarks' AlexNet has them.
+register_architecture(Architecture("alexnet", _alexnet, norm_variant=True))
 # `resnet18_hat`: one BatchNorm shared by all tasks; `resnet18_hat_bn`: one per task.
 register_architecture(Architecture("resnet18", _resnet18, norm_variant=True))
 # A VGG-style Keras model run through hatify: per-task BatchNorm where gated (`vgg8_hat`),

@@ -174,8 +174,9 @@ def full_params(network: keras.Model, task_id: int) -> int:
 
 
 def compactable(network: keras.Model) -> bool:
-    """Whether `network` has compact exports: a gated AlexNet."""
-    return isinstance(network, AlexNet) and bool(network.gates)
+    """Whether `network` has compact exports: a gated AlexNet without BatchNorms (whose
+    kept units' gates fold into the next layer; a BatchNorm between them is not folded)."""
+    return isinstance(network, AlexNet) and bool(network.gates) and not network.norms
 
 
 def save_compact_export(run_dir: str, sequence: TaskSequence, network: keras.Model,

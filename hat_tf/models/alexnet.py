@@ -4,6 +4,11 @@
 conv 64 k4 → conv 128 k3 → conv 256 k2, each ReLU → dropout (0.2, 0.2, 0.5) → max-pool 2
 → gate; then dense 2048 → dense 2048, each ReLU → dropout 0.5 → gate; one head per task.
 ≈ 6.5 M trunk parameters at width 1. The plain variant (no gates) is the SGD baseline.
+
+With `per_task_norm`, every conv and dense layer is bias-free and followed by a BatchNorm
+per task before its ReLU: the AlexNet of the 10-split CIFAR-100 benchmarks (GPM, Saha et al.
+ICLR 2021; WSN, Kang et al. ICML 2022), whose BatchNorms the HAT paper's network lacks, kept
+per task as ResNet18-HAT-BN keeps them (docs/algorithm.md §9).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from hat_tf.layers import TaskGate
+from hat_tf.layers import Norms, TaskGate
 from hat_tf.models.network import TaskNetwork
 from hat_tf.models.topology import GateGraph
 
@@ -40,6 +45,8 @@ class AlexNet(TaskNetwork):
         classes_per_task: Classes of each task's head.
         gated: Add HAT gates (paper Eq. 1).
         width: Multiplier of every layer's units (1 = the paper's network).
+        per_task_norm: A per-task BatchNorm after every conv and dense layer (before its
+            ReLU), whose layers then have no bias; False: the paper's network, no BatchNorm.
         s_max: Gate scale at evaluation (paper: 400).
         embedding_clip: Bound of the gate embeddings.
         channel_mean: Per-channel mean of the raw pixels, for input normalisation.
@@ -51,6 +58,7 @@ class AlexNet(TaskNetwork):
         classes_per_task: Sequence[int],
         gated: bool,
         width: float = 1.0,
+        per_task_norm: bool = False,
         s_max: float = 400.0,
         embedding_clip: float = 6.0,
         channel_mean: Sequence[float] = (0.0, 0.0, 0.0),
@@ -58,22 +66,22 @@ class AlexNet(TaskNetwork):
         name: str = "alexnet",
         **kwargs,
     ):
-        super().__init__(dict(gated=gated, width=width, s_max=s_max,
-                              embedding_clip=embedding_clip),
+        super().__init__(dict(gated=gated, width=width, per_task_norm=per_task_norm,
+                              s_max=s_max, embedding_clip=embedding_clip),
                          classes_per_task, channel_mean, channel_std, name=name, **kwargs)
         self.s_max = s_max
         num_tasks = len(classes_per_task)
         self.convs = [
-            keras.layers.Conv2D(scaled(f, width), k, kernel_initializer="glorot_uniform",
-                                name=f"conv{i + 1}")
+            keras.layers.Conv2D(scaled(f, width), k, use_bias=not per_task_norm,
+                                kernel_initializer="glorot_uniform", name=f"conv{i + 1}")
             for i, (f, k) in enumerate(zip(CONV_FILTERS, CONV_KERNELS))
         ]
         self.conv_dropouts = [keras.layers.Dropout(r) for r in CONV_DROPOUT]
         self.pool = keras.layers.MaxPooling2D(2)
         self.flatten = keras.layers.Flatten()
         self.denses = [
-            keras.layers.Dense(scaled(u, width), kernel_initializer="glorot_uniform",
-                               name=f"fc{i + 1}")
+            keras.layers.Dense(scaled(u, width), use_bias=not per_task_norm,
+                               kernel_initializer="glorot_uniform", name=f"fc{i + 1}")
             for i, u in enumerate(DENSE_UNITS)
         ]
         self.dense_dropout = keras.layers.Dropout(DENSE_DROPOUT)
@@ -82,6 +90,9 @@ class AlexNet(TaskNetwork):
                      embedding_clip, name=f"gate_{layer.name}")
             for layer in self.convs + self.denses
         ] if gated else []
+        norms = Norms(per_task=True, num_tasks=num_tasks)
+        self.norms = [norms(f"bn_{layer.name}") for layer in self.convs + self.denses
+                      ] if per_task_norm else []
 
     def features(self, inputs, training=False, s=None):
         return self.stage_outputs(inputs, training, s)[-1]
@@ -98,23 +109,36 @@ class AlexNet(TaskNetwork):
         """[the flattened conv trunk, fc1, fc2], each gated by the example's task."""
         task_id = inputs["task_id"]
         s = self.s_max if s is None else s
-        gates = iter(self.gates)
         h = self.standardized_image(inputs)
-        for conv, dropout in zip(self.convs, self.conv_dropouts):
-            h = self._conv_stage(conv, dropout, next(gates, None), h, task_id, s, training)
+        for index, dropout in enumerate(self.conv_dropouts):
+            h = self._stage(index, dropout, h, task_id, s, training, pool=True)
         stages = [self.flatten(h)]
-        for dense in self.denses:
-            h = self.dense_dropout(tf.nn.relu(dense(stages[-1])), training=training)
-            stages.append(self._gate(next(gates, None), h, task_id, s, training))
+        for index in range(len(self.convs), len(self.convs) + len(self.denses)):
+            stages.append(self._stage(index, self.dense_dropout, stages[-1], task_id, s,
+                                      training, pool=False))
         return stages
 
-    def _conv_stage(self, conv, dropout, gate, h, task_id, s, training):
-        """conv → ReLU → dropout → max-pool → gate (docs/algorithm.md §2). A training batch holds
-        one task: its gate is folded into the conv (TaskGate.folded_conv), which gates
-        without a pass over the activations. At inference each example gets its own gate."""
-        folded = gate is not None and training
-        h = gate.folded_conv(conv, h, task_id, s) if folded else conv(h)
-        h = self.pool(dropout(tf.nn.relu(h), training=training))
+    def _stage(self, index, dropout, h, task_id, s, training, pool):
+        """Layer `index` of the convs then the denses → [BatchNorm] → ReLU → dropout →
+        [max-pool] → gate (docs/algorithm.md §2).
+
+        The gate a ≥ 0 commutes with ReLU, dropout and max-pooling, so it rides on what
+        precedes them where it can, sparing a pass over the activations: on the per-task
+        BatchNorm's gamma and beta (TaskBatchNormalization's `channel_scale`, each
+        example's own row), or in training, where a batch holds one task, on a conv's
+        kernel and bias (TaskGate.folded_conv). Elsewhere each example's output is gated.
+        """
+        layer = (self.convs + self.denses)[index]
+        gate = self.gates[index] if self.gates else None
+        folded = gate is not None and (bool(self.norms) or (training and pool))
+        if self.norms:
+            scale = gate.channel_scale(task_id, s, len(h.shape), training) if gate else None
+            h = self.norms[index](layer(h), task_id=task_id, training=training,
+                                  channel_scale=scale)
+        else:
+            h = gate.folded_conv(layer, h, task_id, s) if folded else layer(h)
+        h = dropout(tf.nn.relu(h), training=training)
+        h = self.pool(h) if pool else h
         return h if folded else self._gate(gate, h, task_id, s, training)
 
     @staticmethod
@@ -126,13 +150,16 @@ class AlexNet(TaskNetwork):
         and unprotected in the plain variant."""
         graph = GateGraph(task_private=self.head.variables_per_task())
         if not self.gates:
-            graph.shared = [v for layer in self.convs + self.denses
+            graph.shared = [v for layer in self.convs + self.denses + self.norms
                             for v in layer.trainable_variables]
             return graph
         layouts = ["conv"] * len(self.convs) + ["flatten"] + ["dense"] * (len(self.denses) - 1)
         pre = None
-        for layer, gate, layout in zip(self.convs + self.denses, self.gates, layouts):
+        for index, (layer, gate, layout) in enumerate(zip(self.convs + self.denses, self.gates,
+                                                          layouts)):
             graph.connect(layer, post=gate, pre=pre, layout=layout)
+            if self.norms:
+                graph.connect_norm(self.norms[index], gate)
             pre = gate
-        graph.task_rows = [gate.embedding for gate in self.gates]
+        graph.task_rows += [gate.embedding for gate in self.gates]
         return graph

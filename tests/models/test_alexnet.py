@@ -12,8 +12,8 @@ HEADS = sum(2048 * c + c for c in CIFAR_CLASSES)
 EMBEDDINGS = 10 * (64 + 128 + 256 + 2048 + 2048)
 
 
-def built(gated, classes=CIFAR_CLASSES, width=1.0):
-    network = AlexNet(classes, gated=gated, width=width)
+def built(gated, classes=CIFAR_CLASSES, width=1.0, per_task_norm=False):
+    network = AlexNet(classes, gated=gated, width=width, per_task_norm=per_task_norm)
     network({"image": np.zeros((2, 32, 32, 3), np.uint8), "task_id": np.zeros(2, np.int32)})
     return network
 
@@ -27,8 +27,16 @@ def test_parameter_counts_are_pinned():
     assert count_params(built(gated=True)) == TRUNK + HEADS + EMBEDDINGS == 6_774_702
 
 
-def test_each_example_gets_its_own_tasks_logits():
-    network = built(gated=True, classes=[2, 3], width=0.125)
+def test_per_task_batchnorm_replaces_the_biases_with_a_gamma_and_beta_per_task():
+    biases = 64 + 128 + 256 + 2048 + 2048
+    norm_rows = 10 * 2 * biases  # gamma and beta, one row per task
+    assert count_params(built(gated=True, per_task_norm=True)) == (
+        TRUNK - biases + HEADS + EMBEDDINGS + norm_rows)
+
+
+@pytest.mark.parametrize("per_task_norm", [False, True])
+def test_each_example_gets_its_own_tasks_logits(per_task_norm):
+    network = built(gated=True, classes=[2, 3], width=0.125, per_task_norm=per_task_norm)
     images = np.random.default_rng(0).integers(0, 255, (2, 32, 32, 3)).astype(np.uint8)
     mixed = network({"image": images, "task_id": np.array([0, 1], np.int32)}).numpy()
     first = network({"image": images, "task_id": np.array([0, 0], np.int32)}).numpy()
@@ -38,9 +46,10 @@ def test_each_example_gets_its_own_tasks_logits():
     assert mixed[0, 2] < -1e8  # task 0 has 2 classes: its third logit is masked
 
 
+@pytest.mark.parametrize("per_task_norm", [False, True])
 @pytest.mark.parametrize("gated", [False, True])
-def test_gate_graph_gives_every_trainable_variable_a_role(gated):
-    network = built(gated, classes=[2, 2], width=0.125)
+def test_gate_graph_gives_every_trainable_variable_a_role(gated, per_task_norm):
+    network = built(gated, classes=[2, 2], width=0.125, per_task_norm=per_task_norm)
     graph = network.gate_graph()
     assert graph.unclassified(network.trainable_variables) == []
     graph.check_covers(network.trainable_variables)

@@ -92,12 +92,13 @@ def train_two_tasks(model_name, task1_optimizer, binary_masks):
 
 # ResNet18 takes ≈ 40 s a case on 2 cores: by default only under Adam (update conditioning);
 # its plain-SGD and momentum cases run with -m slow (AlexNet covers both paths by default).
+# AlexNet-HAT-BN folds its gates into its per-task BatchNorms, as ResNet18-HAT-BN does.
 # AdaHAT (methods/adahat.py) scales the updates of task 0's weights by r / (I + r) instead
 # of HAT's 1 − min(a_out, a_in): small (r ≈ 1e-5 at its default α), not zero.
 INVARIANT_CASES = [
     pytest.param(model_name, optimizer, marks=[pytest.mark.slow]
                  if model_name == "resnet18_hat_bn" and optimizer != "adam" else [])
-    for model_name in ("alexnet_hat", "resnet18_hat_bn", "alexnet_adahat")
+    for model_name in ("alexnet_hat", "alexnet_hat_bn", "resnet18_hat_bn", "alexnet_adahat")
     for optimizer in sorted(OPTIMIZERS)
 ]
 
@@ -114,10 +115,11 @@ def test_shared_batchnorm_statistics_make_resnet18_hat_forget():
     assert train_two_tasks("resnet18_hat", "sgd", binary_masks=True).drift > 1e-3
 
 
-def test_per_task_batchnorm_keeps_task0_slots_bit_identical():
+@pytest.mark.parametrize("model_name", ["alexnet_hat_bn", "resnet18_hat_bn"])
+def test_per_task_batchnorm_keeps_task0_slots_bit_identical(model_name):
     """Task 1 trains its own BatchNorm slots (the Adam case above) and leaves task 0's as
     they were, bit for bit."""
-    run = train_two_tasks("resnet18_hat_bn", "adam", binary_masks=True)
+    run = train_two_tasks(model_name, "adam", binary_masks=True)
     norms = norms_of(run.model)
     for norm, saved in zip(norms, run.task0_norm_slots, strict=True):
         for slot, value in zip(NORM_SLOTS, saved):
