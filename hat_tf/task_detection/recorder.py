@@ -75,7 +75,9 @@ class TaskDetectorRecorder(RunObserver):
         state = self.detector.state()
         with np.load(self.path) as saved:
             arrays = [saved[f"arr_{index}"] for index in range(len(saved.files) - 1)]
-            if [a.shape for a in arrays] != [tuple(v.shape) for v in state]:
+            if len(arrays) != len(state) or not all(  # a variable of a task's own size
+                    variable.shape.is_compatible_with(array.shape)  # (ViM's) fits any
+                    for variable, array in zip(state, arrays)):
                 return 0
             for variable, array in zip(state, arrays):
                 variable.assign(array)

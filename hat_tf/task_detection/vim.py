@@ -67,7 +67,8 @@ class ViM(TaskRule):
     t's masks, μ_t and P_t the mean and top principal directions of task t's training
     features, and α_t = mean max logit / mean residual norm over them (ViM's matching).
     Minus log C_t as in `energy`: 0 for an indifferent head and no residual. Stored per
-    task: (D_t + 1) · head units + 1 floats.
+    task: (D_t + 1) · head units + 1 floats, as allocated (each task's D_t directions in a
+    variable of its own).
 
     Args:
         classes_per_task: Classes of each task's head.
@@ -83,40 +84,51 @@ class ViM(TaskRule):
         super().__init__(classes_per_task, units)
         self.head_units = head_units or units
         num_tasks = len(classes_per_task)
-        capacity = vim_dimension(self.head_units)
         self.means = tf.Variable(tf.zeros([num_tasks, self.head_units]), trainable=False,
                                  name="vim_means")
-        self.directions = tf.Variable(tf.zeros([num_tasks, capacity, self.head_units]),
-                                      trainable=False, name="vim_directions")
+        # One variable per task, D_t rows each: D_t is known only once the task is
+        # recorded, and a padded (tasks, largest D, units) tensor would store up to twice
+        # what the rule reads (1000 rows against the 512 of a CIFAR task of AlexNet).
+        self.directions = [
+            tf.Variable(tf.zeros([0, self.head_units]), trainable=False,
+                        shape=tf.TensorShape([None, self.head_units]),
+                        name=f"vim_directions_{task}")
+            for task in range(num_tasks)]
         self.alphas = tf.Variable(tf.zeros([num_tasks]), trainable=False, name="vim_alphas")
-        self.dimensions = tf.Variable(tf.zeros([num_tasks]), trainable=False,  # D_t
-                                      name="vim_dimensions")
 
     def record(self, task_id, features, labels, logits=None):
         head = features[:, -self.head_units:]
         mean, directions = principal_subspace(head)
         residuals = residual_norms(head.astype(np.float64), mean, directions)
         alpha = np.mean(np.max(logits, axis=-1)) / max(np.mean(residuals), TINY)
-        padded = np.zeros(self.directions.shape[1:], np.float32)
-        padded[:len(directions)] = directions
         self.means[task_id].assign(mean.astype(np.float32))
-        self.directions[task_id].assign(padded)
+        self.directions[task_id].assign(directions.astype(np.float32))
         self.alphas[task_id].assign(np.float32(alpha))
-        self.dimensions[task_id].assign(float(len(directions)))
+
+    def dimensions(self) -> list[int]:
+        """D_t of every task (0 for a task not recorded yet)."""
+        return [int(tf.shape(directions)[0]) for directions in self.directions]
 
     def scores(self, logits, features, tasks=None):
         rows = self.rows(logits, tasks)
         centred = features[..., -self.head_units:] - tf.gather(self.means, rows)[:, None]
-        directions = tf.gather(self.directions, rows)
+        directions = tf.gather(self.stacked_directions(), rows)
         projected = tf.einsum("tbk,tku->tbu", tf.einsum("tbu,tku->tbk", centred, directions),
                               directions)
         residual = tf.norm(centred - projected, axis=-1)
         energy = tf.reduce_logsumexp(logits, axis=-1) - self.log_classes(logits, tasks)
         return energy - tf.gather(self.alphas, rows)[:, None] * residual
 
+    def stacked_directions(self) -> tf.Tensor:
+        """(tasks, largest D_t, head units): every task's directions, padded with rows of
+        zeros, which add nothing to the projection."""
+        largest = tf.reduce_max([tf.shape(directions)[0] for directions in self.directions])
+        return tf.stack([tf.pad(directions, [[0, largest - tf.shape(directions)[0]], [0, 0]])
+                         for directions in self.directions])
+
     def bytes_per_task(self):
-        return [((round(d) + 1) * self.head_units + 1) * FLOAT_BYTES
-                for d in self.dimensions.numpy()]
+        return [((dimension + 1) * self.head_units + 1) * FLOAT_BYTES
+                for dimension in self.dimensions()]
 
     def state(self):
-        return [self.means, self.directions, self.alphas, self.dimensions]
+        return [self.means, self.alphas, *self.directions]

@@ -46,7 +46,7 @@ def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     # ViM: (D_t + 1) directions and mean over fc2's 256 units, and α; D_t half the units
     # the task's masks leave on (ViM's rule below 768)
     vim = exported_run.detector.rules[exported_run.detector.rule_names.index("vim")]
-    dimensions = [round(d) for d in vim.dimensions.numpy()]
+    dimensions = vim.dimensions()
     assert all(0 < d <= 128 for d in dimensions)
     assert rules["vim"]["bytes_per_task"] == [((d + 1) * 256 + 1) * 4 for d in dimensions]
     confusion = results["task_confusion"]

@@ -201,8 +201,10 @@ def test_vim_measures_the_residual_outside_each_tasks_principal_subspace():
         own = features_of(task, 400)[task]
         logits = pad(np.ones((400, CLASSES[task])), max(CLASSES))  # max logit 1: α = 1 / r
         vim.record(task, own, np.zeros(400, int), logits)
-    assert vim.dimensions.numpy().tolist() == [open_units // 2] * len(CLASSES)
+    assert vim.dimensions() == [open_units // 2] * len(CLASSES)
     assert vim.bytes_per_task() == [((open_units // 2 + 1) * units + 1) * 4] * len(CLASSES)
+    # what it reports is what it allocates: no directions padded to a largest D
+    assert sum(vim.bytes_per_task()) == sum(v.numpy().nbytes for v in vim.state())
     accuracy = {"vim": [], "energy": []}
     logits = tf.constant(np.stack([pad(np.zeros((200, c)), max(CLASSES)) for c in CLASSES]),
                          tf.float32)
@@ -222,7 +224,7 @@ def test_vim_reads_the_heads_input_at_the_end_of_the_features():
     for rule in (whole, tail):
         rule.record(0, features, np.zeros(200, int), rng.normal(0, 1, (200, 2)))
     np.testing.assert_allclose(tail.means.numpy()[0], features[:, -8:].mean(0), rtol=1e-5)
-    assert round(float(tail.dimensions[0])) == 4 and round(float(whole.dimensions[0])) == 12
+    assert tail.dimensions() == [4] and whole.dimensions() == [12]
     assert tail.bytes_per_task() == [(5 * 8 + 1) * 4]
 
 
