@@ -27,7 +27,7 @@ import_tensorflow_quietly()
 from hat_tf.catalog import MODELS, build_model  # noqa: E402
 from hat_tf.config import RunConfig  # noqa: E402
 from hat_tf.data import DATASETS  # noqa: E402
-from hat_tf.reporting.task_inference import score_task_inference  # noqa: E402
+from hat_tf.reporting.task_inference import rule_marks, score_task_inference  # noqa: E402
 from hat_tf.task_detection import TaskDetector, TaskOutputs  # noqa: E402
 from hat_tf.task_detection.validation import validated_rule  # noqa: E402
 from hat_tf.training.checkpoint import CheckpointError, RunCheckpoint  # noqa: E402
@@ -109,11 +109,11 @@ def scores_of(run_dir: str, config: RunConfig) -> dict:
 def rule_lines(scores: dict) -> list[str]:
     """One line per rule: its validation and test task-inference and test
     class-incremental accuracy, the published baseline (argmax over all heads' logits)
-    and the detector's default, the rule picked on validation, marked."""
+    and the rule picked on validation marked (`rule_marks`)."""
     lines = [f"{'rule':<24} {'val task':>9} {'test task':>9} {'test CIL':>9}  bytes/task"]
     for name, rule in scores["task_inference_rules"].items():
-        mark = ("  (baseline)" if rule.get("baseline") else "") + (
-            "  (default)" if name == scores["task_inference_rule"] else "")
+        mark = "".join(f"  ({mark})" for mark in rule_marks(name, rule,
+                                                             scores["task_inference_rule"]))
         lines.append(f"{name:<24} {rule['val_task_acc']:>9.3f} {rule['test_task_acc']:>9.3f} "
                      f"{rule['test_cil_acc']:>9.3f}  {max(rule['bytes_per_task']):,}{mark}")
     return lines

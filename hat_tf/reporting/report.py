@@ -20,6 +20,8 @@ from hat_tf.reporting.tables import (
     percent,
     reuse_table,
 )
+from hat_tf.reporting.task_inference import BASELINE_MARK, PICKED_MARK, rule_marks
+from hat_tf.task_detection.max_logit import BASELINE_RULE
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.results import write_atomically
 
@@ -45,7 +47,7 @@ def task_inference_section(results: dict) -> list[str]:
     if not results.get("task_inference_rules"):
         return []
     names, rule = results["task_names"], results["task_inference_rule"]
-    rows = [[f"**{name}**" if name == rule else name,
+    rows = [[rule_label(name, scores, rule),
              percent(scores["val_task_acc"]), percent(scores["test_task_acc"]),
              percent(scores["test_cil_acc"]), format_bytes(scores["bytes_per_task"])]
             for name, scores in results["task_inference_rules"].items()]
@@ -55,8 +57,10 @@ def task_inference_section(results: dict) -> list[str]:
             "Predicting without the task id (our addition, not the paper's): each rule "
             "scores every learned task from its head and its features under its own masks, "
             "and the best-scoring task is chosen; class-incremental = task and class right. "
-            f"The run's exports infer with **{rule}**. Rules are compared on the validation "
-            "sets; what a rule stores per task is kept instead of images (none are kept).",
+            f"The run's exports infer with **{rule}**, the rule best on the validation sets "
+            f"({PICKED_MARK}); {BASELINE_RULE} ({BASELINE_MARK}) is the published "
+            "class-incremental baseline, the argmax over all heads' concatenated logits. What "
+            "a rule stores per task is kept instead of images (none are kept).",
             markdown_table(["rule", "task right, val (%)", "task right, test (%)",
                             "class-incremental, test (%)", "stored per task"], rows),
             f"Test images (%) of each true task (rows) inferred as each task (columns), by "
@@ -64,6 +68,14 @@ def task_inference_section(results: dict) -> list[str]:
             markdown_table(["true task", *names],
                            [[name, *(f"{v:.1f}" for v in row)]
                             for name, row in zip(names, shares)])]
+
+
+def rule_label(name: str, scores: dict, picked: str) -> str:
+    """A rule's name in the table, the rule `picked` in bold, with its marks (`rule_marks`):
+    `**vim_calibrated** (picked on validation)`, `max_logit (baseline)`."""
+    marks = rule_marks(name, scores, picked)
+    label = f"**{name}**" if name == picked else name
+    return f"{label} ({', '.join(marks)})" if marks else label
 
 
 def format_bytes(sizes: list[int]) -> str:

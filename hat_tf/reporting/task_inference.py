@@ -13,6 +13,17 @@ from hat_tf.task_detection.validation import rule_predictions
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.results import task_confusion, task_inference_scores
 
+BASELINE_MARK = "baseline"
+PICKED_MARK = "picked on validation"
+
+
+def rule_marks(name: str, scores: dict, picked: str) -> list[str]:
+    """What the tables say a rule is: the published `baseline` (max_logit, marked so in its
+    `scores`), the rule `picked on validation` (`picked`, the one the run infers with),
+    both, or neither."""
+    return [mark for mark, holds in ((BASELINE_MARK, scores.get("baseline")),
+                                     (PICKED_MARK, name == picked)) if holds]
+
 
 def score_task_inference(detector: TaskDetector, network, sequence: TaskSequence) -> dict:
     """The scores of every rule (`task_inference_rules`: per rule the share of tasks

@@ -55,7 +55,8 @@ def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     assert sum(confusion[t][t] for t in range(2)) / sum(test_sizes) == pytest.approx(
         results["task_inference_acc"])
     report = (exported_run.run_dir / "report.md").read_text()
-    assert "## Task inference" in report and f"| **{chosen}** |" in report
+    assert "## Task inference" in report and f"| **{chosen}** (" in report
+    assert "picked on validation) |" in report and "| max_logit (baseline" in report
     assert f"{100 * rules['energy']['val_task_acc']:.1f}" in report
     assert "7.5 KiB" in report
 

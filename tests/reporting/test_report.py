@@ -2,7 +2,12 @@
 
 import re
 
-from hat_tf.reporting.report import ACCURACY_PNG, CAPACITY_PNG, REUSE_PNG
+from hat_tf.reporting.report import (
+    ACCURACY_PNG,
+    CAPACITY_PNG,
+    REUSE_PNG,
+    task_inference_section,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -57,3 +62,19 @@ def test_a_plain_network_has_no_capacity_plots(plain_run):
 
 def test_no_temporary_files_are_left(hat_run):
     assert not list(hat_run.run_dir.glob(".tmp-*"))
+
+
+def test_the_task_inference_table_labels_the_baseline_and_the_rule_picked_on_validation():
+    scores = {"val_task_acc": 0.5, "test_task_acc": 0.5, "test_cil_acc": 0.4,
+              "bytes_per_task": [0, 0]}
+    results = {"task_names": ["a", "b"], "task_inference_rule": "vim_calibrated",
+               "task_inference_rules": {"max_logit": {**scores, "baseline": True},
+                                        "energy": scores, "vim_calibrated": scores},
+               "task_confusion": [[1, 0], [0, 1]]}
+    section = "\n".join(task_inference_section(results))
+    assert "| max_logit (baseline) |" in section
+    assert "| **vim_calibrated** (picked on validation) |" in section
+    assert "| energy |" in section
+    results["task_inference_rule"] = "max_logit"
+    assert "| **max_logit** (baseline, picked on validation) |" in "\n".join(
+        task_inference_section(results))

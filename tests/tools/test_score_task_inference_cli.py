@@ -30,8 +30,8 @@ def test_every_rule_is_scored_as_the_run_scored_it(tool, scored_run, tmp_path, c
     assert chosen == own["task_inference_rule"]  # picked on validation, as the run picked it
     rules = rescored["task_inference_rules"]
     assert rules[chosen]["val_task_acc"] == max(rule["val_task_acc"] for rule in rules.values())
-    assert [line for line in printed.splitlines() if line.endswith("(default)")][0].startswith(
-        chosen)
+    picked = [line for line in printed.splitlines() if line.endswith("(picked on validation)")]
+    assert len(picked) == 1 and picked[0].startswith(chosen)
     baseline = [line for line in printed.splitlines() if "(baseline)" in line]
     assert len(baseline) == 1 and baseline[0].startswith("max_logit ")
     assert rescored["task_inference_rules"]["max_logit"]["baseline"] is True
