@@ -37,38 +37,15 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from hat_tf.models.alexnet import (
-    CONV_DROPOUT,
-    CONV_FILTERS,
-    CONV_KERNELS,
-    DENSE_DROPOUT,
-    DENSE_UNITS,
-    scaled,
-)
+from hat_tf.models.alexnet import CONV_DROPOUT, CONV_KERNELS, DENSE_DROPOUT
+from hat_tf.models.alexnet_shapes import LAYER_NAMES, NUM_CONVS, matched_width, trunk_layers
 from hat_tf.models.network import TaskNetwork
 from hat_tf.models.topology import GateGraph
-
-IMAGE_CHANNELS = 3
-FLAT_POSITIONS = 2 * 2  # AlexNet's last conv map is 2×2 at 32×32 inputs
-NUM_CONVS = len(CONV_FILTERS)
-LAYER_NAMES = ([f"conv{i + 1}" for i in range(NUM_CONVS)]
-               + [f"fc{i + 1}" for i in range(len(DENSE_UNITS))])
-
-
-def _trunk_layers(width: float) -> list[tuple[int, int, int]]:
-    """(kernel positions, input width, units) of each layer of a column before its head;
-    the input width of fc1 is the flattened last feature map."""
-    convs = [scaled(f, width) for f in CONV_FILTERS]
-    denses = [scaled(u, width) for u in DENSE_UNITS]
-    layers = [(k * k, fan_in, filters) for k, fan_in, filters
-              in zip(CONV_KERNELS, (IMAGE_CHANNELS, *convs[:-1]), convs)]
-    return layers + [(1, fan_in, units) for fan_in, units
-                     in zip((convs[-1] * FLAT_POSITIONS, *denses[:-1]), denses)]
 
 
 def pnn_param_count(classes_per_task: Sequence[int], width: float) -> int:
     """Trainable parameters of a PNN of `width`-scaled AlexNet columns, without building it."""
-    trunk = _trunk_layers(width)
+    trunk = trunk_layers(width)
     total = 0
     for column, classes in enumerate(classes_per_task):
         for depth, (positions, fan_in, units) in enumerate([*trunk, (1, trunk[-1][2], classes)]):
@@ -80,16 +57,8 @@ def pnn_param_count(classes_per_task: Sequence[int], width: float) -> int:
 
 
 def pnn_width(classes_per_task: Sequence[int], target_params: int) -> float:
-    """The column width whose PNN is closest to `target_params` (bisection on the width)."""
-    low, high = 0.01, 1.0
-    for _ in range(40):
-        middle = (low + high) / 2
-        if pnn_param_count(classes_per_task, middle) < target_params:
-            low = middle
-        else:
-            high = middle
-    return min((low, high), key=lambda w: abs(pnn_param_count(classes_per_task, w)
-                                              - target_params))
+    """The column width whose PNN is closest to `target_params`."""
+    return matched_width(lambda width: pnn_param_count(classes_per_task, width), target_params)
 
 
 class LateralAdapter(keras.layers.Layer):
@@ -156,7 +125,7 @@ class ProgressiveAlexNet(TaskNetwork):
                 if depth < NUM_CONVS else
                 keras.layers.Dense(units, kernel_initializer="glorot_uniform",
                                    name=f"column{task}_{name}")
-                for depth, ((_, _, units), name) in enumerate(zip(_trunk_layers(width),
+                for depth, ((_, _, units), name) in enumerate(zip(trunk_layers(width),
                                                                   LAYER_NAMES))]
 
     @staticmethod
@@ -165,7 +134,7 @@ class ProgressiveAlexNet(TaskNetwork):
         column's input there; none for the first column."""
         if task == 0:
             return []
-        trunk = _trunk_layers(width)
+        trunk = trunk_layers(width)
         widths = [fan_in for _, fan_in, _ in trunk[1:]] + [trunk[-1][2]]
         return [LateralAdapter(task, units, conv=depth < NUM_CONVS, nonlinear=name != "head",
                                name=f"column{task}_{name}_adapter")
