@@ -2,10 +2,10 @@
 hooks; docs/methods.md: how to add one).
 
 The trainer owns the step and calls only these hooks; it never asks which method it has.
-Python-side hooks run between tasks; three traced hooks run inside the compiled train step:
-`next_gate_scale` before the forward pass, `extra_loss` in it, `apply_gradients` after the
-backward pass. What a method does within its step beyond them (HAT: its compensation and
-conditioning of Eq. 2, its metrics) stays in its own module.
+Python-side hooks run between tasks (`on_epoch_end` between epochs); three traced hooks run
+inside the compiled train step: `next_gate_scale` before the forward pass, `extra_loss` in
+it, `apply_gradients` after the backward pass. What a method does within its step beyond
+them (HAT: its compensation and conditioning of Eq. 2, its metrics) stays in its own module.
 """
 
 from __future__ import annotations
@@ -75,6 +75,13 @@ class Method:
     def on_task_end(self, task_id: int, train_data: tf.data.Dataset) -> None:
         """Python-side, after the task's best weights are restored; `train_data` is the
         task's training set (EWC estimates its Fisher information on it)."""
+
+    def on_epoch_end(self, task_id: int, epoch: int, logs: dict) -> None:
+        """Python-side, after epoch `epoch` of task `task_id` (counted from 0 at the task's
+        start, in a resumed task too), with the epoch's logs (`val_loss`: the validation
+        loss of the weights the epoch ended with). The learning-rate schedule has seen them
+        first (and at a drop put the task's best weights back); the epoch's checkpoint
+        comes after, so it keeps what the method changes here (PathNet's tournament)."""
 
     def protocol(self) -> dict:
         """Python-side: how the method trains, for the `method` record of results.json

@@ -135,6 +135,22 @@ class MethodEpochMetrics(keras.callbacks.Callback):
         logs.update(self.model.method.epoch_metrics(self.task_id))
 
 
+class MethodEpochEnd(keras.callbacks.Callback):
+    """Calls the method's `on_epoch_end` with the epoch's logs: after the schedule, before
+    the epoch's checkpoint.
+
+    Args:
+        task_id: The task trained.
+    """
+
+    def __init__(self, task_id: int):
+        super().__init__()
+        self.task_id = task_id
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.method.on_epoch_end(self.task_id, epoch, logs)
+
+
 class EpochPrinter(keras.callbacks.Callback):
     """One line per epoch: task t/T, epoch, lr, training and validation loss and accuracy,
     and with a RunProgress the elapsed time and the time left; after the run's first

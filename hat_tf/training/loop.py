@@ -24,6 +24,7 @@ from hat_tf.models.building import built, count_params
 from hat_tf.training.callbacks import (
     EpochCheckpoint,
     EpochPrinter,
+    MethodEpochEnd,
     MethodEpochMetrics,
     NonFiniteLossGuard,
     PlateauSchedule,
@@ -113,7 +114,7 @@ def train_task(
                   steps_per_epoch=steps, initial_epoch=schedule.epochs_run,
                   epochs=config.optim.epochs, verbose=0, shuffle=False,
                   callbacks=[NonFiniteLossGuard(printer.task_label), MethodEpochMetrics(task_id),
-                             schedule, printer, *saver,
+                             schedule, MethodEpochEnd(task_id), printer, *saver,
                              *callbacks])
     schedule.restore_best(model)
     method.on_task_end(task_id, task_dataset(tasks, "train", batch_size))
