@@ -116,15 +116,17 @@ NORM_SUFFIX = "_bn"
 
 
 class ModelCatalog(Registry[Recipe]):
-    """The models by name: every architecture × every method (composed when asked, so a
-    method registered later has its models too), and the models registered by name."""
+    """The models by name: every architecture × every method but those that train a
+    network of their own (composed when asked, so a method registered later has its models
+    too), and the models registered by name."""
 
     def _composed(self) -> dict[str, tuple[Architecture, MethodSpec, bool]]:
         models = {}
         for arch_name in ARCHITECTURES.names():
             arch = ARCHITECTURES.get(arch_name)
-            for method_name in METHODS.names():
-                method = METHODS.get(method_name)
+            for method in map(METHODS.get, METHODS.names()):
+                if method.own_network:
+                    continue
                 models[f"{arch.name}_{method.name}"] = (arch, method,
                                                         arch.per_task_norm(method.needs_gates))
                 if arch.norm_variant:
@@ -168,15 +170,22 @@ def hatified_recipe(features: Callable[[RunConfig], keras.Model], method: str | 
         method: A registered method's name, or a Method object (the one the run trains
             with: a recipe of an object builds one model).
         per_task_norm: Every BatchNorm per task (else one shared by all tasks).
+
+    Raises:
+        ValueError: The method trains only a network of its own (PathNet).
     """
     if isinstance(method, Method):
         def build_method(config: RunConfig) -> Method:
             return method
 
-        gated, name = method.needs_gates, method_label(method)
+        gated, name, own_network = method.needs_gates, method_label(method), method.own_network
     else:
         spec = METHODS.get(method)
         build_method, gated, name = spec, spec.needs_gates, spec.name
+        own_network = spec.own_network
+    if own_network:
+        raise ValueError(f"the method {name} trains only a network of its own (its model in "
+                         "tools/train.py), not one hatify derives from a Keras model")
 
     def build_network(sequence: TaskSequence, config: RunConfig) -> keras.Model:
         return _hatified(features)(sequence, config, gated, per_task_norm)

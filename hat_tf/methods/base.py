@@ -34,10 +34,15 @@ class Method:
     applies to (docs/algorithm.md §8). The reference sets it per method
     (`clipgrad=10000` in approaches/sgd.py, sgd_frozen.py, joint.py, progressive.py and
     hat.py; EWC and LwF override it).
+
+    `own_network`: whether it trains only a network of its own kind, which the catalog
+    names with it (PathNet's modules and paths: `alexnet_pathnet`), instead of being
+    composed with every architecture and taken by `hat_tf.learn` for any Keras model.
     """
 
     needs_all_heads = False
     needs_gates = False
+    own_network = False
     final_network_serves_all_tasks = False
     gradient_clip_norm = 10000.0
     # Set by `registry.register_method`: its name, and the RunConfig section of its settings.

@@ -3,8 +3,9 @@ with its settings, its command-line options and its keras-tuner search space
 (docs/methods.md).
 
 The catalog composes every registered method with every architecture (`alexnet_<name>`,
-`resnet18_<name>`, …), tools/train.py offers every method's options, tools/tune.py
-searches every method that declares a space, and `hat_tf.learn` takes any name here.
+`resnet18_<name>`, …) but one that trains a network of its own (PathNet), tools/train.py
+offers every method's options, tools/tune.py searches every method that declares a space,
+and `hat_tf.learn` takes any name here but such a method's.
 """
 
 from __future__ import annotations
@@ -101,6 +102,11 @@ class MethodSpec:
     def needs_gates(self) -> bool:
         """Whether it trains a network with HAT gates."""
         return self.method.needs_gates
+
+    @property
+    def own_network(self) -> bool:
+        """Whether it trains only a network of its own kind (not every architecture)."""
+        return self.method.own_network
 
     def __call__(self, config: RunConfig) -> Method:
         return self.method.from_config(config)

@@ -56,6 +56,13 @@ def test_a_registered_method_has_a_model_on_every_architecture(toy_method):
     assert METHODS.get("toy").summary == "Fine-tuning with a setting."
 
 
+def test_a_method_of_its_own_network_is_composed_with_no_architecture(toy_method):
+    toy_method.own_network = True  # as PathNet: the catalog names its one model itself
+    assert not [name for name in MODELS.names() if "_toy" in name]
+    with pytest.raises(ValueError, match="the method toy trains only a network of its own"):
+        hatified_recipe(lambda config: None, "toy")
+
+
 def test_its_settings_are_a_section_of_every_config(toy_method):
     assert RunConfig().toy == ToyConfig()
     config = dataclasses.replace(RunConfig(), toy=ToyConfig(weight=2.0))
@@ -94,7 +101,8 @@ def test_every_method_builds_from_a_config_and_names_its_models():
         method = spec(RunConfig())
         assert isinstance(method, spec.method) and type(method).name == name
         assert spec.needs_gates == method.needs_gates
-        assert MODELS.get(f"vgg8_{name}").method == name
+        if not spec.own_network:  # PathNet's model is its own network's alone
+            assert MODELS.get(f"vgg8_{name}").method == name
 
 
 def test_a_method_object_names_its_recipe():
