@@ -90,7 +90,7 @@ def test_the_exported_detector_keeps_its_statistics(exported_run, reloaded):
     saved = [variable.numpy() for variable in state]
     try:
         for variable in state:
-            variable.assign(np.zeros(variable.shape, np.float32))
+            variable.assign(np.zeros_like(variable.numpy()))
         chosen, _ = exported_run.detector.infer(network, exported_run.images, 2)
     finally:
         for variable, value in zip(state, saved):
