@@ -1,8 +1,8 @@
 """The models users name on the command line: every registered architecture composed with
 every registered method (`<architecture>_<method>`, e.g. `alexnet_hat`, `resnet18_ewc`;
 with `_bn`, ResNet18's BatchNorm per task: `resnet18_hat_bn`), the progressive network
-(`alexnet_pnn`), `hatified_recipe` (a Keras model under a method), and the loop's
-`build_model` and `run_sequence` for a named model.
+(`alexnet_pnn`), PathNet (`alexnet_pathnet`), `hatified_recipe` (a Keras model under a
+method), and the loop's `build_model` and `run_sequence` for a named model.
 
 It imports every model and method, and the training loop takes its recipe from its caller,
 so the catalog sits above training (docs/architecture.md, "Layers").
@@ -23,6 +23,7 @@ from hat_tf.methods.registry import METHODS, MethodSpec
 from hat_tf.models.alexnet import AlexNet
 from hat_tf.models.building import built, count_params
 from hat_tf.models.hatified import HatifiedNetwork
+from hat_tf.models.pathnet import PathNetAlexNet, pathnet_module_width
 from hat_tf.models.pnn import ProgressiveAlexNet, pnn_width
 from hat_tf.models.resnet import ResNet18
 from hat_tf.models.vgg import vgg8_features
@@ -147,9 +148,14 @@ class ModelCatalog(Registry[Recipe]):
 MODELS = ModelCatalog("model")
 
 
+def _hat_alexnet_params(sequence: TaskSequence, config: RunConfig) -> int:
+    """The HAT AlexNet's parameter count, which PNN and PathNet are sized to."""
+    return count_params(built(_alexnet(sequence, config, gated=True, per_task_norm=False)))
+
+
 def _pnn(sequence: TaskSequence, config: RunConfig) -> keras.Model:
     """PNN columns sized so the network matches the HAT AlexNet's parameter count."""
-    target = count_params(built(_alexnet(sequence, config, gated=True, per_task_norm=False)))
+    target = _hat_alexnet_params(sequence, config)
     return ProgressiveAlexNet(sequence.classes_per_task,
                               column_width=pnn_width(sequence.classes_per_task, target),
                               channel_mean=sequence.channel_mean,
@@ -158,6 +164,22 @@ def _pnn(sequence: TaskSequence, config: RunConfig) -> keras.Model:
 
 # Progressive networks: a network whose earlier columns freeze, trained by fine-tuning.
 MODELS.register("alexnet_pnn")(Recipe(_pnn, METHODS.get("sgd"), "sgd"))
+
+
+def _pathnet(sequence: TaskSequence, config: RunConfig) -> keras.Model:
+    """PathNet's modules sized so the network matches the HAT AlexNet's parameter count."""
+    target = _hat_alexnet_params(sequence, config)
+    settings = config.pathnet
+    return PathNetAlexNet(sequence.classes_per_task,
+                          module_width=pathnet_module_width(sequence.classes_per_task,
+                                                            settings.modules, target),
+                          modules=settings.modules, path_modules=settings.path_modules,
+                          channel_mean=sequence.channel_mean,
+                          channel_std=sequence.channel_std)
+
+
+# PathNet: its network of modules and paths, trained by its tournament (methods/pathnet.py).
+MODELS.register("alexnet_pathnet")(Recipe(_pathnet, METHODS.get("pathnet"), "pathnet"))
 
 
 def hatified_recipe(features: Callable[[RunConfig], keras.Model], method: str | Method,
