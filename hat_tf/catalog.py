@@ -79,7 +79,8 @@ def _alexnet(sequence: TaskSequence, config: RunConfig, gated: bool,
     return AlexNet(sequence.classes_per_task, gated=gated, width=config.width,
                    per_task_norm=per_task_norm, s_max=config.hat.s_max,
                    embedding_clip=config.hat.embedding_clip,
-                   channel_mean=sequence.channel_mean, channel_std=sequence.channel_std)
+                   channel_mean=sequence.channel_mean, channel_std=sequence.channel_std,
+                   reject_output=config.reject_rotations)
 
 
 def _resnet18(sequence: TaskSequence, config: RunConfig, gated: bool,
@@ -87,7 +88,8 @@ def _resnet18(sequence: TaskSequence, config: RunConfig, gated: bool,
     return ResNet18(sequence.classes_per_task, gated=gated, per_task_norm=per_task_norm,
                     width=config.width, s_max=config.hat.s_max,
                     embedding_clip=config.hat.embedding_clip,
-                    channel_mean=sequence.channel_mean, channel_std=sequence.channel_std)
+                    channel_mean=sequence.channel_mean, channel_std=sequence.channel_std,
+                    reject_output=config.reject_rotations)
 
 
 def _hatified(features: Callable[[RunConfig], keras.Model]) -> NetworkBuilder:
@@ -98,7 +100,8 @@ def _hatified(features: Callable[[RunConfig], keras.Model]) -> NetworkBuilder:
                                per_task_norm=per_task_norm, s_max=config.hat.s_max,
                                embedding_clip=config.hat.embedding_clip,
                                channel_mean=sequence.channel_mean,
-                               channel_std=sequence.channel_std)
+                               channel_std=sequence.channel_std,
+                               reject_output=config.reject_rotations)
 
     return build
 

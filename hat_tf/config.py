@@ -193,7 +193,10 @@ class RunConfig:
     hat_tf.distribute); `optim.batch_size` is then the global batch, split among the
     replicas. `export` is what the run exports (hat_tf.export.run_exporter: `compact`, `full`);
     `task_inference` scores prediction without the task id at its end (`task_inference_acc`,
-    `cil_acc`: every task's test set through every task's head).
+    `cil_acc`: every task's test set through every task's head). `reject_rotations` gives
+    every task's head one output more, "not this task", trained on rotated copies of the
+    task's own images in each step (hat_tf/data/rotations.py), which the task-inference
+    rule `reject` reads; gated methods only (ContinualModel).
     """
 
     model: str = "alexnet_hat"
@@ -207,6 +210,7 @@ class RunConfig:
     strategy: str = "none"
     export: str = "compact"
     task_inference: bool = False
+    reject_rotations: bool = False
     methods: MethodSettings = field(default_factory=MethodSettings)
 
     def __getattr__(self, name: str):

@@ -27,7 +27,7 @@ from hat_tf.console import import_tensorflow_quietly
 tf = import_tensorflow_quietly()  # before anything else imports TensorFlow
 
 from hat_tf import cli  # noqa: E402
-from hat_tf.catalog import ARCHITECTURES, METHODS, MODELS, build_model  # noqa: E402
+from hat_tf.catalog import ARCHITECTURES, METHODS, MODELS, build_model, method_name  # noqa: E402
 from hat_tf.cli import (  # noqa: E402
     Number,
     OneLineParser,
@@ -72,6 +72,10 @@ def build_parser() -> OneLineParser:
     parser.add_argument("--task-inference", action="store_true",
                         help="at the end, score prediction without the task id "
                              "(task_inference_acc, cil_acc in results.json)")
+    parser.add_argument("--reject-rotations", action="store_true",
+                        help="give every task's head an output 'not this task', trained on "
+                             "rotated copies of half of each batch (HAT's gated methods "
+                             "only); the task-inference rule reject reads it")
     parser.add_argument("--checkpoint-every", type=Number(float, 0), default=30.0,
                         metavar="SECONDS",
                         help="write a checkpoint at an epoch end at most every SECONDS "
@@ -105,11 +109,21 @@ def to_config(args) -> RunConfig:
     config = run_config(args, run_dir, HatConfig())
     return dataclasses.replace(config, strategy=args.strategy, export=args.export,
                                task_inference=args.task_inference,
+                               reject_rotations=args.reject_rotations,
                                **method_settings(args, methods()))
 
 
 def fail(message: str) -> NoReturn:
     cli.fail("train.py", message)
+
+
+def check_reject_rotations(config: RunConfig) -> None:
+    """Refuses --reject-rotations for a model whose method has no gates (the library's
+    ContinualModel would, once the run has started)."""
+    gated = [name for name in METHODS.names() if METHODS.get(name).needs_gates]
+    if config.reject_rotations and method_name(config.model) not in gated:
+        fail(f"--reject-rotations: expected a model of a method with HAT's gates "
+             f"({', '.join(gated)}), received {config.model}")
 
 
 def check_run_dir(args, config: RunConfig) -> None:
@@ -134,6 +148,7 @@ def check_run_dir(args, config: RunConfig) -> None:
 def main(argv=None) -> None:
     args = parse_arguments(argv)
     config = to_config(args)
+    check_reject_rotations(config)
     check_run_dir(args, config)
     sequence = cli.load_sequence("train.py", config.data)
     if args.dry_run:

@@ -47,10 +47,8 @@ def compact_weights(network: keras.Model, task_id: int,
     """(kernel, bias) of conv1..3, fc1, fc2 and the task's head, with only the units whose
     gate exceeds `threshold`, each gate folded into the next kernel's input rows."""
     kept = kept_units(network, task_id, threshold)
-    layers = [*network.convs, *network.denses, network.head.heads[task_id]]
     weights, previous = [], None  # previous: (input rows kept, their gates)
-    for index, layer in enumerate(layers):
-        kernel, bias = (w.numpy() for w in (layer.kernel, layer.bias))
+    for index, (kernel, bias) in enumerate(task_weights(network, task_id)):
         if previous is not None:
             rows, gates = previous
             kernel = np.take(kernel, rows, axis=-2) * gates[:, None]
@@ -58,11 +56,19 @@ def compact_weights(network: keras.Model, task_id: int,
             units, gates = kept[index]
             kernel, bias = kernel[..., units], bias[units]
             previous = (units, gates)
-            if layer is network.convs[-1]:
-                previous = flattened(units, gates, layer.filters,
+            if index == len(network.convs) - 1:
+                previous = flattened(units, gates, network.convs[-1].filters,
                                      network.denses[0].kernel.shape[0])
         weights.append((kernel, bias))
     return weights
+
+
+def task_weights(network: keras.Model, task_id: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(kernel, bias) of conv1..3, fc1, fc2 and task `task_id`'s head over its classes
+    (without the output "not this task" a head may have: MultiHead.class_weights)."""
+    trunk = [(layer.kernel.numpy(), layer.bias.numpy())
+             for layer in [*network.convs, *network.denses]]
+    return [*trunk, network.head.class_weights(task_id)]
 
 
 def flattened(units: np.ndarray, gates: np.ndarray, channels: int,
@@ -169,8 +175,7 @@ class CompactTask(tf.Module):
 def full_params(network: keras.Model, task_id: int) -> int:
     """Parameters task `task_id` runs through in the full network: trunk and its head (the
     gate embeddings left out)."""
-    layers = [*network.convs, *network.denses, network.head.heads[task_id]]
-    return int(sum(np.prod(w.shape) for layer in layers for w in (layer.kernel, layer.bias)))
+    return int(sum(kernel.size + bias.size for kernel, bias in task_weights(network, task_id)))
 
 
 def compactable(network: keras.Model) -> bool:

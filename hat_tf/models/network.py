@@ -21,6 +21,8 @@ class TaskNetwork(keras.Model):
         classes_per_task: Classes of each task's head.
         channel_mean: Per-channel mean of the raw pixels.
         channel_std: Per-channel standard deviation of the raw pixels.
+        reject_output: Give every task's head the output "not this task"
+            (`RunConfig.reject_rotations`; MultiHead).
 
     Attributes:
         image_shape: (height, width, channels) of the images it takes (32×32×3 unless a
@@ -30,18 +32,22 @@ class TaskNetwork(keras.Model):
     image_shape = IMAGE_SHAPE
 
     def __init__(self, settings: dict, classes_per_task: Sequence[int],
-                 channel_mean: Sequence[float], channel_std: Sequence[float], **kwargs):
+                 channel_mean: Sequence[float], channel_std: Sequence[float],
+                 reject_output: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.settings = {**settings, "classes_per_task": list(classes_per_task),
-                         "channel_mean": list(channel_mean), "channel_std": list(channel_std)}
+                         "channel_mean": list(channel_mean), "channel_std": list(channel_std),
+                         "reject_output": reject_output}
         self.standardize = standardization(channel_mean, channel_std)
-        self.head = MultiHead(classes_per_task, name="head")
+        self.head = MultiHead(classes_per_task, reject_output, name="head")
 
-    def call(self, inputs, training=False, s=None, all_heads=False):
+    def call(self, inputs, training=False, s=None, all_heads=False, with_reject=False):
         """The logits of each example's own task head, or with `all_heads` every head's,
-        (batch, tasks, classes), from `features` at gate scale `s` (None: s_max)."""
+        (batch, tasks, classes), from `features` at gate scale `s` (None: s_max); with
+        `with_reject`, each head's reject output after its padded classes (MultiHead)."""
         features = self.features(inputs, training=training, s=s)
-        return self.head(features, task_id=None if all_heads else inputs["task_id"])
+        return self.head(features, task_id=None if all_heads else inputs["task_id"],
+                         with_reject=with_reject)
 
     def features(self, inputs, training=False, s=None):
         """What the heads read, under each example's own task (its masks, its BatchNorm):

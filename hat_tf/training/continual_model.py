@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from hat_tf.data.rotations import check_square, with_rotated_copies
 from hat_tf.distribute import replica_sum
 from hat_tf.layers import select_task_logits
 from hat_tf.methods.base import Method
@@ -28,6 +29,13 @@ class ContinualModel(keras.Model):
     replicas are those of the global batch's mean loss: the single-device step, whatever
     the split (an uneven last share included).
 
+    When the network's heads have the output "not this task" (`RunConfig.reject_rotations`),
+    the step appends rotated copies of half the batch's images labelled with it
+    (data/rotations.py) and takes the cross-entropy over every head output, the reject
+    one included: the loss logged is that of the whole step, the accuracy that of the
+    batch's own images over their task's classes. Validation and every accuracy after it
+    read the classes alone.
+
     Args:
         network: A model called as `network(inputs, training=..., s=...)`.
         method: The continual-learning method's hooks.
@@ -41,6 +49,9 @@ class ContinualModel(keras.Model):
         self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
         self.method_metrics = list(method.step_metrics())
         self.traces_of_train_step = 0
+        self.rejects = network.head.reject_output
+        if self.rejects:
+            check_reject_output(network, method)
         self.built = True  # the network is built, and the model has no variables of its own
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
@@ -58,17 +69,19 @@ class ContinualModel(keras.Model):
     def metrics(self):
         return [self.loss_tracker, self.accuracy_tracker, *self.method_metrics]
 
-    def _forward(self, inputs, labels, training, s):
-        """(per-example loss, own-task logits): the cross-entropy of each example's head,
-        plus the method's extra loss, which may see every head's logits (LwF distils the
-        old ones)."""
+    def _forward(self, inputs, labels, training, s, with_reject=False):
+        """(per-example loss, own-task logits): the cross-entropy of each example's head
+        (over its reject output too, `with_reject`), plus the method's extra loss, which
+        may see every head's logits (LwF distils the old ones)."""
         all_head_logits = None
+        outputs = {"training": training, "s": s, "with_reject": with_reject}
         if self.method.needs_all_heads:
             all_head_logits = tf.cast(  # float16 under mixed precision
-                self.network(inputs, training=training, s=s, all_heads=True), tf.float32)
+                self.network(inputs, all_heads=True, **outputs), tf.float32)
             logits = select_task_logits(all_head_logits, inputs["task_id"])
+            all_head_logits = all_head_logits[..., :self.network.head.max_classes]
         else:
-            logits = tf.cast(self.network(inputs, training=training, s=s), tf.float32)
+            logits = tf.cast(self.network(inputs, **outputs), tf.float32)
         cross_entropy = keras.losses.sparse_categorical_crossentropy(labels, logits,
                                                                      from_logits=True)
         return cross_entropy + self.method.extra_loss(inputs, all_head_logits, s), logits
@@ -76,18 +89,23 @@ class ContinualModel(keras.Model):
     def train_step(self, data):
         self.traces_of_train_step += 1  # Python runs this line only while tracing
         inputs, labels = data
+        own_labels = labels
+        if self.rejects:
+            inputs, labels = with_rotated_copies(inputs, labels, self.network.head.max_classes)
         variables = self.method.variables_to_train
         s = self.method.next_gate_scale()
         global_batch_size = replica_sum(tf.cast(tf.shape(labels)[0], tf.float32))
         with tf.GradientTape() as tape:
-            losses, logits = self._forward(inputs, labels, training=True, s=s)
+            losses, logits = self._forward(inputs, labels, training=True, s=s,
+                                           with_reject=self.rejects)
             loss = tf.reduce_sum(losses) / global_batch_size
             # The identity unless compile wrapped the optimizer for mixed_float16; inside
             # the tape, so the gradients flow through the scaling.
             scaled_loss = self.optimizer.scale_loss(loss)
         gradients = tape.gradient(scaled_loss, variables)
         self.method.apply_gradients(self.optimizer, gradients, variables, s)
-        self._track(losses, labels, logits)
+        own = tf.shape(own_labels)[0]  # the batch's own images, first: their classes alone
+        self._track(losses, own_labels, logits[:own, :self.network.head.max_classes])
         return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):
@@ -100,3 +118,18 @@ class ContinualModel(keras.Model):
     def _track(self, losses, labels, logits):
         self.loss_tracker.update_state(losses)  # the mean over examples, not batches
         self.accuracy_tracker.update_state(labels, logits)
+
+
+def check_reject_output(network: keras.Model, method: Method) -> None:
+    """Refuses heads with the output "not this task" where training them cannot serve:
+    a method without HAT's gates (paper Eq. 2), under which a later task changes what an
+    earlier task's head, reject output included, makes of an image, so no head's
+    rejection can be compared with another's; and images a quarter turn would reshape.
+
+    Raises:
+        ValueError: One line, what was expected and what was received.
+    """
+    if not method.needs_gates:
+        raise ValueError(f"reject_rotations: expected a method with HAT's gates, received "
+                         f"{method.name or type(method).__name__}, which has none")
+    check_square(network.image_shape)

@@ -116,6 +116,9 @@ def train_tool():
     (["--model", "alexnet_hat", "--dataset", "cifar", "--data-dir", "/no/such/dir"],
      "--data-dir /no/such/dir is not a directory"),
     (["--model", "alexnet_hat", "--tasks", "6"], "digits has 5 tasks, received --tasks 6"),
+    (["--model", "alexnet_ewc", "--reject-rotations"],
+     "--reject-rotations: expected a model of a method with HAT's gates (adahat, hat"),
+    (["--model", "alexnet_pnn", "--reject-rotations"], "received alexnet_pnn"),
 ])
 def test_bad_arguments_exit_2_with_one_line(train_tool, tmp_path, monkeypatch, capsys, args,
                                             reason):
