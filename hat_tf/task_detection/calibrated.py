@@ -71,7 +71,8 @@ def register_calibrated_variants() -> None:
     for name in TASK_RULES.names():
         if name.endswith(SUFFIX) or f"{name}{SUFFIX}" in TASK_RULES.names():
             continue
-        variant = type(f"{TASK_RULES.get(name).__name__}Calibrated", (CalibratedRule,),
-                       {"shares": name, "__doc__": f"`{name}` calibrated per task "
-                                                   f"(see CalibratedRule)."})
+        base = TASK_RULES.get(name)
+        variant = type(f"{base.__name__}Calibrated", (CalibratedRule,),
+                       {"shares": name, "needs_reject": base.needs_reject,
+                        "__doc__": f"`{name}` calibrated per task (see CalibratedRule)."})
         TASK_RULES.register(f"{name}{SUFFIX}")(variant)

@@ -25,6 +25,7 @@ from hat_tf.task_detection import (  # noqa: F401
     mahalanobis,
     max_logit,
     max_softmax,
+    reject,
     tpl,
     vim,
 )
@@ -39,12 +40,14 @@ HEADS_ONLY_RULE = "energy"  # the default where no feature rule can be kept
 
 def own_task_outputs(network: keras.Model, images, task_id):
     """(logits (batch, max classes) float32, features) of every image under task
-    `task_id`'s masks and head; features are what `network.detector_features` gives the
-    detector, (batch, units) float32, or None for a network without one feature tensor (a
-    PNN's columns)."""
+    `task_id`'s masks and head, the head's reject logit last where it has one (then
+    (batch, max classes + 1): MultiHead, `with_reject`); features are what
+    `network.detector_features` gives the detector, (batch, units) float32, or None for a
+    network without one feature tensor (a PNN's columns)."""
     task_ids = tf.fill([tf.shape(images)[0]], tf.cast(task_id, tf.int32))
     head_features, features = network.detector_features({"image": images, "task_id": task_ids})
-    logits = tf.cast(network.head(head_features, task_id=task_ids), tf.float32)
+    logits = tf.cast(network.head(head_features, task_id=task_ids,
+                                  with_reject=network.head.reject_output), tf.float32)
     return logits, None if isinstance(features, list) else tf.cast(features, tf.float32)
 
 
@@ -133,16 +136,22 @@ class TaskDetector(tf.Module):
             else HEADS_ONLY_RULE).
         head_units: Width of the heads' input, which the features end with (None: all of
             them are).
+        rejects: Whether the heads have the output "not this task" (MultiHead's
+            `reject_output`), last in the logits the detector is given: the rules that
+            read it are kept, the others get the logits without it.
 
     Raises:
         ValueError: `rule` is not registered, or needs features the network lacks.
     """
 
     def __init__(self, classes_per_task: Sequence[int], units: int | None,
-                 rule: str | None = None, head_units: int | None = None):
+                 rule: str | None = None, head_units: int | None = None,
+                 rejects: bool = False):
         super().__init__(name="task_detector")
+        self.rejects = rejects
         self.rule_names = [name for name in TASK_RULES.names()
-                           if units is not None or not TASK_RULES.get(name).needs_features]
+                           if (units is not None or not TASK_RULES.get(name).needs_features)
+                           and (rejects or not TASK_RULES.get(name).needs_reject)]
         built = build_rules(self.rule_names, classes_per_task, units, head_units)
         self.rules = [built[name] for name in self.rule_names]
         self._record_order = list(built.values())  # a shared rule before its readers
@@ -150,16 +159,18 @@ class TaskDetector(tf.Module):
         self.rule = rule or fallback
         if self.rule not in self.rule_names:
             TASK_RULES.get(self.rule)  # an unknown name: the registry's error
-            raise ValueError(f"task rule {self.rule!r} needs the features of a gated network: "
-                             f"expected one of {', '.join(self.rule_names)}")
+            raise ValueError(f"task rule {self.rule!r} needs the features of a gated network "
+                             f"or heads with a reject output: expected one of "
+                             f"{', '.join(self.rule_names)}")
         self.uses_features = units is not None
 
     @classmethod
     def for_network(cls, network: keras.Model, classes_per_task: Sequence[int], gated: bool,
                     rule: str | None = None) -> TaskDetector:
-        """A detector for `network`: with feature rules when it is `gated` (see above)."""
+        """A detector for `network`: with feature rules when it is `gated` (see above), and
+        the rules of the reject output where its heads have one."""
         units, head_units = feature_units(network) if gated else (None, None)
-        return cls(classes_per_task, units, rule, head_units)
+        return cls(classes_per_task, units, rule, head_units, network.head.reject_output)
 
     def record(self, outputs: TaskOutputs, task_id: int, images: np.ndarray,
                labels: np.ndarray, held_out: tuple[np.ndarray, np.ndarray] | None = None
@@ -173,23 +184,35 @@ class TaskDetector(tf.Module):
             return
         logits, features = outputs(images, task_id)
         for rule in self._record_order:
-            rule.record(task_id, features, labels, logits)
+            rule.record(task_id, features, labels, self.logits_for(rule, logits))
         if held_out is not None and len(held_out[1]):
             logits, features = outputs(held_out[0], task_id)
             labels = held_out[1]
         for rule in self._record_order:
-            rule.calibrate(task_id, features, labels, logits)
+            rule.calibrate(task_id, features, labels, self.logits_for(rule, logits))
+
+    def logits_for(self, rule: TaskRule, logits):
+        """The logits `rule` reads: with the heads' reject logit last if it `needs_reject`,
+        else the classes alone (the reject logit is not a class)."""
+        return logits if rule.needs_reject else self.class_logits(logits)
 
     def outputs(self, network: keras.Model, images, num_tasks: int):
-        """(logits (tasks, batch, max classes), features (tasks, batch, units) or None) of
-        the first `num_tasks` tasks, each under its own masks (`every_task_outputs`)."""
+        """(logits (tasks, batch, max classes [+ 1, the reject logit, where the heads have
+        it]), features (tasks, batch, units) or None) of the first `num_tasks` tasks, each
+        under its own masks (`every_task_outputs`)."""
         return every_task_outputs(network, images, num_tasks, self.uses_features)
 
     def all_scores(self, network: keras.Model, images, num_tasks: int):
-        """(logits, {rule name: (tasks, batch) scores}) for the first `num_tasks` tasks."""
+        """(logits of the classes, {rule name: (tasks, batch) scores}) for the first
+        `num_tasks` tasks."""
         logits, features = self.outputs(network, images, num_tasks)
-        return logits, {name: rule.scores(logits, features)
-                        for name, rule in zip(self.rule_names, self.rules)}
+        scores = {name: rule.scores(self.logits_for(rule, logits), features)
+                  for name, rule in zip(self.rule_names, self.rules)}
+        return self.class_logits(logits), scores
+
+    def class_logits(self, logits):
+        """`logits` without the heads' reject logit, where they have one."""
+        return logits[..., :-1] if self.rejects else logits
 
     def stacked_scores(self, network: keras.Model, images, num_tasks: int) -> tf.Tensor:
         """(rules, tasks, batch): every rule's scores, the rules in `rule_names` order."""
@@ -201,9 +224,11 @@ class TaskDetector(tf.Module):
         scores highest among the first `num_tasks`, and its head's softmax (zero for the
         classes it lacks)."""
         logits, features = self.outputs(network, images, num_tasks)
-        scores = self.rules[self.rule_names.index(self.rule)].scores(logits, features)
+        rule = self.rules[self.rule_names.index(self.rule)]
+        scores = rule.scores(self.logits_for(rule, logits), features)
         chosen = tf.argmax(scores, axis=0, output_type=tf.int32)
-        chosen_logits = tf.gather(tf.transpose(logits, [1, 0, 2]), chosen, batch_dims=1)
+        chosen_logits = tf.gather(tf.transpose(self.class_logits(logits), [1, 0, 2]), chosen,
+                                  batch_dims=1)
         return chosen, tf.nn.softmax(chosen_logits)
 
     def state(self) -> list[tf.Variable]:

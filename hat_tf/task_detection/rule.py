@@ -40,11 +40,16 @@ class TaskRule(tf.Module):
             first), or None.
         reads_head_features: Whether the rule also takes `head_units`, the width of the
             heads' input, which the detector's features end with.
+        needs_reject: Whether the rule reads the heads' output "not this task"
+            (`RunConfig.reject_rotations`): the detector keeps it only for networks whose
+            heads have one, and gives it the logits with each head's reject logit last,
+            (rows, batch, max classes + 1); the other rules get the classes alone.
     """
 
     needs_features = False
     shares: str | None = None
     reads_head_features = False
+    needs_reject = False
 
     def __init__(self, classes_per_task: Sequence[int], units: int | None,
                  shared: TaskRule | None = None):

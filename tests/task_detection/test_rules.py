@@ -262,13 +262,14 @@ def test_every_rule_has_a_calibrated_variant_counting_what_it_adds():
     names = TASK_RULES.names()
     plain = [name for name in names if not name.endswith("_calibrated")]
     assert sorted(plain) == ["energy", "entropy", "mahalanobis", "max_logit", "max_softmax",
-                             "tpl", "vim"]
+                             "reject", "tpl", "vim"]
     assert sorted(names) == sorted(plain + [f"{name}_calibrated" for name in plain])
-    detector = TaskDetector(CLASSES, UNITS)
+    detector = TaskDetector(CLASSES, UNITS, rejects=True)
     sizes = detector.bytes_per_task()
     for name in plain:
         assert sizes[f"{name}_calibrated"] == [size + 8 for size in sizes[name]], name
     assert sizes["max_logit"] == [0, 0, 0]
+    assert sizes["reject"] == [(UNITS + 1) * 4] * 3  # the heads' reject outputs
     assert sizes["tpl"] == [size + 8 for size in sizes["mahalanobis"]]
     # TPL and the calibrated rules read the statistics of the rule they share, not a copy
     mahalanobis = detector.rules[detector.rule_names.index("mahalanobis")]
@@ -277,3 +278,74 @@ def test_every_rule_has_a_calibrated_variant_counting_what_it_adds():
         is mahalanobis
     state = detector.state()
     assert len({id(variable) for variable in state}) == len(state)
+
+
+def reject_logits(rng, true_task, examples):
+    """Every task's logits for `examples` images of `true_task`, its reject logit last:
+    under the true task's head a peak of 4 on the image's class and a low reject logit;
+    under the others' a peak of 6 on some class (another task's image often looks like
+    one of a head's classes, more than its own images do) and a high reject logit."""
+    rows = []
+    for task, classes in enumerate(CLASSES):
+        labels = rng.integers(0, classes, examples)
+        own = task == true_task
+        logits = rng.normal(0, 1, (examples, classes)) + (4 if own else 6) * np.eye(classes)[
+            labels]
+        reject = rng.normal(-2 if own else 5, 1, (examples, 1))
+        rows.append(np.concatenate([pad(logits, max(CLASSES)), reject], axis=-1))
+    return np.stack(rows)
+
+
+def test_reject_infers_the_task_whose_head_does_not_reject_the_image():
+    """Each head, trained to reject rotated copies of its task's images, rejects other
+    tasks' images while one of its classes still scores higher than on its own: the
+    max-logit baseline takes every image for another task's, the reject rule (the
+    log-odds of the head's classes against its reject output) for its own."""
+    rng = np.random.default_rng(7)
+    detector = TaskDetector(CLASSES, UNITS, rejects=True)
+    rules = {name: detector.rules[detector.rule_names.index(name)]
+             for name in ("reject", "max_logit")}
+    accuracy = {name: [] for name in rules}
+    for task in range(len(CLASSES)):
+        logits = tf.constant(reject_logits(rng, task, 200), tf.float32)
+        for name, rule in rules.items():
+            chosen = np.argmax(rule.scores(detector.logits_for(rule, logits), None), axis=0)
+            accuracy[name].append(np.mean(chosen == task))
+    assert np.mean(accuracy["reject"]) >= 0.95
+    assert np.mean(accuracy["max_logit"]) < 0.2
+
+
+def test_only_the_reject_rules_read_the_reject_logit():
+    """The reject rules exist only for heads with a reject output; the other rules get the
+    logits of the classes alone (the reject logit is not a class, even when highest)."""
+    assert "reject" not in TaskDetector(CLASSES, UNITS).rule_names
+    detector = TaskDetector(CLASSES, UNITS, rejects=True)
+    assert {"reject", "reject_calibrated"} <= set(detector.rule_names)
+    logits = tf.constant(np.stack([pad(np.zeros((4, c)), max(CLASSES)) for c in CLASSES]),
+                         tf.float32)
+    with_reject = tf.concat([logits, tf.fill([len(CLASSES), 4, 1], 100.0)], axis=-1)
+    for name, rule in zip(detector.rule_names, detector.rules):
+        expected = with_reject if name.startswith("reject") else logits
+        assert detector.logits_for(rule, with_reject).shape == expected.shape, name
+    np.testing.assert_array_equal(detector.class_logits(with_reject), logits)
+
+
+def test_the_calibrated_reject_rule_is_recorded_from_the_tasks_own_held_out_images():
+    """detector.record gives the calibrated reject rule the logits with the reject logit:
+    its location and scale are the mean and std of the reject score on the task's own
+    held-out images."""
+    rng = np.random.default_rng(8)
+    detector = TaskDetector(CLASSES, UNITS, rejects=True)
+    held_out = {task: reject_logits(rng, task, 50)[task] for task in range(len(CLASSES))}
+
+    def outputs(images, task_id):  # a network's (logits, features) of a task's images
+        return held_out[task_id], np.zeros((50, UNITS), np.float32)
+
+    for task in range(len(CLASSES)):
+        detector.record(outputs, task, None, np.zeros(50, int))
+    calibrated = detector.rules[detector.rule_names.index("reject_calibrated")]
+    reject = detector.rules[detector.rule_names.index("reject")]
+    for task in range(len(CLASSES)):
+        scores = own_scores(reject, task, None, held_out[task])
+        assert calibrated.location.numpy()[task] == pytest.approx(np.mean(scores), rel=1e-5)
+        assert calibrated.scale.numpy()[task] == pytest.approx(np.std(scores), rel=1e-4)

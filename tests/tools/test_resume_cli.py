@@ -91,6 +91,28 @@ def test_killed_and_resumed_run_gives_the_uninterrupted_matrix(uninterrupted, tm
     assert not (run_dir / "checkpoints").exists()
 
 
+def test_a_run_rejecting_rotations_trains_resumes_and_scores_task_inference(tmp_path, capsys):
+    """--reject-rotations is a setting of the run: config.json keeps it, a resume without
+    it is refused, and a run killed mid-task and resumed ends as the uninterrupted one,
+    its task inference scored by the reject rules too."""
+    whole = tmp_path / "whole"
+    done = train("--tasks", "2", "--reject-rotations", "--run-dir", str(whole))
+    assert done.returncode == 0, done.stderr
+    assert json.loads((whole / "config.json").read_text())["reject_rotations"] is True
+    killed = ["--tasks", "2", "--task-inference", "--checkpoint-every", "0",
+              "--run-dir", str(tmp_path / "killed")]
+    kill_when("task 2/2  epoch   2", *killed, "--reject-rotations")
+    error = refusal(load_tool("train"), [*RUN, *killed, "--resume"], capsys)
+    assert "started with other settings (reject_rotations)" in error
+    done = train(*killed, "--reject-rotations", "--resume")
+    assert done.returncode == 0, done.stderr
+    assert "resuming at task 2/2, after epoch" in done.stdout
+    assert matrix(tmp_path / "killed") == matrix(whole)
+    rules = results(tmp_path / "killed")["task_inference_rules"]
+    assert {"reject", "reject_calibrated"} <= rules.keys()
+    assert 0 <= rules["reject"]["test_cil_acc"] <= rules["reject"]["test_task_acc"] <= 1
+
+
 def test_resume_with_other_settings_is_refused(uninterrupted, capsys):
     error = refusal(load_tool("train"),
                     [*RUN, "--run-dir", str(uninterrupted), "--resume", "--lr", "0.1"], capsys)
