@@ -18,12 +18,13 @@ Here the three rotations make one extra class, and half the batch is copied: eac
 the batch's first ⌈B/2⌉ images once, turned by 90, 180 and 270 degrees in turn (a third
 of the copies each). Why half:
 - the cost: a step runs 1.5 times the images, against CSI's and CLOM's 4 times;
-- the balance: the copies are a third of the batch, more than any one class of a task
-  (a CIFAR-100 task's 10 classes share the other two thirds), so the reject output sees a
-  broad sample of the task's images turned; but the task's classes keep two thirds of
-  the loss, so the task-given accuracy, HAT's measure, is not traded for it. All three
-  rotations of every image, CSI's and CLOM's share, would make "not this task" three
-  quarters of the batch, the head's cheapest answer.
+- the balance: the copies are a third of the batch, as many as any one class of a
+  2-class task (5-split CIFAR-10) and more than any of a 10-class one (10-split
+  CIFAR-100), so the reject output sees a broad sample of the task's images turned; but
+  the task's classes keep two thirds of the loss, so the task-given accuracy, HAT's
+  measure, is not traded for it. All three rotations of every image, CSI's and CLOM's
+  share, would make "not this task" three quarters of the batch, the head's cheapest
+  answer.
 The copies are the batch's own first images, in a fixed order of angles: nothing random
 is drawn, so a resumed run trains on the batches an uninterrupted one trains on.
 """
