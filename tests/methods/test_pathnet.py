@@ -1,6 +1,7 @@
 """PathNet (methods/pathnet.py) on two tiny digits tasks: earlier tasks' paths stay
 frozen, bit for bit (with a control that trains them and drifts), the tournament keeps its
-winner and mutates the others, and `alexnet_pathnet` runs as every model does."""
+winner and mutates the others, a checkpoint keeps the tournament, and `alexnet_pathnet` runs
+as every model does."""
 
 import dataclasses
 import functools
@@ -18,6 +19,8 @@ from hat_tf.methods.pathnet import PathNet, PathNetConfig, mutated, random_paths
 from hat_tf.models.building import built
 from hat_tf.models.pathnet import PathNetAlexNet
 from hat_tf.runner import start_run
+from hat_tf.training.checkpoint import RunCheckpoint
+from hat_tf.training.continual_model import ContinualModel
 from hat_tf.training.loop import build_model, train_task
 
 # Four modules a layer and paths of three: any two paths share modules in every layer, so
@@ -172,6 +175,33 @@ def test_alexnet_pathnet_runs_two_tasks_as_every_model(tmp_path):
     assert saved["method"] == {"gradient_clip_norm": 1000.0, "turn_epochs": 1}
     for name in ("saved_models/task_0", "saved_models/task_1", "saved_models/multitask"):
         assert (tmp_path / "run" / name).exists(), name
+
+
+def scripted_model(seed):
+    """`scripted_method`'s network and method, compiled as the loop compiles them."""
+    keras.utils.set_random_seed(seed)
+    model = ContinualModel(*scripted_method(generations=3))
+    model.compile(optimizer="sgd")
+    model.optimizer.build(model.network.trainable_variables)  # a checkpoint saves its state
+    return model
+
+
+def test_a_checkpoint_keeps_the_tournament(tmp_path):
+    """A run resumed after a generation (its paths mutated, its best kept) goes on as the
+    run that was not stopped: the paths are in the network, the tournament's state in the
+    method's checkpoint variables."""
+    checkpoint = RunCheckpoint(str(tmp_path))
+    stopped, resumed = scripted_model(0), scripted_model(1)  # other initial weights
+    run_epochs(stopped.network, stopped.method, 0, [0.9, 0.5, 0.7])
+    checkpoint.save(stopped, {"task_id": 0}, best_weights=None)
+    checkpoint.restore_network(resumed)
+    checkpoint.restore_method(resumed)
+    for model in (stopped, resumed):
+        run_epochs(model.network, model.method, 3, [0.8, 0.6, 0.7])  # the best stays
+    np.testing.assert_array_equal(stopped.method.candidates.numpy(),
+                                  resumed.method.candidates.numpy())
+    np.testing.assert_array_equal(stopped.network.paths.numpy(), resumed.network.paths.numpy())
+    assert_same(weights(stopped.network), weights(resumed.network))
 
 
 def test_only_its_own_network_takes_it():
