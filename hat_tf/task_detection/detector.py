@@ -141,7 +141,8 @@ class TaskDetector(tf.Module):
             read it are kept, the others get the logits without it.
 
     Raises:
-        ValueError: `rule` is not registered, or needs features the network lacks.
+        ValueError: `rule` is not registered, or needs features or a reject output the
+            network lacks.
     """
 
     def __init__(self, classes_per_task: Sequence[int], units: int | None,
