@@ -54,23 +54,30 @@ def _assign(variables: list, values: list[np.ndarray], what: str) -> None:
 class TaskCheckpointer:
     """Saves one task's training at its epoch ends, and continues it from a checkpoint.
 
-    The progress record holds the task, the run's results so far and the schedule's
-    counters; None counters mark a checkpoint taken between tasks.
+    The progress record holds the task, the run's results so far, the schedule's
+    counters (None: a checkpoint taken between tasks) and the task's training seconds so
+    far, which a resumed task adds to its own so that its time counts whole.
 
     Args:
         checkpoint: The run's checkpoints.
         task_id: The task being trained.
         results: The run's results so far (tasks before this one).
+        task_start: `time.perf_counter()` when the task's training began, moved back by
+            the seconds it had trained before a resume.
     """
 
-    def __init__(self, checkpoint: RunCheckpoint, task_id: int, results: dict):
+    def __init__(self, checkpoint: RunCheckpoint, task_id: int, results: dict,
+                 task_start: float):
         self.checkpoint = checkpoint
         self.task_id = task_id
         self.results = results
+        self.task_start = task_start
 
     def save(self, model, schedule) -> None:
         self.checkpoint.save(model, {"task_id": self.task_id, "results": self.results,
-                                     "schedule": schedule.state()}, schedule.best_weights)
+                                     "schedule": schedule.state(),
+                                     "task_seconds": time.perf_counter() - self.task_start},
+                             schedule.best_weights)
 
     def save_if_due(self, model, schedule) -> None:
         """`save`, unless the run wrote a checkpoint less than its `every_seconds` ago."""

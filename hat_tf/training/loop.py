@@ -223,12 +223,15 @@ def run_sequence(
     model = build_model(config, sequence, recipe, strategy)
     num_tasks = len(sequence.tasks)
     results, first_task, mid_task = new_results(config, sequence, model), 0, False
+    seconds_before_resume = 0.0  # the resumed task's training before the checkpoint
     if resume:
         progress = checkpoint.progress()
         # a checkpoint's results are of a run not yet complete, even an older hat_tf's
         results = RunResults.from_json({"complete": False, **progress["results"]})
         first_task = progress["task_id"]
         mid_task = progress["schedule"] is not None
+        # older checkpoints did not record it: their resumed task counts from the resume
+        seconds_before_resume = progress.get("task_seconds", 0.0) if mid_task else 0.0
         checkpoint.restore_network(model)
         if not mid_task:  # the method's state as the previous task left it
             checkpoint.restore_method(model)
@@ -250,9 +253,9 @@ def run_sequence(
     for observer in observers:
         observer.on_run_begin(model, copy.deepcopy(results))
     for task_id in range(first_task, num_tasks):
-        start = time.perf_counter()
+        start = time.perf_counter() - (seconds_before_resume if task_id == first_task else 0.0)
         callbacks = [c for observer in observers for c in observer.task_callbacks(task_id)]
-        checkpointer = (TaskCheckpointer(checkpoint, task_id, results.to_json())
+        checkpointer = (TaskCheckpointer(checkpoint, task_id, results.to_json(), start)
                         if checkpoint else None)
         epochs = train_task(model, sequence, task_id, config, log, callbacks, checkpointer,
                             resume=mid_task and task_id == first_task, progress=clock)

@@ -51,6 +51,14 @@ def matrix(run_dir):
     return results(run_dir)["acc_matrix"]
 
 
+def mid_task_progress(run_dir):
+    """The latest checkpoint's progress.json, which must be one taken inside a task."""
+    checkpoints = Path(run_dir) / "checkpoints"
+    progress = checkpoints / (checkpoints / "latest").read_text().strip() / "progress.json"
+    assert json.loads(progress.read_text())["task_seconds"] > 0
+    return progress
+
+
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "whole"
@@ -73,6 +81,9 @@ def test_killed_and_resumed_run_gives_the_uninterrupted_matrix(uninterrupted, tm
     the checkpoint dropped at the clean end."""
     run_dir = tmp_path / "killed"
     kill_when("task 1/3  epoch   2", "--run-dir", str(run_dir))  # mid-task, around a save
+    # The task's training before the kill counts in its time: made large enough to show.
+    progress = mid_task_progress(run_dir)
+    progress.write_text(json.dumps({**json.loads(progress.read_text()), "task_seconds": 1000}))
     printed = [kill_when(trigger, "--run-dir", str(run_dir), "--resume")
                for trigger in ("after task 1/3", "task 2/3  epoch   1",
                                "writing the run's exports")]
@@ -84,6 +95,8 @@ def test_killed_and_resumed_run_gives_the_uninterrupted_matrix(uninterrupted, tm
     assert done.returncode == 0, done.stderr
     assert "resuming after the last task" in done.stdout and results(run_dir)["complete"]
     assert matrix(run_dir) == matrix(uninterrupted)
+    assert 1000 < results(run_dir)["train_seconds"] < 1000 + 10 * results(uninterrupted)[
+        "train_seconds"]
     # each killed task's record still compares with the task's start, not the resume point
     assert results(run_dir)["mask_learning"] == results(uninterrupted)["mask_learning"]
     assert sorted(os.listdir(run_dir / "saved_models")) == sorted(
