@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hat_tf.catalog import MODELS
 from hat_tf.methods.registry import METHODS
 
 
@@ -143,17 +144,20 @@ REFERENCE_METHODS = ("joint", "multitask")
 def more_methods(family: Family, architecture: str, first_seed_only: bool = False) -> Family:
     """`<family>_more`: `architecture` with every registered method (methods/registry.py)
     that `family` lacks and that is no reference (REFERENCE_METHODS), against `family`'s
-    Joint, in the registry's order: the HAT paper's other baselines and HAT's follow-up
-    (AdaHAT, SGD-R, LFL, IMM, …). A method module added to hat_tf/methods/ joins it.
+    Joint, in the registry's order, where the catalog has the model: the HAT paper's other
+    baselines and HAT's follow-up (AdaHAT, SGD-R, LFL, IMM, PathNet, …). A method module
+    added to hat_tf/methods/ joins it.
 
     Args:
         family: The family whose methods it leaves out, and whose Joint and options it takes.
         architecture: The models' architecture (`alexnet`).
         first_seed_only: Train its methods at the protocol's first seed alone.
     """
+    models = set(MODELS.names())  # without the methods that train only a network of their
+    # own (PathNet: `alexnet_pathnet` alone)
     methods = tuple(f"{architecture}_{name}" for name in METHODS.names()
                     if name not in REFERENCE_METHODS
-                    and f"{architecture}_{name}" not in family.models)
+                    and f"{architecture}_{name}" in models - set(family.models))
     return Family(f"{family.name}_more", family.joint, methods, family.options,
                   first_seed_only=methods if first_seed_only else ())
 

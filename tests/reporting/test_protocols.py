@@ -7,9 +7,11 @@ from hat_tf.reporting.protocols import (
     ALEXNET,
     ALEXNET_MORE,
     PROTOCOLS,
+    RESNET18,
     Family,
     Protocol,
     Stage,
+    more_methods,
 )
 
 SHARED = (Family("first", "joint", ("hat", "sgd")),
@@ -81,3 +83,12 @@ def test_the_methods_the_paper_family_lacks_come_from_the_registry_and_train_las
         assert at_seed.count("alexnet_joint") == 1
     assert order(cpu, families=("alexnet", "resnet18")) == [
         run for run in order(cpu) if run[1] not in ALEXNET_MORE.methods]
+
+
+def test_more_methods_lists_only_models_the_catalog_has():
+    """PathNet trains only its own network: `alexnet_pathnet` joins AlexNet's family,
+    no `resnet18_pathnet` joins ResNet18's."""
+    assert "alexnet_pathnet" in more_methods(ALEXNET, "alexnet").methods
+    resnet = more_methods(RESNET18, "resnet18").methods
+    assert "resnet18_pathnet" not in resnet and "resnet18_sgd" not in resnet
+    assert {"resnet18_adahat", "resnet18_ewc"} <= set(resnet)
