@@ -1,13 +1,15 @@
-"""Search a method's hyperparameters with keras-tuner: HAT's s_max (paper Eq. 3) and c
-(Eq. 5), EWC's λ, LwF's λ and T; a trial learns the whole task sequence with the budget
-options of train.py.
+"""Search a method's hyperparameters with keras-tuner, the search its module declares:
+HAT's s_max (paper Eq. 3) and c (Eq. 5), EWC's λ, LwF's λ and T, AdaHAT's α (with HAT's
+two), IMM's and LFL's λ; a trial learns the whole task sequence with the budget options
+of train.py.
 
     python tools/tune.py --model alexnet_hat --dataset digits --trials 20 --epochs 10
 
 The objective, maximised: the mean validation accuracy over all tasks after the last task
 (each task's own validation split, scored with its own head). s_max is searched in 25–800
 on a log scale, c in 0.1–2.5 (the paper's Fig. 4); EWC's λ in 100–100000, LwF's λ in
-0.1–10 and T in 0.5–4, on log scales; the lr (--tune-lr) in 0.01–0.25.
+0.1–10 and T in 0.5–4, AdaHAT's α in 1e-8–1e-2, on log scales (the others:
+docs/tuning.md); the lr (--tune-lr) in 0.01–0.25.
 
 Writes to the run dir (default runs/tune_<model>_<dataset>_seed<seed>_<time>):
 trials.csv and trials.md (per trial the searched values, lr, the objective, test ACC and
