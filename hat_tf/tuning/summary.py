@@ -70,5 +70,5 @@ def markdown(table: pd.DataFrame, title: str, best_command: str | None) -> str:
                f"Train with its settings:\n\n```bash\n{best_command}\n```")
     described = ", ".join(f"`{s.name}` is {s.label}" for s in searched_in(table.columns))
     return (f"# {title}\n\n{len(table)} trials; {described}.\n\n{metrics}\n\n"
-            + table.to_markdown(index=False, floatfmt=".4f")
+            + table.to_markdown(index=False, floatfmt=".4g")  # α ~ 1e-7 too
             + f"\n\n{outcome}\n\n![objective over the searched settings]({PLOT})\n")

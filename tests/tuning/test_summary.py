@@ -1,10 +1,11 @@
 """The search's table, best trial, report files and plot, from keras-tuner trials."""
 
 import keras_tuner
+import pandas as pd
 import pytest
 
 from hat_tf.tuning.space import search_space
-from hat_tf.tuning.summary import best_trial, trials_table, write_summary
+from hat_tf.tuning.summary import best_trial, markdown, trials_table, write_summary
 
 
 def trial(trial_id, values, metrics=None, message=None):
@@ -66,3 +67,10 @@ def test_without_a_completed_trial_there_is_no_command(tmp_path):
     write_summary(str(tmp_path), trials_table(TRIALS[2:], lr=0.05), "a search", None)
     assert "No trial completed." in (tmp_path / "trials.md").read_text()
     assert not (tmp_path / "best_command.txt").exists()
+
+
+def test_trials_md_shows_a_tiny_searched_value():
+    """AdaHAT's α is searched down to 1e-8: four decimals would print it as 0.0000."""
+    table = pd.DataFrame({"trial_id": ["0"], "status": ["COMPLETED"], "adahat_intensity":
+                          [2.678e-07], "val_acc": [0.3767], "acc": [0.391], "bwt": [0.0007]})
+    assert "2.678e-07" in markdown(table, "search", "python tools/train.py")
