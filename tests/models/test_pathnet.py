@@ -1,24 +1,13 @@
-"""PathNet's network (models/pathnet.py): its size matched to AlexNet-HAT's as PNN's is,
-and each example through its own task's path, the modules off it unread."""
+"""PathNet's network (models/pathnet.py): its size (matched to AlexNet-HAT's as PNN's is:
+tests/models/test_pnn.py), and each example through its own task's path, the modules off
+it unread."""
 
 import numpy as np
 import pytest
 
-from hat_tf.catalog import build_model
-from hat_tf.config import RunConfig
 from hat_tf.models.building import built, count_params
 from hat_tf.models.pathnet import PathNetAlexNet, pathnet_param_count
-from tests.models.test_pnn import Sequence, images
-
-
-@pytest.mark.parametrize("classes_per_task", [
-    [2, 2, 2, 2, 2, 20, 20, 20, 20, 20],  # cifar (docs/algorithm.md §10), before the seed's shuffle
-    [2] * 5])  # digits
-def test_pathnet_is_within_half_a_percent_of_the_hat_alexnet(classes_per_task):
-    sequence = Sequence(classes_per_task)
-    hat = count_params(build_model(RunConfig(model="alexnet_hat"), sequence).network)
-    pathnet = count_params(build_model(RunConfig(model="alexnet_pathnet"), sequence).network)
-    assert abs(pathnet - hat) / hat < 0.005
+from tests.models.test_pnn import images
 
 
 def test_analytic_count_matches_the_built_network():

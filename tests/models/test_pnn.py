@@ -18,11 +18,14 @@ class Sequence:
 @pytest.mark.parametrize("classes_per_task", [
     [2, 2, 2, 2, 2, 20, 20, 20, 20, 20],  # cifar (docs/algorithm.md §10), before the seed's shuffle
     [2] * 5])  # digits
-def test_pnn_is_within_half_a_percent_of_the_hat_alexnet(classes_per_task):
+@pytest.mark.parametrize("model", ["alexnet_pnn", "alexnet_pathnet"])
+def test_network_sized_to_match_is_within_half_a_percent_of_the_hat_alexnet(
+        model, classes_per_task):
+    """PNN's columns and PathNet's modules are sized to AlexNet-HAT's parameter count."""
     sequence = Sequence(classes_per_task)
     hat = count_params(build_model(RunConfig(model="alexnet_hat"), sequence).network)
-    pnn = count_params(build_model(RunConfig(model="alexnet_pnn"), sequence).network)
-    assert abs(pnn - hat) / hat < 0.005
+    matched = count_params(build_model(RunConfig(model=model), sequence).network)
+    assert abs(matched - hat) / hat < 0.005
 
 
 def test_analytic_count_matches_the_built_network():
