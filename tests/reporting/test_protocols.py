@@ -92,3 +92,17 @@ def test_more_methods_lists_only_models_the_catalog_has():
     resnet = more_methods(RESNET18, "resnet18").methods
     assert "resnet18_pathnet" not in resnet and "resnet18_sgd" not in resnet
     assert {"resnet18_adahat", "resnet18_ewc"} <= set(resnet)
+
+
+def test_the_gpu_benchmark_is_cifar100_10_with_resnet18_at_full_width():
+    """Same tasks, budget, AlexNet rows and published numbers; ResNet18 without the CPU's
+    width option; seed 0."""
+    cpu, gpu = PROTOCOLS["cifar100_10"], PROTOCOLS["cifar100_10_gpu"]
+    assert (gpu.dataset, gpu.options, gpu.published) == (cpu.dataset, cpu.options,
+                                                         cpu.published)
+    assert [model for _, model in order(gpu)] == [model for seed, model in order(cpu)
+                                                  if seed == 0]
+    resnet = {family.name: family for family in gpu.families}["resnet18"]
+    assert resnet.options == () and gpu.seeds == (0,)
+    assert {family.name: family for family in cpu.families}["resnet18"].options == (
+        "--width", "0.25")
