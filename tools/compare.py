@@ -4,15 +4,15 @@
     python tools/compare.py --protocol cpu10 --estimate-only
     python tools/compare.py --dataset cifar --data-dir DIR --epochs 10 --train-limit 2000
 
-With --protocol (hat_tf/reporting/protocols.py: `cpu`, `cpu10`, `paper`, `cifar100_10`),
-prints the grid's estimated training time (from finished runs of the same models in the
-record and the repository's other grid records; --estimate-only: that alone), then trains
-every family of the protocol (Joint first: A_J of the forgetting ratio) at every seed, in
-the protocol's order of work, into OUT/seed<k>/<model>,
-copies each finished run's results.json and config.json into the record folder (--record,
-default runs/compare_<protocol> in the repository, to commit), and after every finished run
-writes the grid's report there from whatever has finished (comparison.md, scores.csv,
-summary.csv, forgetting_ratio_<family>.png), listing what is missing.
+With --protocol (hat_tf/reporting/protocols.py: `cpu`, `cpu10`, `paper`, `cifar100_10`,
+`cifar10_5`, `cifar100_10_gpu`), prints the grid's estimated training time (from finished
+runs of the same models in the record and the repository's other grid records;
+--estimate-only: that alone), then trains every family of the protocol (Joint first: A_J of
+the forgetting ratio) at every seed, in the protocol's order of work, into
+OUT/seed<k>/<model>, copies each finished run's results.json and config.json into the record
+folder (--record, default runs/compare_<protocol> in the repository, to commit), and after
+every finished run writes the grid's report there from whatever has finished (comparison.md,
+scores.csv, summary.csv, forgetting_ratio_<family>.png), listing what is missing.
 
 Without --protocol, trains --models (the AlexNet family by default) at one seed and budget
 into OUT/<model>, then writes OUT/comparison.md, comparison.csv and forgetting_ratio.png
