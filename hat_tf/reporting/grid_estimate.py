@@ -6,8 +6,9 @@ epoch: the task's own training images (after the validation split), or for a Joi
 union of tasks 1..t (it retrains on every task so far: A_J of the HAT paper's Eq. 6), or
 for a Multitask run the union of all tasks, at the last task alone. A model's rate is the
 training seconds of its finished runs (results.json's `train_seconds`: testing and exports
-not included) over their work; a run of the grid is estimated at its epoch cap, which the
-lr schedule may cut short.
+not included) over their work, on this machine's kind of device (a GPU's runs say nothing
+of a CPU's time); a run of the grid is estimated at its epoch cap, which the lr schedule
+may cut short.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 from dataclasses import dataclass
 
 from hat_tf.config import RunConfig
+from hat_tf.distribute import device_kind
 from hat_tf.reporting.comparison import IncomparableRunsError, load_results
 from hat_tf.reporting.grid import recorded_wall_seconds
 from hat_tf.reporting.protocols import Family, Protocol
@@ -41,6 +43,7 @@ class Budget:
         train_limit: At most this many training examples per task, before the split.
         val_fraction: Share of each task's examples that validates.
         width, batch_size, precision: As train.py's options.
+        device: The kind of device that trains it (`distribute.device_kind`).
     """
 
     dataset: str
@@ -50,6 +53,7 @@ class Budget:
     width: float
     batch_size: int
     precision: str
+    device: str
 
     def task_images(self) -> int | None:
         """Training images of one task after the validation split (None: unknown)."""
@@ -61,14 +65,15 @@ class Budget:
         return examples - int(round(self.val_fraction * examples))
 
     def matches(self, other: Budget) -> bool:
-        """Whether an epoch of one image costs the same in both (the same network)."""
-        return ((self.width, self.batch_size, self.precision)
-                == (other.width, other.batch_size, other.precision))
+        """Whether an epoch of one image costs the same in both (the same network, on the
+        same kind of device)."""
+        return ((self.width, self.batch_size, self.precision, self.device)
+                == (other.width, other.batch_size, other.precision, other.device))
 
 
 def planned_budget(dataset: str, options: tuple[str, ...]) -> Budget:
-    """The budget of a grid's run: train.py's defaults, then `options` (the protocol's and
-    its family's)."""
+    """The budget of a grid's run on this machine's kind of device: train.py's defaults,
+    then `options` (the protocol's and its family's)."""
     defaults = RunConfig()
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--tasks", type=int, default=NUM_TASKS.get(dataset))
@@ -81,14 +86,16 @@ def planned_budget(dataset: str, options: tuple[str, ...]) -> Budget:
     args, _ = parser.parse_known_args(list(options))
     return Budget(dataset, None if args.tasks is None else (args.epochs,) * args.tasks,
                   args.train_limit, args.val_fraction, args.width, args.batch_size,
-                  args.precision)
+                  args.precision, device_kind())
 
 
 def measured_budget(results: dict, config: dict) -> Budget:
-    """The budget a finished run trained with (its results.json and config.json)."""
+    """The budget a finished run trained with (its results.json and config.json; a run
+    of a hat_tf that did not record the device trained on a CPU)."""
     return Budget(results["dataset"], tuple(results["epochs_per_task"]),
                   config["data"]["train_limit"], config["data"]["val_fraction"],
-                  config["width"], config["optim"]["batch_size"], config["precision"])
+                  config["width"], config["optim"]["batch_size"], config["precision"],
+                  results.get("device") or "CPU")
 
 
 def kind(results: dict) -> str:
@@ -142,7 +149,7 @@ class Measurement:
 
 def measure(sources: list[str], model: str, budget: Budget) -> Measurement | None:
     """The finished runs of `model` with `budget`'s network (width, batch size, precision)
-    in the first of the record folders `sources` that has some, or None."""
+    and kind of device in the first of the record folders `sources` that has some, or None."""
     for source in sources:
         runs = []
         for run_dir in sorted(glob.glob(os.path.join(source, "seed*", model))):
@@ -237,9 +244,10 @@ def estimate_text(protocol: Protocol, estimates: list[ModelEstimate], finished: 
              f"({finished} finished already), each task at its cap of "
              f"{', '.join(map(str, caps)) or 'unknown'} epochs (the lr schedule may stop it "
              "sooner), from the training seconds per epoch per training image of finished "
-             "runs of the same model, width, batch size and precision, on the machine that "
-             "ran them (results.json's train_seconds: testing and exports not included; an "
-             "unfinished run counts whole):"]
+             "runs of the same model, width, batch size, precision and kind of device "
+             f"({estimates[0].budget.device}), on the machine that ran them (results.json's "
+             "train_seconds: testing and exports not included; an unfinished run counts "
+             "whole):"]
     width = max([len(e.model) for e in estimates] + [5])
     for e in estimates:
         head = f"  {e.model:<{width}} {e.runs:>2} × "

@@ -20,6 +20,7 @@ from hat_tf.data.pipeline import (
     training_batches,
 )
 from hat_tf.data.task import TaskSequence
+from hat_tf.distribute import device_kind
 from hat_tf.models.building import built, count_params
 from hat_tf.training.callbacks import (
     EpochCheckpoint,
@@ -180,6 +181,7 @@ def new_results(config: RunConfig, sequence: TaskSequence, model: ContinualModel
         task_names=sequence.task_names,
         num_params=count_params(model.network),
         method=model.method.protocol(),
+        device=device_kind(),
         random_acc=[random_classifier_acc(t.y_train, t.y_test, t.num_classes)
                     for t in sequence.tasks],
     )

@@ -46,6 +46,9 @@ class RunResults(Mapping):
         num_params: The network's trainable parameters.
         method: How the method trains (`Method.protocol`); None in runs of hat_tf before
             the record existed.
+        device: The kind of device that trained it (`distribute.device_kind`: `CPU` or
+            `GPU`, the first call's where a run was resumed); None in runs of hat_tf
+            before the record existed, all of them trained on a CPU.
         acc_matrix: Row t: the accuracy of every task after training task t (None for
             tasks not trained yet).
         acc: ACC of the tasks trained so far (mean of the last row; None before the first).
@@ -75,6 +78,7 @@ class RunResults(Mapping):
     task_names: list[str]
     num_params: int
     method: dict | None = None
+    device: str | None = None
     acc_matrix: list[list[float | None]] = dataclasses.field(default_factory=list)
     acc: float | None = None
     bwt: float | None = None
@@ -126,12 +130,13 @@ class RunResults(Mapping):
 
     def to_json(self) -> dict:
         """results.json's dict: every field under its own key, the method's results each
-        under theirs, the optional fields only when set. The values are this record's own:
-        copy before changing them."""
+        under theirs, the optional fields (and `method`, `device`) only when set. The
+        values are this record's own: copy before changing them."""
         values = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
         method_results = values.pop("method_results")
-        if values["method"] is None:
-            del values["method"]
+        for key in ("method", "device"):
+            if values[key] is None:
+                del values[key]
         optional = {key: values.pop(key) for key in OBSERVER_KEYS}
         return {**values, **method_results,
                 **{key: value for key, value in optional.items() if value is not None}}

@@ -14,8 +14,10 @@ from hat_tf.reporting.protocols import Family, Protocol
 IMAGES = 8_500  # a cifar task: 10,000 examples, 15 % of them validate
 
 
-def write_run(record, seed, model, epochs, seconds, method=None, width=1.0, wall=None):
-    """A finished cifar run of len(epochs) tasks that trained `seconds`."""
+def write_run(record, seed, model, epochs, seconds, method=None, width=1.0, wall=None,
+              device=None):
+    """A finished cifar run of len(epochs) tasks that trained `seconds` (on `device`;
+    None: a record of a hat_tf that did not say, on a CPU)."""
     run_dir = record / f"seed{seed}" / model
     run_dir.mkdir(parents=True)
     tasks = len(epochs)
@@ -24,7 +26,7 @@ def write_run(record, seed, model, epochs, seconds, method=None, width=1.0, wall
         "task_names": [f"t{t}" for t in range(tasks)],
         "acc_matrix": [[0.5] * (t + 1) + [None] * (tasks - t - 1) for t in range(tasks)],
         "epochs_per_task": epochs, "train_seconds": seconds, "method": method or {},
-        "tasks_completed": tasks}))
+        "tasks_completed": tasks, **({"device": device} if device else {})}))
     (run_dir / "config.json").write_text(json.dumps({
         "data": {"train_limit": None, "val_fraction": 0.15}, "width": width,
         "optim": {"batch_size": 64}, "precision": "float32"}))
@@ -72,6 +74,18 @@ def test_the_grids_own_record_comes_first(sources):
     estimates = by_model(estimate_runs(PROTOCOL, PROTOCOL.runs(), paths))
     assert estimates["alex_hat"].seconds == pytest.approx(3e-3 * 20 * IMAGES)
     assert estimates["alex_hat"].measurement.tasks == (4,)
+
+
+def test_runs_on_another_kind_of_device_say_nothing_of_this_ones_time(sources):
+    """The tests run on a CPU: a GPU's run of SGD is no rate for it, a CPU's is, whether
+    its record says so or, as before the field existed, not."""
+    paths, own = sources
+    write_run(own, 0, "alex_sgd", [5, 5, 5, 5], 1e-4 * 20 * IMAGES, device="GPU")
+    assert by_model(estimate_runs(PROTOCOL, PROTOCOL.runs(), paths))["alex_sgd"].seconds is None
+    write_run(own, 1, "alex_sgd", [5, 5, 5, 5], 2e-3 * 20 * IMAGES, device="CPU")
+    estimate = by_model(estimate_runs(PROTOCOL, PROTOCOL.runs(), paths))["alex_sgd"]
+    assert estimate.seconds == pytest.approx(2e-3 * 20 * IMAGES)
+    assert estimate.measurement.runs == 1
 
 
 def test_the_text_says_what_it_is_based_on_and_what_is_unknown(sources):

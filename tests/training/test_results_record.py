@@ -16,7 +16,7 @@ from hat_tf.training.run_results import RunResults
 # results.json as this hat_tf writes it for a HAT run that scored task inference
 RESULTS_JSON = {
     "model": "alexnet_hat", "dataset": "digits", "seed": 0, "task_names": ["a", "b"],
-    "num_params": 10, "method": {"gradient_clip_norm": 10000.0},
+    "num_params": 10, "method": {"gradient_clip_norm": 10000.0}, "device": "CPU",
     "acc_matrix": [[0.9, None], [0.8, 0.7]], "acc": 0.75, "bwt": -0.1,
     "random_acc": [0.5, 0.5], "epochs_per_task": [2, 3], "train_seconds": 4.5,
     "tasks_completed": 2, "complete": True,
@@ -49,9 +49,9 @@ def test_an_older_results_json_loads_as_complete():
     old = {key: value for key, value in RESULTS_JSON.items()
            if key in ("model", "dataset", "seed", "task_names", "num_params", "acc_matrix",
                       "acc", "bwt", "random_acc", "epochs_per_task", "train_seconds",
-                      "tasks_completed")}  # no method, no complete
+                      "tasks_completed")}  # no method, device or complete
     record = RunResults.from_json(old)
-    assert record.complete and record.method is None
+    assert record.complete and record.method is None and record.device is None
     assert record.to_json() == {**old, "complete": True}
     del old["tasks_completed"]  # older still
     assert RunResults.from_json(old).tasks_completed == 2
@@ -132,5 +132,6 @@ def test_what_an_observer_returns_lands_in_the_results_and_results_json(meddled_
     results, saved, _, reader = meddled_run
     assert results.val_acc_per_task == saved["val_acc_per_task"] == [0.25, 0.75]
     assert results.complete and saved["complete"]
+    assert saved["device"] == "CPU"  # the kind of device it trained on: the tests' CPU
     assert reader.at_end.val_acc_per_task == [0.25, 0.75]  # observers after it see it
     assert not reader.at_end.complete
