@@ -94,15 +94,14 @@ def test_more_methods_lists_only_models_the_catalog_has():
     assert {"resnet18_adahat", "resnet18_ewc"} <= set(resnet)
 
 
-def test_the_gpu_benchmark_is_cifar100_10_with_resnet18_at_full_width():
-    """Same tasks, budget, AlexNet rows and published numbers; ResNet18 without the CPU's
-    width option; seed 0."""
+def test_the_gpu_benchmark_is_cifar100_10s_resnet18_rows_at_full_width():
+    """Same tasks, budget and published ResNet18 number; ResNet18 without the CPU's width
+    option, at seed 0; the AlexNet rows stay cifar100_10's."""
     cpu, gpu = PROTOCOLS["cifar100_10"], PROTOCOLS["cifar100_10_gpu"]
-    assert (gpu.dataset, gpu.options, gpu.published) == (cpu.dataset, cpu.options,
-                                                         cpu.published)
-    assert [model for _, model in order(gpu)] == [model for seed, model in order(cpu)
-                                                  if seed == 0]
-    resnet = {family.name: family for family in gpu.families}["resnet18"]
-    assert resnet.options == () and gpu.seeds == (0,)
+    assert (gpu.dataset, gpu.options) == (cpu.dataset, cpu.options)
+    assert [published.model for published in gpu.published] == ["resnet18_hat_bn"]
+    assert order(gpu) == [(0, "resnet18_multitask"), (0, "resnet18_hat_bn"),
+                          (0, "resnet18_sgd")]
+    assert gpu.families[0].options == ()
     assert {family.name: family for family in cpu.families}["resnet18"].options == (
         "--width", "0.25")
