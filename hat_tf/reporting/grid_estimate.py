@@ -71,9 +71,9 @@ class Budget:
                 == (other.width, other.batch_size, other.precision, other.device))
 
 
-def planned_budget(dataset: str, options: tuple[str, ...]) -> Budget:
-    """The budget of a grid's run on this machine's kind of device: train.py's defaults,
-    then `options` (the protocol's and its family's)."""
+def planned_budget(dataset: str, options: tuple[str, ...], device: str) -> Budget:
+    """The budget of a grid's run on `device` (`distribute.device_kind`): train.py's
+    defaults, then `options` (the protocol's and its family's)."""
     defaults = RunConfig()
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--tasks", type=int, default=NUM_TASKS.get(dataset))
@@ -86,7 +86,7 @@ def planned_budget(dataset: str, options: tuple[str, ...]) -> Budget:
     args, _ = parser.parse_known_args(list(options))
     return Budget(dataset, None if args.tasks is None else (args.epochs,) * args.tasks,
                   args.train_limit, args.val_fraction, args.width, args.batch_size,
-                  args.precision, device_kind())
+                  args.precision, device)
 
 
 def measured_budget(results: dict, config: dict) -> Budget:
@@ -206,8 +206,10 @@ def estimate_runs(protocol: Protocol, runs: list[tuple[int, Family, str]],
     order: how many, and one's training time from the finished runs in `sources` (record
     folders, the most relevant first)."""
     counts: dict[tuple[str, Budget], int] = {}
+    device = device_kind()  # this machine's, where the grid trains
     for _, family, model in runs:
-        key = (model, planned_budget(protocol.dataset, (*protocol.options, *family.options)))
+        key = (model, planned_budget(protocol.dataset, (*protocol.options, *family.options),
+                                     device))
         counts[key] = counts.get(key, 0) + 1
     estimates = []
     for (model, budget), count in counts.items():

@@ -108,11 +108,11 @@ def test_the_text_says_what_it_is_based_on_and_what_is_unknown(sources):
 
 def test_budgets_follow_train_pys_defaults_and_the_options():
     budget = planned_budget("cifar", ("--epochs", "15", "--width", "0.25",
-                                      "--train-limit", "2000"))
+                                      "--train-limit", "2000"), "CPU")
     assert budget.epochs == (15,) * 10 and budget.width == 0.25
     assert budget.task_images() == 1700
-    assert planned_budget("cifar100_10", ()).task_images() == 4250
-    assert planned_budget("digits", ()).task_images() is None
+    assert planned_budget("cifar100_10", (), "CPU").task_images() == 4250
+    assert planned_budget("digits", (), "CPU").task_images() is None
 
 
 def test_a_finished_grid_has_nothing_to_estimate():
