@@ -10,8 +10,9 @@
 # 3. cifar100_10_gpu: cifar100_10's ResNet18 rows at full width (the published network);
 # 4. paper, seed 0, the AlexNet family: the HAT paper's whole protocol (200-epoch cap).
 # Each grid's runs go to OUT_DIR/<protocol>/seed<k>/<model>, their small outputs and the
-# regenerated report to runs/compare_<protocol> of this repository, where the CPU grid's
-# record reads them (commit them): a run trained here is not trained again on the CPU.
+# regenerated report to runs/compare_<protocol> of this repository (commit them): for cpu10,
+# cifar100_10 and paper the CPU grid's own records, so a run trained here is not trained
+# again on the CPU.
 # Rerunning the script continues where it stopped (tools/compare.py skips finished runs and
 # resumes unfinished ones). Not timed here: no GPU machine lent to this project has
 # TensorFlow (docs/protocol.md, "On one GPU").
