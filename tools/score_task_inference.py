@@ -85,10 +85,10 @@ def check_run(run_dir: str) -> RunConfig:
     return config
 
 
-def scores_of(run_dir: str, config: RunConfig) -> dict:
-    """Every rule's scores (`score_task_inference`) of the run in `run_dir`, its detector
-    recorded from the final network on every task's training set and its rule picked on
-    the validation sets, as a run's end picks it."""
+def recorded_detector(run_dir: str, config: RunConfig):
+    """(the run's final network, its task sequence, a detector whose statistics of every
+    task are recorded from that network on the task's training set and calibrated on its
+    validation set, as at each task's end)."""
     sequence = load_sequence(TOOL, config.data)  # its data gone or damaged: one line
     model = build_model(config, sequence)
     try:
@@ -102,8 +102,16 @@ def scores_of(run_dir: str, config: RunConfig) -> dict:
     for task_id, task in enumerate(sequence.tasks):
         detector.record(outputs, task_id, task.x_train, task.y_train,
                         held_out=(task.x_val, task.y_val))
-    detector.rule = validated_rule(detector, model.network, sequence)
-    return score_task_inference(detector, model.network, sequence)
+    return model.network, sequence, detector
+
+
+def scores_of(run_dir: str, config: RunConfig) -> dict:
+    """Every rule's scores (`score_task_inference`) of the run in `run_dir`, its detector
+    recorded from the final network (`recorded_detector`) and its rule picked on the
+    validation sets, as a run's end picks it."""
+    network, sequence, detector = recorded_detector(run_dir, config)
+    detector.rule = validated_rule(detector, network, sequence)
+    return score_task_inference(detector, network, sequence)
 
 
 def rule_lines(scores: dict) -> list[str]:

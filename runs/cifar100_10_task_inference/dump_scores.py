@@ -10,29 +10,10 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
-import score_task_inference  # noqa: E402  (its run checks; it imports TensorFlow quietly)
+import score_task_inference  # noqa: E402  (its run checks and recorded detector; TF quietly)
 import tensorflow as tf  # noqa: E402
 
-from hat_tf.catalog import build_model  # noqa: E402
-from hat_tf.cli import load_sequence  # noqa: E402
 from hat_tf.data.pipeline import array_batches  # noqa: E402
-from hat_tf.task_detection import TaskDetector, TaskOutputs  # noqa: E402
-from hat_tf.training.checkpoint import RunCheckpoint  # noqa: E402
-
-
-def recorded_detector(run_dir):
-    """(network, sequence, detector recorded as score_task_inference.py records it)."""
-    config = score_task_inference.check_run(run_dir)
-    sequence = load_sequence("dump_scores.py", config.data)
-    model = build_model(config, sequence)
-    RunCheckpoint(run_dir).restore_network(model)
-    detector = TaskDetector.for_network(model.network, sequence.classes_per_task,
-                                        bool(model.method.graph.gates))
-    outputs = TaskOutputs(model.network)
-    for task_id, task in enumerate(sequence.tasks):
-        detector.record(outputs, task_id, task.x_train, task.y_train,
-                        held_out=(task.x_val, task.y_val))
-    return model.network, sequence, detector
 
 
 def split_arrays(network, sequence, detector, split):
@@ -57,7 +38,8 @@ def split_arrays(network, sequence, detector, split):
 
 
 def main(run_dir, out):
-    network, sequence, detector = recorded_detector(run_dir)
+    network, sequence, detector = score_task_inference.recorded_detector(
+        run_dir, score_task_inference.check_run(run_dir))
     arrays = {"rule_names": np.array(detector.rule_names)}
     for split in ("train", "val", "test"):
         arrays.update(split_arrays(network, sequence, detector, split))
