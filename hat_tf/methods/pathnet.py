@@ -43,7 +43,7 @@ import tensorflow as tf
 
 from hat_tf.config import Number, OptimConfig, RunConfig
 from hat_tf.methods.base import Method
-from hat_tf.methods.registry import Option, register_method
+from hat_tf.methods.registry import Option, Searched, register_method
 
 MUTATION_SHIFT = 2  # a mutation adds an integer of [−2, 2]: Fernando et al. §2.2, the reference
 
@@ -95,7 +95,12 @@ def mutated(path: np.ndarray, modules: int, rng: np.random.Generator) -> np.ndar
                "reference's)", Number(int, 1)),
         Option("--pathnet-population", "pathnet", "population", "PathNet's P, the paths of a "
                "generation (default {default}, the reference's)", Number(int, 1)),
-    ))
+    ),
+    # The reference grid-searched the generations (5 … 200 at up to 200 epochs a task);
+    # above 100 the tournament of P = 2 no longer fits the 200-epoch cap (a turn is ≥ 1 epoch).
+    search=(Searched("pathnet_generations", "pathnet", "generations", 5, 100, "log",
+                     "--pathnet-generations", "PathNet's generations a task", (5, 20, 100),
+                     integer=True),))
 class PathNet(Method):
     """Evolves each task's path through PathNet's modules by a tournament while the task
     trains, then freezes the winner's modules for the later tasks.

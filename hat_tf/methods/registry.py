@@ -59,6 +59,7 @@ class Searched:
         option: The tools/train.py option that sets it.
         label: What the plot's axis calls it.
         ticks: The plot's ticks.
+        integer: Whether it takes whole numbers only (keras-tuner's `Int`, not `Float`).
     """
 
     name: str
@@ -70,6 +71,7 @@ class Searched:
     option: str
     label: str
     ticks: tuple[float, ...]
+    integer: bool = False
 
     def value(self, config: RunConfig) -> float:
         """Its value in `config`."""

@@ -43,7 +43,11 @@ def search_space(tune_lr: bool, method: str = "hat") -> keras_tuner.HyperParamet
     """
     space = keras_tuner.HyperParameters()
     for searched in searches()[method] + ((LEARNING_RATE,) if tune_lr else ()):
-        space.Float(searched.name, searched.low, searched.high, sampling=searched.sampling)
+        if searched.integer:
+            space.Int(searched.name, int(searched.low), int(searched.high),
+                      sampling=searched.sampling)
+        else:
+            space.Float(searched.name, searched.low, searched.high, sampling=searched.sampling)
     return space
 
 

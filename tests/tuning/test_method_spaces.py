@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hat_tf.catalog import METHODS
-from hat_tf.config import RunConfig
+from hat_tf.config import OptimConfig, RunConfig
 from hat_tf.tuning.space import search_space, trial_config, trial_values
 from hat_tf.tuning.summary import write_summary
 from tests.tools.tool_modules import load_tool
@@ -57,3 +57,18 @@ def test_the_best_lwf_trial_is_a_train_command_and_a_report(tmp_path):
     report = (tmp_path / "trials.md").read_text()
     assert "`lwf_lambda` is LwF's λ, `lwf_temperature` is LwF's T" in report
     assert (tmp_path / "sensitivity.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_pathnets_generations_are_searched_as_whole_numbers_and_reach_its_tournament():
+    (generations,) = search_space(tune_lr=False, method="pathnet").space
+    assert type(generations).__name__ == "Int"
+    assert (generations.name, generations.min_value, generations.max_value,
+            generations.sampling) == ("pathnet_generations", 5, 100, "log")
+    config = trial_config(RunConfig(model="alexnet_pathnet", optim=OptimConfig(epochs=200)),
+                          {"pathnet_generations": 10}, "d")
+    assert METHODS.get("pathnet")(config).turn_epochs == 200 // (10 * 2)
+    tune = load_tool("tune")
+    args = tune.build_parser().parse_args(["--model", "alexnet_pathnet"])
+    words = shlex.split(tune.train_command(args, pd.Series({"pathnet_generations": 37.0,
+                                                           "lr": 0.05})))
+    assert words[words.index("--pathnet-generations") + 1] == "37"
