@@ -16,16 +16,16 @@ import tensorflow as tf  # noqa: E402
 from hat_tf.data.pipeline import array_batches  # noqa: E402
 
 
-def split_arrays(network, sequence, detector, split):
+def split_arrays(network, sequence, detector, split, transform=lambda images: images):
     """{name: array} of `split`: true tasks and labels, logits (tasks, N, classes) and
-    each rule's scores (tasks, N)."""
+    each rule's scores (tasks, N), of the images as `transform` (NumPy) leaves them."""
     num_tasks = len(sequence.tasks)
     scores_of = tf.function(lambda images: detector.all_scores(network, images, num_tasks),
                             reduce_retracing=True)
     parts = {"tasks": [], "labels": [], "logits": []}
     for task_id, task in enumerate(sequence.tasks):
         images, labels = task.split(split)
-        for (batch,) in array_batches(images):
+        for (batch,) in array_batches(transform(images)):
             logits, scores = scores_of(batch)
             parts["logits"].append(logits.numpy())
             for name, rule_scores in scores.items():
