@@ -5,8 +5,10 @@ A port of the reference's lines for task t = 0, kept as they are (SGD lr 0.05 wi
 momentum, batch 64, s annealed over each epoch by the sample index, the capacity term
 c·mean(a), embedding-gradient compensation with cosh clipped at 50, gradient-norm clip
 10,000, embeddings clamped to ±6, lr /= 3 after 5 epochs without a better validation loss,
-stop at lr < 1e-4 or 200 epochs, restore the best-validation weights); only `.cuda()` and
-the removed `Variable` wrapper differ. It needs PyTorch, which hat_tf does not: run it
+stop at lr < 1e-4 or 200 epochs, restore the best-validation weights at the task's end);
+only `.cuda()` and the removed `Variable` wrapper differ. Two options measure departures:
+`--sgd` (the reference's SGD baseline) and `--restore-at-drop` (hat_tf's protocol, which
+restores the best weights at every lr drop too). It needs PyTorch, which hat_tf does not: run it
 from its own environment, on the .npz that dump_task.py writes.
 
     python runs/reference_first_task/reference_hat.py ~/runs/reference_first_task/task0.npz \

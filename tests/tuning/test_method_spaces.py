@@ -1,4 +1,4 @@
-"""A search of an EWC or LwF model varies that method's hyperparameters: the space, a
+"""A search of an EWC, LwF or PathNet model varies that method's hyperparameters: the space, a
 trial's settings and method, the table, and the best trial as a train.py command."""
 
 import shlex
