@@ -54,6 +54,8 @@ class OptimConfig:
         epochs: Cap on epochs per task (paper: 200).
         batch_size: Examples per step (paper: 64).
         momentum: Momentum for `sgd` (paper: none).
+        restore_at_drop: Put the best-validation weights back at every learning-rate drop
+            (docs/algorithm.md §8), not only at the task's end, as the reference code does.
     """
 
     optimizer: str = "sgd"
@@ -64,6 +66,7 @@ class OptimConfig:
     epochs: int = 200
     batch_size: int = 64
     momentum: float = 0.0
+    restore_at_drop: bool = True
 
 
 @dataclass(frozen=True)

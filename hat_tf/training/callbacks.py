@@ -17,8 +17,9 @@ def current_lr(optimizer: keras.optimizers.Optimizer) -> float:
 
 class PlateauSchedule(keras.callbacks.Callback):
     """Divides the learning rate by `factor` after `patience` epochs without a lower
-    validation loss, restoring the best weights at each drop; stops when the rate falls
-    below `lr_min` (reference code). `restore_best` puts the best weights back at the end.
+    validation loss, restoring the best weights at each drop (unless not
+    `restore_at_drop`); stops when the rate falls below `lr_min` (reference code).
+    `restore_best` puts the best weights back at the end.
 
     Its counters (`state`) and best weights are what a checkpoint keeps of it.
 
@@ -26,10 +27,14 @@ class PlateauSchedule(keras.callbacks.Callback):
         factor: Divisor of the learning rate (paper: 3).
         patience: Epochs without improvement before a drop (paper: 5).
         lr_min: Stop below this rate (paper: 1e-4).
+        restore_at_drop: Put the best weights back at each drop (the reference code only
+            does at the task's end).
     """
 
-    def __init__(self, factor: float, patience: int, lr_min: float):
+    def __init__(self, factor: float, patience: int, lr_min: float,
+                 restore_at_drop: bool = True):
         super().__init__()
+        self.restore_at_drop = restore_at_drop
         self.factor = factor
         self.patience = patience
         self.lr_min = lr_min
@@ -68,7 +73,7 @@ class PlateauSchedule(keras.callbacks.Callback):
         learning_rate.assign(learning_rate / self.factor)
         if current_lr(self.model.optimizer) < self.lr_min:
             self.stopped = self.model.stop_training = True
-        elif self.best_weights is not None:
+        elif self.restore_at_drop and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
 
     def restore_best(self, model: keras.Model) -> None:

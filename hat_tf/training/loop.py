@@ -102,7 +102,7 @@ def train_task(
     if not tasks:  # the method trains nothing at this task (Multitask before the last)
         return 0
     schedule = PlateauSchedule(config.optim.lr_factor, config.optim.lr_patience,
-                               config.optim.lr_min)
+                               config.optim.lr_min, config.optim.restore_at_drop)
     if resume:
         checkpointer.restore(model, schedule)
     printer = EpochPrinter(task_id, len(sequence.tasks), log, progress)
