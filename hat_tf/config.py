@@ -54,8 +54,9 @@ class OptimConfig:
         epochs: Cap on epochs per task (paper: 200).
         batch_size: Examples per step (paper: 64).
         momentum: Momentum for `sgd` (paper: none).
-        restore_at_drop: Put the best-validation weights back at every learning-rate drop
-            (docs/algorithm.md §8), not only at the task's end, as the reference code does.
+        restore_at_drop: True (this protocol): put the best-validation weights back at every
+            learning-rate drop too; False: only at the task's end, as the HAT reference code
+            does (docs/algorithm.md §8).
     """
 
     optimizer: str = "sgd"
