@@ -13,15 +13,16 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
+import fitted_oracles  # noqa: E402
 from dump_scores import score_task_inference, split_arrays  # noqa: E402
 
 
 def accuracies(scores, logits, tasks, labels):
-    """(task-inference accuracy, class-incremental accuracy) of argmax-over-tasks `scores`."""
-    chosen = np.argmax(scores, 0)
-    predicted = np.argmax(logits[chosen, np.arange(len(chosen))], -1)
-    right = chosen == tasks
-    return float(np.mean(right)), float(np.mean(right & (predicted == labels)))
+    """(task-inference accuracy, class-incremental accuracy) of argmax-over-tasks `scores`,
+    read off as fitted_oracles.py reads its regressions' choices."""
+    return fitted_oracles.accuracies(
+        {"test_logits": logits, "test_tasks": tasks, "test_labels": labels},
+        np.argmax(scores, 0))
 
 
 def main(run_dir, out):
