@@ -225,6 +225,14 @@ def environment() -> dict:
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "cpu_count": os.cpu_count(),
-        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
-        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "intra_op_threads": thread_setting(
+            tf.config.threading.get_intra_op_parallelism_threads(), "TF_NUM_INTRAOP_THREADS"),
+        "inter_op_threads": thread_setting(
+            tf.config.threading.get_inter_op_parallelism_threads(), "TF_NUM_INTEROP_THREADS"),
     }
+
+
+def thread_setting(configured: int, variable: str) -> int:
+    """A thread pool's size as TensorFlow uses it: the tf.config setting, else the
+    environment variable TensorFlow reads at start-up (`variable`), else 0 (its default)."""
+    return configured or int(os.environ.get(variable, 0))

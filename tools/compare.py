@@ -35,13 +35,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from hat_tf.console import import_tensorflow_quietly
 
 import_tensorflow_quietly()  # its start-up lines would come before --help's usage
 
 from hat_tf.catalog import MODELS  # noqa: E402
-from hat_tf.cli import RUN_NUMBERS, OneLineParser, output_problem  # noqa: E402
+from hat_tf.cli import RUN_NUMBERS, Number, OneLineParser, output_problem  # noqa: E402
 from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.reporting.comparison import IncomparableRunsError, load_results  # noqa: E402
 from hat_tf.reporting.grid import (  # noqa: E402
@@ -81,10 +83,11 @@ def restart_options(run_dir: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def wall_clock(run_dir: str, resuming: bool):
+def wall_clock(run_dir: str, resuming: bool, jobs: int = 1):
     """Keeps the run's wall_seconds.json up to date while the block runs, writing it every
     WALL_CLOCK_EVERY seconds, so that a grid killed in the middle of a call (a session's
-    end) loses at most that much of it.
+    end) loses at most that much of it. With `jobs` above 1 the file says how many
+    trainings shared the machine (`concurrent_trainings`), as each then takes longer.
 
     A resumed run adds this call to its earlier ones from the start. A new or restarted one
     (--overwrite) counts this call alone, and only once train.py has written its
@@ -95,8 +98,10 @@ def wall_clock(run_dir: str, resuming: bool):
 
     def write() -> None:
         if resuming or (os.path.isfile(config) and os.path.getmtime(config) >= clock_started):
-            write_atomically(os.path.join(run_dir, WALL_FILE),
-                             json.dumps({"wall_seconds": spent + time.monotonic() - start}))
+            wall = {"wall_seconds": spent + time.monotonic() - start}
+            if jobs > 1:
+                wall["concurrent_trainings"] = jobs
+            write_atomically(os.path.join(run_dir, WALL_FILE), json.dumps(wall))
 
     finished = threading.Event()
 
@@ -114,20 +119,72 @@ def wall_clock(run_dir: str, resuming: bool):
         write()
 
 
-def train(model: str, run_dir: str, options: list[str]) -> None:
+def thread_environment(jobs: int) -> dict[str, str] | None:
+    """The environment of one of `jobs` trainings at once: TensorFlow's thread pools given
+    an equal share of the machine's cores (None for one training: TensorFlow's default)."""
+    if jobs == 1:
+        return None
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    return {**os.environ, "TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads}
+
+
+def train(model: str, run_dir: str, options: list[str], jobs: int = 1) -> None:
     """Trains the run of `model` in `run_dir`, or continues it; exits as train.py did when
-    it fails (2 with train.py's one line for bad input)."""
+    it fails (2 with train.py's one line for bad input). With `jobs` above 1 (trainings at
+    once), train.py gets its share of the cores and writes its output to `run_dir`.log."""
     restart = restart_options(run_dir)
     resuming = restart == ["--resume"]
-    print(f"{model}: {'resuming' if resuming else 'training'} into {run_dir}", flush=True)
+    log = f"{run_dir}.log" if jobs > 1 else None
+    if log:
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+    print(f"{model}: {'resuming' if resuming else 'training'} into {run_dir}"
+          + (f" (its output: {log})" if log else ""), flush=True)
     command = [sys.executable, os.path.join(TOOLS, "train.py"), "--model", model,
                "--run-dir", run_dir, *options, *restart]
-    with wall_clock(run_dir, resuming):
-        status = subprocess.run(command).returncode
+    with wall_clock(run_dir, resuming, jobs), \
+            (open(log, "a") if log else contextlib.nullcontext()) as output:
+        status = subprocess.run(command, env=thread_environment(jobs), stdout=output,
+                                stderr=output).returncode
+    if status and log:
+        print(f"compare.py: training {model} failed, its output: {log}", file=sys.stderr)
     if status == 2:  # bad input, which train.py has named in its one line
         sys.exit(2)
     if status:
         sys.exit(f"compare.py: training {model} failed")
+
+
+def train_all(trainings: list[tuple[str, str, list[str]]], jobs: int,
+              on_finished: Callable[[str], None]) -> None:
+    """Trains each (model, run dir, train.py options) of `trainings`, `jobs` at once, taken
+    in their order, and calls `on_finished(run_dir)` here after each, as they finish. A
+    failed training stops the rest from starting; those running are waited for and
+    recorded, then the failure exits as in `train`."""
+    failed = threading.Event()
+
+    def train_unless_one_failed(model: str, run_dir: str, options: list[str]) -> bool:
+        if failed.is_set():
+            return False
+        try:
+            train(model, run_dir, options, jobs)
+        except (SystemExit, Exception):
+            failed.set()
+            raise
+        return True
+
+    failure = None
+    with ThreadPoolExecutor(jobs) as pool:
+        futures = {pool.submit(train_unless_one_failed, *training): training[1]
+                   for training in trainings}
+        for future in as_completed(futures):
+            try:
+                trained = future.result()
+            except (SystemExit, Exception) as error:
+                failure = failure or error
+                continue
+            if trained:
+                on_finished(futures[future])
+    if failure:
+        raise failure
 
 
 def keep_small_outputs(run_dir: str, record_dir: str) -> None:
@@ -160,26 +217,36 @@ def print_estimate(protocol: Protocol, seeds: tuple[int, ...], out: str | None, 
 
 def run_protocol(protocol: Protocol, seeds: tuple[int, ...], out: str, record: str,
                  data_dir: str | None, families: tuple[str, ...] | None = None,
-                 estimate_only: bool = False) -> None:
+                 estimate_only: bool = False, jobs: int = 1) -> None:
     """Prints the grid's estimated time (only that if `estimate_only`), then trains the grid
     in its order (`Protocol.runs`: its stages, or seed by seed and family by family; only
-    `families`, by name, if given), skipping what has finished, and writes its report into
-    `record` after every run; the report lists the whole grid, whatever was left out."""
+    `families`, by name, if given), `jobs` runs at once, skipping what has finished, and
+    writes its report into `record` after every run; the report lists the whole grid,
+    whatever was left out."""
     print_estimate(protocol, seeds, out, record, families)
     if estimate_only:
         return
     write_grid_spec(record, protocol, seeds)
     data = ["--data-dir", data_dir] if data_dir else []
+    trainings, records = [], {}
     for seed, family, model in protocol.runs(seeds, families):
         recorded, run_dir = run_path(record, seed, model), run_path(out, seed, model)
+        records[run_dir] = recorded
         if finished(recorded):
             print(f"{model}, seed {seed}: using the finished run in {recorded}")
-            continue
-        if not finished(run_dir):
-            train(model, run_dir, ["--dataset", protocol.dataset, "--seed", str(seed),
-                                   *protocol.options, *family.options, *data])
-        keep_small_outputs(run_dir, recorded)
-        report_grid(record)
+        elif finished(run_dir):
+            record_run(run_dir, recorded, record)
+        else:
+            trainings.append((model, run_dir, ["--dataset", protocol.dataset, "--seed",
+                                               str(seed), *protocol.options,
+                                               *family.options, *data]))
+    train_all(trainings, jobs, lambda run_dir: record_run(run_dir, records[run_dir], record))
+
+
+def record_run(run_dir: str, recorded: str, record: str) -> None:
+    """Copies the finished run's small outputs into the record and reports the grid."""
+    keep_small_outputs(run_dir, recorded)
+    report_grid(record)
 
 
 def report_grid(record: str) -> None:
@@ -201,8 +268,9 @@ def run_models(args: argparse.Namespace) -> None:
     for model, run_dir in zip(models, run_dirs):
         if finished(run_dir):
             print(f"{model}: using the finished run in {run_dir}")
-            continue
-        train(model, run_dir, ["--dataset", args.dataset, "--seed", str(seed), *budget])
+    train_all([(model, run_dir, ["--dataset", args.dataset, "--seed", str(seed), *budget])
+               for model, run_dir in zip(models, run_dirs) if not finished(run_dir)],
+              args.jobs, lambda run_dir: None)
     report = [sys.executable, os.path.join(TOOLS, "report.py"), *run_dirs[1:],
               "--joint", run_dirs[0], "--out", out]
     sys.exit(subprocess.run(report).returncode)
@@ -232,6 +300,12 @@ def build_parser() -> OneLineParser:
     parser.add_argument("--out", help="folder of the runs (default "
                                       "runs/compare_<dataset>_seed<seed>; with --protocol: "
                                       "required, best outside the repository)")
+    parser.add_argument("--jobs", type=Number(int, 1), default=1,
+                        help="trainings at once, in the grid's order, each with an equal "
+                             "share of the cores for TensorFlow's threads and its output in "
+                             "<run dir>.log (default 1; on this project's 2-core CPU two "
+                             "1-thread trainings train 1.3-1.4 times the images per second "
+                             "of one: docs/results.md)")
     for option in BUDGET_OPTIONS:
         parser.add_argument(f"--{option.replace('_', '-')}", type=RUN_NUMBERS.get(option),
                             help="passed to train.py (with --protocol only --data-dir)")
@@ -288,7 +362,7 @@ def main(argv=None) -> None:
     record = args.record or os.path.join(REPOSITORY, "runs", f"compare_{protocol.name}")
     run_protocol(protocol, tuple(args.seeds or protocol.seeds), args.out, record,
                  args.data_dir, tuple(args.families) if args.families else None,
-                 args.estimate_only)
+                 args.estimate_only, args.jobs)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from hat_tf.benchmarking import thread_setting
 from tests.tools.tool_modules import load_tool, refusal
 
 
@@ -49,3 +50,13 @@ def test_an_out_that_cannot_be_written_is_refused_before_measuring(tmp_path, cap
     (tmp_path / "file").write_text("a file\n")
     assert message in refusal(benchmark, ["--out", str(tmp_path / out)], capsys)
     assert [path.name for path in tmp_path.iterdir()] == ["file"]
+
+
+def test_the_thread_settings_recorded_are_those_tensorflow_uses(monkeypatch):
+    """tf.config's setting where one is made, else TensorFlow's environment variable (as
+    `compare.py --jobs` sets it for each training), else 0 for TensorFlow's default."""
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    assert thread_setting(0, "TF_NUM_INTRAOP_THREADS") == 0
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    assert thread_setting(0, "TF_NUM_INTRAOP_THREADS") == 1
+    assert thread_setting(3, "TF_NUM_INTRAOP_THREADS") == 3

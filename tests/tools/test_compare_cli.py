@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_a_failed_training_stops_the_comparison(tmp_path, monkeypatch, status, code):
     compare = load_tool("compare")
     commands = []
-    monkeypatch.setattr(compare.subprocess, "run", lambda command: commands.append(command)
+    monkeypatch.setattr(compare.subprocess, "run", lambda command, **_: commands.append(command)
                         or subprocess.CompletedProcess(command, status))
     with pytest.raises(SystemExit) as exit_info:
         compare.main(["--dataset", "digits", "--tasks", "99", "--out", str(tmp_path / "out")])
@@ -47,7 +47,7 @@ def test_a_rerun_skips_finished_runs_and_resumes_unfinished_ones(tmp_path, monke
     (out / "alexnet_sgd").mkdir()
     (out / "alexnet_sgd" / "config.json").write_text("{}")
     commands = []
-    monkeypatch.setattr(compare.subprocess, "run", lambda command: commands.append(command)
+    monkeypatch.setattr(compare.subprocess, "run", lambda command, **_: commands.append(command)
                         or subprocess.CompletedProcess(command, 0))
     with pytest.raises(SystemExit):
         compare.main(["--dataset", "digits", "--out", str(out), "--models", "alexnet_joint",
@@ -115,7 +115,7 @@ def test_bad_input_is_refused_before_anything_trains_or_is_written(tmp_path, mon
     had trained."""
     compare = load_tool("compare")
     monkeypatch.setattr(compare.subprocess, "run",
-                        lambda command: pytest.fail(f"ran {command} before refusing"))
+                        lambda command, **_: pytest.fail(f"ran {command} before refusing"))
     (tmp_path / "file").write_text("a file\n")
     args, message = BAD_INPUTS[case]
     assert message in refusal(compare, [arg.format(tmp=tmp_path) for arg in args], capsys)

@@ -24,18 +24,24 @@ def option(command, name):
 
 class FakeTraining:
     """Stands in for subprocess.run: a train.py call writes a finished run (and a large
-    file the record must not copy); a report.py call runs the real report in-process."""
+    file the record must not copy) after `seconds`, or fails at once for the model `fails`;
+    a report.py call runs the real report in-process."""
 
     def __init__(self, report):
         self.report = report
-        self.trained = []
+        self.trained, self.environments = [], []
+        self.fails, self.seconds = None, 0.0
 
-    def __call__(self, command):
+    def __call__(self, command, env=None, **_):
         if command[1].endswith("report.py"):
             self.report.main(command[2:])
-        else:
-            self.trained.append(command)
-            self.write_run(command)
+            return subprocess.CompletedProcess(command, 0)
+        self.trained.append(command)
+        self.environments.append(env)
+        if option(command, "--model") == self.fails:
+            return subprocess.CompletedProcess(command, 1)
+        time.sleep(self.seconds)
+        self.write_run(command)
         return subprocess.CompletedProcess(command, 0)
 
     @staticmethod
@@ -80,6 +86,44 @@ def test_the_grid_trains_every_family_at_every_seed_and_records_it(tmp_path, com
         "config.json", "results.json", "wall_seconds.json"]
     assert json.loads((record / "grid.json").read_text())["seeds"] == [0, 1]
     assert "## Missing runs\n\nnone" in (record / "comparison.md").read_text()
+
+
+def test_jobs_train_runs_at_once_each_on_its_share_of_the_cores(tmp_path, compare,
+                                                               monkeypatch):
+    """--jobs 2 on 4 cores: every run trains and is recorded, each train.py with 2 threads
+    in TensorFlow's pools and its output beside its run dir; alone, TensorFlow's default."""
+    module, fake = compare
+    monkeypatch.setattr(module.os, "cpu_count", lambda: 4)
+    out, record = tmp_path / "out", tmp_path / "record"
+    module.main(["--protocol", "test", "--out", str(out), "--record", str(record),
+                 "--jobs", "2"])
+    assert sorted((option(c, "--seed"), option(c, "--model")) for c in fake.trained) == [
+        (seed, model) for seed in ("0", "1")
+        for model in ("first_hat", "first_joint", "second_hat", "second_joint")]
+    assert {(env["TF_NUM_INTRAOP_THREADS"], env["TF_NUM_INTEROP_THREADS"])
+            for env in fake.environments} == {("2", "2")}
+    assert all(Path(option(c, "--run-dir") + ".log").is_file() for c in fake.trained)
+    wall = json.loads((record / "seed1" / "second_hat" / "wall_seconds.json").read_text())
+    assert wall["concurrent_trainings"] == 2
+    assert "## Missing runs\n\nnone" in (record / "comparison.md").read_text()
+    module.main(["--protocol", "test", "--out", str(tmp_path / "alone"), "--record",
+                 str(tmp_path / "alone_record"), "--seeds", "0"])
+    assert fake.environments[8:] == [None] * 4
+
+
+def test_a_failed_job_stops_the_rest_and_records_the_one_beside_it(tmp_path, compare,
+                                                                   capsys):
+    module, fake = compare
+    fake.fails, fake.seconds = "first_joint", 0.3
+    record = tmp_path / "record"
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(["--protocol", "test", "--out", str(tmp_path / "out"), "--record",
+                     str(record), "--seeds", "0", "--jobs", "2"])
+    assert exit_info.value.code == "compare.py: training first_joint failed"
+    assert sorted(option(c, "--model") for c in fake.trained) == ["first_hat", "first_joint"]
+    assert (record / "seed0" / "first_hat" / "results.json").is_file()
+    assert f"its output: {tmp_path / 'out' / 'seed0' / 'first_joint'}.log" in \
+        capsys.readouterr().err
 
 
 def test_first_seed_only_models_train_at_the_protocols_first_seed_alone(tmp_path, compare,
@@ -227,7 +271,7 @@ def fake_training(module, monkeypatch, run_dir, restart, writes_config):
     monkeypatch.setattr(module, "restart_options", lambda _: restart)
     seen_during_the_call = []
 
-    def slow_training(command):
+    def slow_training(command, **_):
         if writes_config:
             (run_dir / "config.json").write_text("{}")
         time.sleep(0.5)
