@@ -4,6 +4,7 @@ kill or on a fresh machine (only the record survives)."""
 
 import json
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -24,13 +25,14 @@ def option(command, name):
 
 class FakeTraining:
     """Stands in for subprocess.run: a train.py call writes a finished run (and a large
-    file the record must not copy) after `seconds`, or fails at once for the model `fails`;
-    a report.py call runs the real report in-process."""
+    file the record must not copy) after `seconds`, or fails for the model `fails` once
+    another training has started; a report.py call runs the real report in-process."""
 
     def __init__(self, report):
         self.report = report
         self.trained, self.environments = [], []
         self.fails, self.seconds = None, 0.0
+        self.another_started = threading.Event()
 
     def __call__(self, command, env=None, **_):
         if command[1].endswith("report.py"):
@@ -39,7 +41,9 @@ class FakeTraining:
         self.trained.append(command)
         self.environments.append(env)
         if option(command, "--model") == self.fails:
+            self.another_started.wait(timeout=10)
             return subprocess.CompletedProcess(command, 1)
+        self.another_started.set()
         time.sleep(self.seconds)
         self.write_run(command)
         return subprocess.CompletedProcess(command, 0)
