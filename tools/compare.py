@@ -2,6 +2,7 @@
 
     python tools/compare.py --protocol cpu --data-dir DIR --out ~/runs/cpu
     python tools/compare.py --protocol cpu10 --estimate-only
+    python tools/compare.py --protocol cpu10 --data-dir DIR --out ~/runs/cpu10 --jobs 2
     python tools/compare.py --dataset cifar --data-dir DIR --epochs 10 --train-limit 2000
 
 With --protocol (hat_tf/reporting/protocols.py: `cpu`, `cpu10`, `paper`, `cifar100_10`,
@@ -12,7 +13,9 @@ the forgetting ratio) at every seed, in the protocol's order of work, into
 OUT/seed<k>/<model>, copies each finished run's results.json and config.json into the record
 folder (--record, default runs/compare_<protocol> in the repository, to commit), and after
 every finished run writes the grid's report there from whatever has finished (comparison.md,
-scores.csv, summary.csv, forgetting_ratio_<family>.png), listing what is missing.
+scores.csv, summary.csv, forgetting_ratio_<family>.png), listing what is missing. --jobs N
+trains N runs at once, each train.py with 1/N of the cores for TensorFlow's threads and its
+output in <run dir>.log.
 
 Without --protocol, trains --models (the AlexNet family by default) at one seed and budget
 into OUT/<model>, then writes OUT/comparison.md, comparison.csv and forgetting_ratio.png
@@ -86,8 +89,9 @@ def restart_options(run_dir: str) -> list[str]:
 def wall_clock(run_dir: str, resuming: bool, jobs: int = 1):
     """Keeps the run's wall_seconds.json up to date while the block runs, writing it every
     WALL_CLOCK_EVERY seconds, so that a grid killed in the middle of a call (a session's
-    end) loses at most that much of it. With `jobs` above 1 the file says how many
-    trainings shared the machine (`concurrent_trainings`), as each then takes longer.
+    end) loses at most that much of it. With `jobs` above 1 the file says how many trainings
+    were run at once, each on its share of the cores (`concurrent_trainings`): each takes
+    longer than alone.
 
     A resumed run adds this call to its earlier ones from the start. A new or restarted one
     (--overwrite) counts this call alone, and only once train.py has written its
