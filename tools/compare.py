@@ -269,12 +269,14 @@ def run_models(args: argparse.Namespace) -> None:
               for item in (f"--{option.replace('_', '-')}", str(getattr(args, option)))]
     models = args.models or list(ALEXNET.models)
     run_dirs = [os.path.join(out, model) for model in models]
+    trainings = []
     for model, run_dir in zip(models, run_dirs):
         if finished(run_dir):
             print(f"{model}: using the finished run in {run_dir}")
-    train_all([(model, run_dir, ["--dataset", args.dataset, "--seed", str(seed), *budget])
-               for model, run_dir in zip(models, run_dirs) if not finished(run_dir)],
-              args.jobs, lambda run_dir: None)
+        else:
+            trainings.append((model, run_dir, ["--dataset", args.dataset, "--seed", str(seed),
+                                               *budget]))
+    train_all(trainings, args.jobs, lambda run_dir: None)
     report = [sys.executable, os.path.join(TOOLS, "report.py"), *run_dirs[1:],
               "--joint", run_dirs[0], "--out", out]
     sys.exit(subprocess.run(report).returncode)
