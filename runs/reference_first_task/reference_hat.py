@@ -52,13 +52,18 @@ class Net(torch.nn.Module):
         return [torch.sigmoid(s * getattr(self, name)(t)) for name in GATED]
 
     def forward(self, t, x, s):
+        h, masks = self.features(t, x, s)
+        return self.last(h), masks
+
+    def features(self, t, x, s):
+        """The output of fc2 under task t's gates at scale s, and the gates."""
         gc1, gc2, gc3, gfc1, gfc2 = masks = self.mask(t, s)
         h = self.maxpool(self.drop1(self.relu(self.c1(x)))) * gc1.view(1, -1, 1, 1)
         h = self.maxpool(self.drop1(self.relu(self.c2(h)))) * gc2.view(1, -1, 1, 1)
         h = self.maxpool(self.drop2(self.relu(self.c3(h)))) * gc3.view(1, -1, 1, 1)
         h = self.drop2(self.relu(self.fc1(h.view(x.size(0), -1)))) * gfc1
         h = self.drop2(self.relu(self.fc2(h))) * gfc2
-        return self.last(h), masks
+        return h, masks
 
 
 def criterion(output, targets, masks, lamb):
