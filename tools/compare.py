@@ -86,12 +86,14 @@ def restart_options(run_dir: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def wall_clock(run_dir: str, resuming: bool, jobs: int = 1):
+def wall_clock(run_dir: str, resuming: bool, jobs: int = 1, threads: str | None = None):
     """Keeps the run's wall_seconds.json up to date while the block runs, writing it every
     WALL_CLOCK_EVERY seconds, so that a grid killed in the middle of a call (a session's
     end) loses at most that much of it. With `jobs` above 1 the file says how many trainings
     were run at once, each on its share of the cores (`concurrent_trainings`): each takes
-    longer than alone.
+    longer than alone. `threads`, where set (TF_NUM_INTRAOP_THREADS of the training's
+    environment: --jobs, or the caller's, as when a background grid runs one compare.py on
+    each core), goes in as `tensorflow_threads`.
 
     A resumed run adds this call to its earlier ones from the start. A new or restarted one
     (--overwrite) counts this call alone, and only once train.py has written its
@@ -105,6 +107,8 @@ def wall_clock(run_dir: str, resuming: bool, jobs: int = 1):
             wall = {"wall_seconds": spent + time.monotonic() - start}
             if jobs > 1:
                 wall["concurrent_trainings"] = jobs
+            if threads and threads.isdigit():
+                wall["tensorflow_threads"] = int(threads)
             write_atomically(os.path.join(run_dir, WALL_FILE), json.dumps(wall))
 
     finished = threading.Event()
@@ -145,9 +149,11 @@ def train(model: str, run_dir: str, options: list[str], jobs: int = 1) -> None:
           + (f" (its output: {log})" if log else ""), flush=True)
     command = [sys.executable, os.path.join(TOOLS, "train.py"), "--model", model,
                "--run-dir", run_dir, *options, *restart]
-    with wall_clock(run_dir, resuming, jobs), \
+    environment = thread_environment(jobs)
+    threads = (environment or os.environ).get("TF_NUM_INTRAOP_THREADS")
+    with wall_clock(run_dir, resuming, jobs, threads), \
             (open(log, "a") if log else contextlib.nullcontext()) as output:
-        status = subprocess.run(command, env=thread_environment(jobs), stdout=output,
+        status = subprocess.run(command, env=environment, stdout=output,
                                 stderr=output).returncode
     if status and log:
         print(f"compare.py: training {model} failed, its output: {log}", file=sys.stderr)

@@ -95,7 +95,8 @@ def test_the_grid_trains_every_family_at_every_seed_and_records_it(tmp_path, com
 def test_jobs_train_runs_at_once_each_on_its_share_of_the_cores(tmp_path, compare,
                                                                monkeypatch):
     """--jobs 2 on 4 cores: every run trains and is recorded, each train.py with 2 threads
-    in TensorFlow's pools and its output beside its run dir; alone, TensorFlow's default."""
+    in TensorFlow's pools and its output beside its run dir, wall_seconds.json saying so;
+    alone, the caller's environment, whose thread setting wall_seconds.json records."""
     module, fake = compare
     monkeypatch.setattr(module.os, "cpu_count", lambda: 4)
     out, record = tmp_path / "out", tmp_path / "record"
@@ -108,11 +109,15 @@ def test_jobs_train_runs_at_once_each_on_its_share_of_the_cores(tmp_path, compar
             for env in fake.environments} == {("2", "2")}
     assert all(Path(option(c, "--run-dir") + ".log").is_file() for c in fake.trained)
     wall = json.loads((record / "seed1" / "second_hat" / "wall_seconds.json").read_text())
-    assert wall["concurrent_trainings"] == 2
+    assert (wall["concurrent_trainings"], wall["tensorflow_threads"]) == (2, 2)
     assert "## Missing runs\n\nnone" in (record / "comparison.md").read_text()
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")  # a grid's one compare.py per core
     module.main(["--protocol", "test", "--out", str(tmp_path / "alone"), "--record",
                  str(tmp_path / "alone_record"), "--seeds", "0"])
     assert fake.environments[8:] == [None] * 4
+    wall = json.loads((tmp_path / "alone_record" / "seed0" / "second_hat"
+                       / "wall_seconds.json").read_text())
+    assert "concurrent_trainings" not in wall and wall["tensorflow_threads"] == 1
 
 
 def test_a_failed_job_stops_the_rest_and_records_the_one_beside_it(tmp_path, compare,
