@@ -131,6 +131,10 @@ def add_run_arguments(parser: argparse.ArgumentParser, models: Sequence[str],
                             action="store_false",
                             help="put the best weights back only at a task's end, as the HAT "
                                  "reference code does, not also at every lr drop"),
+        parser.add_argument("--augment", action="store_true",
+                            help="train on random crops (the image padded by 4 pixels) and "
+                                 "horizontal flips, new every epoch (default: none, as in the "
+                                 "paper; for natural images such as CIFAR's)"),
         parser.add_argument("--tasks", type=RUN_NUMBERS["tasks"],
                             help="learn only the first N tasks of the sequence"),
         parser.add_argument("--train-limit", type=RUN_NUMBERS["train_limit"],
@@ -216,7 +220,7 @@ def run_config(args: argparse.Namespace, run_dir: str | None, hat: HatConfig) ->
                         val_fraction=args.val_fraction),
         optim=OptimConfig(optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
                           batch_size=args.batch_size, momentum=args.momentum,
-                          restore_at_drop=args.restore_at_drop),
+                          restore_at_drop=args.restore_at_drop, augment=args.augment),
         hat=hat,
         width=args.width,
         deterministic=args.deterministic,

@@ -46,12 +46,14 @@ def task_dataset(tasks: Sequence[tuple[int, Task]], split: str,
 
 
 def training_batches(tasks: Sequence[tuple[int, Task]], batch_size: int, seed: int,
-                     epochs: int, first_epoch: int = 0) -> tf.data.Dataset:
-    """The training batches of epochs `first_epoch`..`epochs` − 1, each epoch shuffled.
+                     epochs: int, first_epoch: int = 0, augment: bool = False) -> tf.data.Dataset:
+    """The training batches of epochs `first_epoch`..`epochs` − 1, each epoch shuffled, its
+    images `augmented` if `augment`.
 
-    Epoch e's order depends only on (seed, e), so a run resumed at epoch e sees the batches
-    an uninterrupted run sees. Each epoch ends with its own (possibly smaller) last batch:
-    fit with `steps_per_epoch = ceil(n / batch_size)` keeps epochs aligned.
+    Epoch e's order and crops and flips depend only on (seed, e), so a run resumed at epoch
+    e sees the batches an uninterrupted run sees. Each epoch ends with its own (possibly
+    smaller) last batch: fit with `steps_per_epoch = ceil(n / batch_size)` keeps epochs
+    aligned.
     """
     images, task_ids, labels = split_arrays(tasks, "train")
     orders = np.stack([np.random.default_rng([seed, epoch]).permutation(len(labels))
@@ -62,6 +64,41 @@ def training_batches(tasks: Sequence[tuple[int, Task]], batch_size: int, seed: i
         return ({"image": tf.gather(images, indices), "task_id": tf.gather(task_ids, indices)},
                 tf.gather(labels, indices))
 
-    per_epoch = tf.data.Dataset.from_tensor_slices(orders).flat_map(
-        lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
-    return per_epoch.map(lookup, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    def augmented_lookup(epoch, position, index):
+        image = augmented(images[index], tf.stack([tf.constant(seed, tf.int64),
+                                                   epoch * EPOCH_STRIDE + position]))
+        return {"image": image, "task_id": task_ids[index]}, labels[index]
+
+    def augmented_epoch(epoch, order):
+        positions = tf.range(tf.shape(order, out_type=tf.int64)[0])
+        examples = tf.data.Dataset.from_tensor_slices(
+            (tf.fill(tf.shape(positions), epoch), positions, order))
+        return examples.map(augmented_lookup, num_parallel_calls=tf.data.AUTOTUNE).batch(
+            batch_size)
+
+    epoch_orders = tf.data.Dataset.from_tensor_slices(
+        (tf.range(first_epoch, epochs, dtype=tf.int64), orders))
+    if augment:
+        return epoch_orders.flat_map(augmented_epoch).prefetch(tf.data.AUTOTUNE)
+    index_batches = epoch_orders.flat_map(
+        lambda _, order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
+    return index_batches.map(lookup, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
+        tf.data.AUTOTUNE)
+
+
+# Images a training epoch may hold (a stateless seed per image: epoch · this + its position).
+EPOCH_STRIDE = 1 << 32
+# The standard CIFAR augmentation (e.g. He et al., CVPR 2016, §4.2): 4 pixels of zeros on
+# each side, a random crop of the image's size, a random horizontal flip.
+CROP_PADDING = 4
+
+
+def augmented(image: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """A random crop of `image` (H, W, C) padded by CROP_PADDING zeros on each side, flipped
+    left-right half of the time; `seed` (2,) int64 decides both (stateless)."""
+    height, width = image.shape[0], image.shape[1]
+    padded = tf.image.pad_to_bounding_box(image, CROP_PADDING, CROP_PADDING,
+                                          height + 2 * CROP_PADDING, width + 2 * CROP_PADDING)
+    crop_seed, flip_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    cropped = tf.image.stateless_random_crop(padded, tf.shape(image), seed=crop_seed)
+    return tf.image.stateless_random_flip_left_right(cropped, seed=flip_seed)

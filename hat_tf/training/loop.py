@@ -110,7 +110,8 @@ def train_task(
         saver = ([EpochCheckpoint(lambda: checkpointer.save_if_due(model, schedule))]
                  if checkpointer else [])
         train_data = training_batches(tasks, batch_size, seed=config.data.seed * 1000 + task_id,
-                                      epochs=config.optim.epochs, first_epoch=schedule.epochs_run)
+                                      epochs=config.optim.epochs, first_epoch=schedule.epochs_run,
+                                      augment=config.optim.augment)
         model.fit(train_data, validation_data=task_dataset(tasks, "val", batch_size),
                   steps_per_epoch=steps, initial_epoch=schedule.epochs_run,
                   epochs=config.optim.epochs, verbose=0, shuffle=False,
