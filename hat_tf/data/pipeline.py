@@ -55,35 +55,43 @@ def training_batches(tasks: Sequence[tuple[int, Task]], batch_size: int, seed: i
     smaller) last batch: fit with `steps_per_epoch = ceil(n / batch_size)` keeps epochs
     aligned.
     """
-    images, task_ids, labels = split_arrays(tasks, "train")
-    orders = np.stack([np.random.default_rng([seed, epoch]).permutation(len(labels))
+    arrays = split_arrays(tasks, "train")
+    orders = np.stack([np.random.default_rng([seed, epoch]).permutation(len(arrays[2]))
                        for epoch in range(first_epoch, epochs)])
-    images, task_ids, labels = (tf.constant(a) for a in (images, task_ids, labels))
-
-    def lookup(indices):
-        return ({"image": tf.gather(images, indices), "task_id": tf.gather(task_ids, indices)},
-                tf.gather(labels, indices))
-
-    def augmented_lookup(epoch, position, index):
-        image = augmented(images[index], tf.stack([tf.constant(seed, tf.int64),
-                                                   epoch * EPOCH_STRIDE + position]))
-        return {"image": image, "task_id": task_ids[index]}, labels[index]
-
-    def augmented_epoch(epoch, order):
-        positions = tf.range(tf.shape(order, out_type=tf.int64)[0])
-        examples = tf.data.Dataset.from_tensor_slices(
-            (tf.fill(tf.shape(positions), epoch), positions, order))
-        return examples.map(augmented_lookup, num_parallel_calls=tf.data.AUTOTUNE).batch(
-            batch_size)
-
+    images, task_ids, labels = (tf.constant(a) for a in arrays)
     epoch_orders = tf.data.Dataset.from_tensor_slices(
         (tf.range(first_epoch, epochs, dtype=tf.int64), orders))
     if augment:
-        return epoch_orders.flat_map(augmented_epoch).prefetch(tf.data.AUTOTUNE)
+        return augmented_batches(images, task_ids, labels, epoch_orders, batch_size,
+                                 seed).prefetch(tf.data.AUTOTUNE)
+
+    def lookup(indices):  # one gather a batch
+        return ({"image": tf.gather(images, indices), "task_id": tf.gather(task_ids, indices)},
+                tf.gather(labels, indices))
+
     index_batches = epoch_orders.flat_map(
         lambda _, order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
     return index_batches.map(lookup, num_parallel_calls=tf.data.AUTOTUNE).prefetch(
         tf.data.AUTOTUNE)
+
+
+def augmented_batches(images: tf.Tensor, task_ids: tf.Tensor, labels: tf.Tensor,
+                      epoch_orders: tf.data.Dataset, batch_size: int,
+                      seed: int) -> tf.data.Dataset:
+    """`training_batches` with each image `augmented` under a stateless seed of (seed,
+    epoch, its position in the epoch); `epoch_orders` gives (epoch, its order)."""
+    def lookup(epoch, position, index):
+        image = augmented(images[index], tf.stack([tf.constant(seed, tf.int64),
+                                                   epoch * EPOCH_STRIDE + position]))
+        return {"image": image, "task_id": task_ids[index]}, labels[index]
+
+    def epoch_batches(epoch, order):
+        positions = tf.range(tf.shape(order, out_type=tf.int64)[0])
+        examples = tf.data.Dataset.from_tensor_slices(
+            (tf.fill(tf.shape(positions), epoch), positions, order))
+        return examples.map(lookup, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+
+    return epoch_orders.flat_map(epoch_batches)
 
 
 # Images a training epoch may hold (a stateless seed per image: epoch · this + its position).
