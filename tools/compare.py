@@ -86,7 +86,7 @@ def restart_options(run_dir: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def wall_clock(run_dir: str, resuming: bool, jobs: int = 1, threads: str | None = None):
+def wall_clock(run_dir: str, resuming: bool, jobs: int = 1, threads: int | None = None):
     """Keeps the run's wall_seconds.json up to date while the block runs, writing it every
     WALL_CLOCK_EVERY seconds, so that a grid killed in the middle of a call (a session's
     end) loses at most that much of it. With `jobs` above 1 the file says how many trainings
@@ -107,8 +107,8 @@ def wall_clock(run_dir: str, resuming: bool, jobs: int = 1, threads: str | None 
             wall = {"wall_seconds": spent + time.monotonic() - start}
             if jobs > 1:
                 wall["concurrent_trainings"] = jobs
-            if threads and threads.isdigit():
-                wall["tensorflow_threads"] = int(threads)
+            if threads:
+                wall["tensorflow_threads"] = threads
             write_atomically(os.path.join(run_dir, WALL_FILE), json.dumps(wall))
 
     finished = threading.Event()
@@ -150,8 +150,8 @@ def train(model: str, run_dir: str, options: list[str], jobs: int = 1) -> None:
     command = [sys.executable, os.path.join(TOOLS, "train.py"), "--model", model,
                "--run-dir", run_dir, *options, *restart]
     environment = thread_environment(jobs)
-    threads = (environment or os.environ).get("TF_NUM_INTRAOP_THREADS")
-    with wall_clock(run_dir, resuming, jobs, threads), \
+    threads = (environment or os.environ).get("TF_NUM_INTRAOP_THREADS", "")
+    with wall_clock(run_dir, resuming, jobs, int(threads) if threads.isdigit() else None), \
             (open(log, "a") if log else contextlib.nullcontext()) as output:
         status = subprocess.run(command, env=environment, stdout=output,
                                 stderr=output).returncode

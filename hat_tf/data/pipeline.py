@@ -55,10 +55,10 @@ def training_batches(tasks: Sequence[tuple[int, Task]], batch_size: int, seed: i
     smaller) last batch: fit with `steps_per_epoch = ceil(n / batch_size)` keeps epochs
     aligned.
     """
-    arrays = split_arrays(tasks, "train")
-    orders = np.stack([np.random.default_rng([seed, epoch]).permutation(len(arrays[2]))
+    images, task_ids, labels = split_arrays(tasks, "train")
+    orders = np.stack([np.random.default_rng([seed, epoch]).permutation(len(labels))
                        for epoch in range(first_epoch, epochs)])
-    images, task_ids, labels = (tf.constant(a) for a in arrays)
+    images, task_ids, labels = (tf.constant(a) for a in (images, task_ids, labels))
     epoch_orders = tf.data.Dataset.from_tensor_slices(
         (tf.range(first_epoch, epochs, dtype=tf.int64), orders))
     if augment:
