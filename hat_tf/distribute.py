@@ -67,3 +67,29 @@ def global_moments(inputs: tf.Tensor, axes: list[int]) -> tuple[tf.Tensor, tf.Te
     mean = total / count
     variance = replica_sum(tf.reduce_sum(tf.square(inputs - mean), axes)) / count
     return mean, variance
+
+
+def global_group_moments(inputs: tf.Tensor, group: tf.Tensor,
+                         num_groups: int) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Per group of examples (`group`: each example's, in [0, num_groups)): the mean and
+    variance per channel (the last axis) of its examples over the global batch, each
+    [num_groups, channels], and its number of examples; a group without examples has
+    mean 0 and variance 0.
+
+    Two passes, as `global_moments`; its statistics, group by group, up to rounding. The
+    sums per group are a product with the one-hot matrix of `group`.
+    """
+    spatial = list(range(1, len(inputs.shape) - 1))
+    members = tf.one_hot(group, num_groups, dtype=inputs.dtype)  # [batch, groups]
+
+    def group_sums(values):  # [batch, ...positions, channels] -> [groups, channels]
+        return tf.linalg.matmul(members, tf.reduce_sum(values, spatial), transpose_a=True)
+
+    positions = tf.cast(tf.reduce_prod(tf.shape(inputs)[1:-1]), inputs.dtype)
+    examples, total = replica_sum([tf.reduce_sum(members, 0), group_sums(inputs)])
+    count = tf.maximum(examples * positions, 1.0)[:, None]
+    mean = total / count
+    example_mean = tf.reshape(tf.gather(mean, group),
+                              [-1] + [1] * len(spatial) + [inputs.shape[-1]])
+    variance = replica_sum(group_sums(tf.square(inputs - example_mean))) / count
+    return mean, variance, examples

@@ -1,5 +1,5 @@
-"""BatchNormalization with separate statistics and affine parameters per task (seed deck's
-conclusion; docs/algorithm.md §9 ResNet18-HAT-BN)."""
+"""BatchNormalization with separate statistics and affine parameters per task
+(docs/algorithm.md §9 ResNet18-HAT-BN)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import functools
 import keras
 import tensorflow as tf
 
-from hat_tf.distribute import global_moments, replica_sum
+from hat_tf.distribute import global_group_moments, global_moments
 
 
 @keras.saving.register_keras_serializable("hat_tf")
@@ -17,10 +17,12 @@ class TaskBatchNormalization(keras.layers.Layer):
 
     A shared BatchNorm's moving statistics drift towards each new task, which changes the
     outputs of earlier tasks however well their weights are protected; keeping them per
-    task removes that forgetting. Training normalises with the batch's statistics and moves
-    only the slots of the tasks in the batch through a row mask. A training batch holds
-    one task: its first example's slot gives the gamma and beta of the whole batch (no
-    per-example rows to gather and scatter back). Inference gathers each example's slot.
+    task removes that forgetting. Training normalises each example with the statistics of
+    its own task's examples in the batch (the whole batch where it holds one task, as a
+    continual method's does; Joint and Multitask mix the tasks so far in a batch) and
+    moves only the slots of the tasks in the batch, each towards its own statistics.
+    Inference normalises each example with its task's moving statistics. Either way each
+    example takes its task's gamma and beta.
 
     Under a tf.distribute strategy the batch statistics are the global batch's, summed over
     the replicas (a synchronised BatchNorm): every replica normalises as a single device
@@ -59,37 +61,31 @@ class TaskBatchNormalization(keras.layers.Layer):
         """
         x = tf.cast(inputs, tf.float32)
         if training:
-            mean, variance, tasks_present = self._batch_statistics(x, task_id)
-            self._update_moving_statistics(tasks_present, mean, variance)
-            # task_id[:1], not [0]: a replica's share of the last batch may be empty.
-            gamma, beta = (self._per_example(table, task_id[:1], x)
-                           for table in (self.gamma, self.beta))
+            mean, variance, examples = global_group_moments(x, task_id, self.num_tasks)
+            self._update_moving_statistics(tf.cast(examples > 0, tf.float32), mean, variance)
         else:
-            mean, variance, gamma, beta = (
-                self._per_example(table, task_id, x)
-                for table in (self.moving_mean, self.moving_variance, self.gamma, self.beta))
+            mean, variance = self.moving_mean, self.moving_variance
+        # Per task, BN(x) = x·scale + offset (as tf.nn.batch_normalization computes it);
+        # each example takes its task's row of the two.
+        scale = self.gamma * tf.math.rsqrt(variance + self.epsilon)
+        scale, offset = (self._per_example(table, task_id, x)
+                         for table in (scale, self.beta - mean * scale))
         if channel_scale is not None:
             channel_scale = tf.cast(channel_scale, tf.float32)
-            gamma, beta = gamma * channel_scale, beta * channel_scale
-        normalized = tf.nn.batch_normalization(x, mean, variance, beta, gamma, self.epsilon)
-        return tf.cast(normalized, inputs.dtype)
+            scale, offset = scale * channel_scale, offset * channel_scale
+        return tf.cast(x * scale + offset, inputs.dtype)
 
     @staticmethod
     def _per_example(table, task_id, inputs):
         rows = tf.gather(table, task_id)
         return tf.reshape(rows, [-1] + [1] * (len(inputs.shape) - 2) + [inputs.shape[-1]])
 
-    def _batch_statistics(self, inputs, task_id):
-        """Mean and variance per channel of the global batch, and a 0/1 vector of the
-        tasks it holds."""
-        mean, variance = global_moments(inputs, list(range(len(inputs.shape) - 1)))
-        task_counts = replica_sum(tf.reduce_sum(tf.one_hot(task_id, self.num_tasks), axis=0))
-        return mean, variance, tf.cast(task_counts > 0, tf.float32)
-
     def _update_moving_statistics(self, tasks_present, mean, variance):
+        """Moves the slots of the tasks present (a 0/1 vector) towards their batch
+        statistics (per task, [num_tasks, channels])."""
         step = (1.0 - self.momentum) * tasks_present[:, None]
         for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
-            moving.assign(moving - step * (moving - batch[None, :]))
+            moving.assign(moving - step * (moving - batch))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "num_tasks": self.num_tasks,

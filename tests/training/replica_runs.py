@@ -56,11 +56,11 @@ def replica_spread(model) -> float:
 
 
 def batch_norm_differences(mirrored: tf.distribute.MirroredStrategy) -> dict:
-    """A per-task BatchNorm trained on 5 examples split 3/2 over two replicas against one
-    device: the largest differences of the outputs and of the moving statistics, and the
-    spread of the replicas' copies of those."""
+    """A per-task BatchNorm trained on 5 examples of two tasks (as Joint's batches mix
+    them) split 3/2 over two replicas against one device: the largest differences of the
+    outputs and of the moving statistics, and the spread of the replicas' copies of those."""
     x = np.random.default_rng(0).normal(3.0, 2.0, (5, 4, 4, 3)).astype(np.float32)
-    task_id = np.ones(5, np.int32)
+    task_id = np.array([1, 1, 0, 0, 0], np.int32)  # the second replica holds no task 1
     single = TaskBatchNormalization(num_tasks=2)
     expected = single(x, task_id, training=True).numpy()
     with mirrored.scope():

@@ -36,7 +36,7 @@ def test_alexnet_hat_on_two_replicas_keeps_task0_and_trains_as_one_device():
     assert report["replica_spread"] == 0.0
     assert report["traces"] == 4  # one trace per task and replica
     assert report["weight_difference"] <= 1e-5
-    norm = report["batch_norm"]  # 5 examples split 3/2
+    norm = report["batch_norm"]  # 5 examples of two tasks split 3/2
     assert norm["output"] <= 1e-5 and norm["moving"] <= 1e-6 and norm["spread"] == 0.0
 
 
