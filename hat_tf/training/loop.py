@@ -32,6 +32,10 @@ from hat_tf.training.callbacks import (
 )
 from hat_tf.training.checkpoint import RunCheckpoint, TaskCheckpointer
 from hat_tf.training.continual_model import ContinualModel
+from hat_tf.training.norm_statistics import (
+    TaskStatisticsBeforeValidation,
+    needs_recomputed_statistics,
+)
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.progress import RunProgress
 from hat_tf.training.recipe import Recipe
@@ -112,12 +116,14 @@ def train_task(
         train_data = training_batches(tasks, batch_size, seed=config.data.seed * 1000 + task_id,
                                       epochs=config.optim.epochs, first_epoch=schedule.epochs_run,
                                       augment=config.optim.augment)
+        statistics = ([TaskStatisticsBeforeValidation(model.network, tasks)]
+                      if needs_recomputed_statistics(model.network) else [])
         model.fit(train_data, validation_data=task_dataset(tasks, "val", batch_size),
                   steps_per_epoch=steps, initial_epoch=schedule.epochs_run,
                   epochs=config.optim.epochs, verbose=0, shuffle=False,
-                  callbacks=[NonFiniteLossGuard(printer.task_label), MethodEpochMetrics(task_id),
-                             schedule, MethodEpochEnd(task_id), printer, *saver,
-                             *callbacks])
+                  callbacks=[*statistics, NonFiniteLossGuard(printer.task_label),
+                             MethodEpochMetrics(task_id), schedule, MethodEpochEnd(task_id),
+                             printer, *saver, *callbacks])
     schedule.restore_best(model)
     method.on_task_end(task_id, task_dataset(tasks, "train", batch_size))
     return schedule.epochs_run
