@@ -43,8 +43,7 @@ def seeded_strategy(config: RunConfig) -> tf.distribute.Strategy:
 def start_run(config: RunConfig, sequence: TaskSequence, recipe: Recipe | None = None, *,
               observers: Sequence[RunObserver] | None = None,
               log: Callable[[str], None] = print, checkpoint: RunCheckpoint | None = None,
-              resume: bool = False,
-              on_task_end: Callable[[RunResults], None] = lambda results: None) -> RunResults:
+              resume: bool = False) -> RunResults:
     """Learns `sequence` as a run of `config`: `seeded_strategy`, then with `config.run_dir`
     config.json written there (not on `resume`: the run's own stays), then the task
     sequence under the strategy, whose results it returns.
@@ -58,7 +57,6 @@ def start_run(config: RunConfig, sequence: TaskSequence, recipe: Recipe | None =
         log: Where progress lines go.
         checkpoint: Where the run saves its checkpoints.
         resume: Continue from `checkpoint`'s latest snapshot.
-        on_task_end: Called with the results after every task (`run_sequence`).
     """
     strategy = seeded_strategy(config)
     if config.strategy != "none":
@@ -69,5 +67,5 @@ def start_run(config: RunConfig, sequence: TaskSequence, recipe: Recipe | None =
         observers = (standard_observers(config, sequence, log)
                      if config.run_dir is not None else [])
     return run_sequence(config, sequence, recipe or MODELS.get(config.model),
-                        on_task_end=on_task_end, log=log, observers=observers,
+                        log=log, observers=observers,
                         checkpoint=checkpoint, resume=resume, strategy=strategy)

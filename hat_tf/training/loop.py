@@ -198,7 +198,6 @@ def run_sequence(
     config: RunConfig,
     sequence: TaskSequence,
     recipe: Recipe,
-    on_task_end: Callable[[RunResults], None] = lambda results: None,
     log: Callable[[str], None] = print,
     observers: Sequence[RunObserver] = (),
     checkpoint: RunCheckpoint | None = None,
@@ -216,9 +215,6 @@ def run_sequence(
         sequence: The tasks, in order.
         recipe: The network and the method (`catalog.run_sequence`: those `config.model`
             names).
-        on_task_end: Called with the results so far after every task, once they are
-            saved, and once more when the run is complete (`complete` true: every
-            observer has written what it owes at the run's end).
         log: Where progress lines go.
         observers: Reporters that watch the run (TensorBoard, report.md); each sees a copy
             of the results, with what the observers before it returned.
@@ -257,7 +253,6 @@ def run_sequence(
     def publish(results: RunResults) -> None:
         if config.run_dir is not None:
             save_results(config.run_dir, results)
-        on_task_end(results)
 
     for observer in observers:
         observer.on_run_begin(model, copy.deepcopy(results))
