@@ -62,14 +62,6 @@ def update_factor(post: tf.Tensor, pre: tf.Tensor | None, layout: str,
     return 1.0 - unit_pair_minimum(post, pre, layout, shape)
 
 
-def depthwise_factor(post: tf.Tensor, pre: tf.Tensor | None,
-                     shape: tuple[int, ...]) -> tf.Tensor:
-    """The factor of a depthwise kernel (kh, kw, C, m): its weight [·, ·, c, j] writes output
-    unit c·m + j from input unit c alone, so Eq. 2's i and j are that pair; the image (pre
-    None) counts as in use."""
-    return update_factor(post, pre, "depthwise", shape)
-
-
 def connection_factor(connection: Connection) -> tf.Tensor:
     """update_factor for a GateGraph connection, from its gates' current a^{≤t}."""
     pre = None if connection.pre is None else tf.convert_to_tensor(connection.pre.cumulative)

@@ -15,10 +15,10 @@ import math
 import os
 import shutil
 import time
-import zipfile
 
 import numpy as np
 
+from hat_tf.data.sources import READ_ERRORS
 from hat_tf.training.results import write_atomically, write_json
 
 LATEST = "latest"
@@ -36,7 +36,7 @@ def _load_arrays(path: str) -> list[np.ndarray]:
     try:
         with np.load(path) as archive:
             return [archive[f"arr_{i}"] for i in range(len(archive.files))]
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+    except (*READ_ERRORS, KeyError) as error:
         raise CheckpointError(f"cannot load {path}: {error}") from None
 
 

@@ -15,8 +15,6 @@ import keras_tuner
 from hat_tf.config import RunConfig
 from hat_tf.methods.registry import METHODS, Searched
 
-S_MAX = "s_max"
-CAPACITY_WEIGHT = "capacity_weight"
 LR = "lr"
 
 LEARNING_RATE = Searched(LR, "optim", "lr", 0.01, 0.25, "log", "--lr", "lr",
