@@ -33,7 +33,8 @@ CIFAR100_CLASSES = (
 # Channel statistics of the raw 0..255 pixels, as the reference code normalises CIFAR.
 CIFAR10_MEAN, CIFAR10_STD = (125.3, 123.0, 113.9), (63.0, 62.1, 66.7)
 CIFAR100_MEAN, CIFAR100_STD = (129.3, 124.1, 112.4), (68.2, 65.4, 70.4)
-# sklearn's digits have no test split: this fixed share of each class is the test set.
+# sklearn's digits have no test split: about this share of the examples, drawn with a fixed
+# seed, is the test set.
 DIGITS_TEST_FRACTION = 0.2
 DIGITS_TEST_SEED = 1234
 
@@ -123,7 +124,7 @@ def digits(config: DataConfig) -> TaskSequence:
     """scikit-learn's bundled handwritten digits (real, offline): 5 tasks of 2 digits.
 
     The 8×8 grey images (0..16) are scaled to 0..255, resized to 32×32 and replicated to
-    3 channels (the seed deck's input adaptation). A fixed 20 % of each task is its test set.
+    3 channels. About 20 % of the examples, drawn with a fixed seed, are the test set.
     """
     import sklearn.datasets  # only this dataset needs scikit-learn
 

@@ -1,4 +1,4 @@
-"""A run's SavedModels, loadable by plain TensorFlow (DESIGN: export). From the bottom up:
+"""A run's SavedModels, loadable by plain TensorFlow (docs/exports.md). From the bottom up:
 
 - `files`: where they lie in a run dir (names only, no TensorFlow: tools check runs fast);
 - `serving`: the full per-task and multi-task modules and their atomic save;

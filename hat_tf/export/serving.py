@@ -1,4 +1,4 @@
-"""SavedModels for inference: one per task, and one that takes the task id (DESIGN: export).
+"""SavedModels for inference: one per task, and one that takes the task id (docs/exports.md).
 
 Each export is a `tf.Module` with `tf.function`s of explicit input signatures, so loading it
 needs only TensorFlow (`tf.saved_model.load(path).serve(images)`), not hat_tf. The images
@@ -8,7 +8,7 @@ the SavedModel's files holds the task and class names.
 
 The modules track the network's variables, not the Keras network itself: saving a tracked
 Keras model traces its own `call` with inferred (float) inputs, which fails on the int
-task id (DESIGN: export gotcha).
+task id.
 """
 
 from __future__ import annotations
