@@ -1,12 +1,12 @@
 """Whether a task's masks learned (docs/algorithm.md §11, "Mask learning": ours, not the paper's).
 
 Pure NumPy, on a gated layer's embedding row e^t of task t at the task's start and at its
-end. The start row is still its N(0, 1) initial value: no earlier task changes another
-task's row (docs/algorithm.md §5). A gate is *on* where a = σ(s_max·e) > 0.5 (paper Eq. 1 at
-evaluation; the threshold of `capacity_stats`), so an untrained mask is a random half of
-the units. A mask that learned has moved its embeddings, switched gates on or off (the
-capacity regulariser of Eq. 5 turns unneeded ones off) and pushed some embeddings to the
-±clip bound (paper §2.5).
+end. The start row is still its initial value: no earlier task changes another task's row
+(docs/algorithm.md §5). A gate is *on* where a = σ(s_max·e) > 0.5 (paper Eq. 1 at
+evaluation; the threshold of `capacity_stats`), so from the default N(0, 1) start
+(`--embedding-init normal`) an untrained mask is a random half of the units. A mask that
+learned has moved its embeddings, switched gates on or off (the capacity regulariser of
+Eq. 5 turns unneeded ones off) and pushed some embeddings to the ±clip bound (paper §2.5).
 """
 
 from __future__ import annotations

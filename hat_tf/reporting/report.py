@@ -93,8 +93,9 @@ def mask_learning_section(results: dict) -> list[str]:
             "moved = the mean |e_end − e_start| of the task's embeddings over the task; "
             "switched = % of units whose gate (a^t > 0.5) turned on or off during it; "
             "at clamp = % of its embeddings at the ±clip bound; own mask, tasks 1..t = % of "
-            "units with a^t > 0.5, a^≤t > 0.5. The embeddings start N(0, 1), so an untrained "
-            "mask is a random half of the units: own mask ≈ 50 %, switched a few %. The run "
+            "units with a^t > 0.5, a^≤t > 0.5. From the default start (`--embedding-init "
+            "normal`: N(0, 1)) an untrained mask is a random half of the units: own mask ≈ "
+            "50 %, switched a few %. The run "
             f"warns after a task that switched under {100 * STAYED_RANDOM_BELOW:.0f} % of the "
             "network's units.",
             mask_learning_table(results["mask_learning"], results["task_names"])]
