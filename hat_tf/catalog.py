@@ -74,22 +74,23 @@ def register_architecture(architecture: Architecture) -> Architecture:
     return ARCHITECTURES.register(architecture.name)(architecture)
 
 
+def _network_options(sequence: TaskSequence, config: RunConfig) -> dict:
+    """What every architecture's network takes from the run's settings and its tasks."""
+    return {"s_max": config.hat.s_max, "embedding_clip": config.hat.embedding_clip,
+            "channel_mean": sequence.channel_mean, "channel_std": sequence.channel_std,
+            "reject_output": config.reject_rotations}
+
+
 def _alexnet(sequence: TaskSequence, config: RunConfig, gated: bool,
              per_task_norm: bool) -> keras.Model:
     return AlexNet(sequence.classes_per_task, gated=gated, width=config.width,
-                   per_task_norm=per_task_norm, s_max=config.hat.s_max,
-                   embedding_clip=config.hat.embedding_clip,
-                   channel_mean=sequence.channel_mean, channel_std=sequence.channel_std,
-                   reject_output=config.reject_rotations)
+                   per_task_norm=per_task_norm, **_network_options(sequence, config))
 
 
 def _resnet18(sequence: TaskSequence, config: RunConfig, gated: bool,
               per_task_norm: bool) -> keras.Model:
     return ResNet18(sequence.classes_per_task, gated=gated, per_task_norm=per_task_norm,
-                    width=config.width, s_max=config.hat.s_max,
-                    embedding_clip=config.hat.embedding_clip,
-                    channel_mean=sequence.channel_mean, channel_std=sequence.channel_std,
-                    reject_output=config.reject_rotations)
+                    width=config.width, **_network_options(sequence, config))
 
 
 def _hatified(features: Callable[[RunConfig], keras.Model]) -> NetworkBuilder:
@@ -97,11 +98,7 @@ def _hatified(features: Callable[[RunConfig], keras.Model]) -> NetworkBuilder:
     def build(sequence: TaskSequence, config: RunConfig, gated: bool,
               per_task_norm: bool) -> keras.Model:
         return HatifiedNetwork(features(config), sequence.classes_per_task, gated=gated,
-                               per_task_norm=per_task_norm, s_max=config.hat.s_max,
-                               embedding_clip=config.hat.embedding_clip,
-                               channel_mean=sequence.channel_mean,
-                               channel_std=sequence.channel_std,
-                               reject_output=config.reject_rotations)
+                               per_task_norm=per_task_norm, **_network_options(sequence, config))
 
     return build
 

@@ -111,10 +111,10 @@ def wall_clock(run_dir: str, resuming: bool, jobs: int = 1, threads: int | None 
                 wall["tensorflow_threads"] = threads
             write_atomically(os.path.join(run_dir, WALL_FILE), json.dumps(wall))
 
-    finished = threading.Event()
+    stop = threading.Event()
 
     def keep_writing() -> None:
-        while not finished.wait(WALL_CLOCK_EVERY):
+        while not stop.wait(WALL_CLOCK_EVERY):
             write()
 
     writer = threading.Thread(target=keep_writing, daemon=True)
@@ -122,7 +122,7 @@ def wall_clock(run_dir: str, resuming: bool, jobs: int = 1, threads: int | None 
     try:
         yield
     finally:
-        finished.set()
+        stop.set()
         writer.join()
         write()
 
