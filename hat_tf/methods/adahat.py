@@ -146,6 +146,10 @@ class AdaHat(Hat):
                 tuple(connection.variable.shape), ungated=math.inf))
         super().on_task_begin(task_id, steps_per_epoch)
 
+    def _task_fixed_factor_variables(self) -> list:
+        """Only HAT's task rows: the weights' factors change at every step (`_step_factor`)."""
+        return list(self.graph.task_rows)
+
     def _protected_variables(self) -> set[int]:
         """The weights some earlier task uses (I > 0 somewhere), and the task rows HAT
         keeps (other tasks' embeddings and BatchNorm)."""

@@ -89,10 +89,9 @@ class Hat(Method):
         self.batch_in_epoch = tf.Variable(0, dtype=tf.int64, trainable=False,
                                           aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
                                           name="hat_batch_in_epoch")
-        conditioned = [c.variable for c in self.graph.connections] + self.graph.task_rows
         self._factors = {
             id(v): tf.Variable(tf.ones(v.shape), trainable=False, name=f"factor_{i}")
-            for i, v in enumerate(conditioned)
+            for i, v in enumerate(self._task_fixed_factor_variables())
         }
         self._embeddings = {id(gate.embedding) for gate in self.gates}
         # Per gate, the current task's embedding row when the task began: the start of the
@@ -115,11 +114,19 @@ class Hat(Method):
         for start, gate in zip(self._task_start, self.gates):  # a resume restores it after
             start.assign(gate.embedding[task_id])
         for connection in self.graph.connections:
-            self._factors[id(connection.variable)].assign(connection_factor(connection))
+            factor = self._factors.get(id(connection.variable))
+            if factor is not None:
+                factor.assign(connection_factor(connection))
         for variable in self.graph.task_rows:
             self._factors[id(variable)].assign(task_row_factor(task_id, tuple(variable.shape)))
         # The step (traced anew for every task) skips variables nothing protects yet.
         self._protected = self._protected_variables()
+
+    def _task_fixed_factor_variables(self) -> list:
+        """The variables whose update a factor fixed for the whole task scales: Eq. 2's
+        weights between gated units, and the task rows (other tasks' embeddings and
+        BatchNorm slots)."""
+        return [c.variable for c in self.graph.connections] + self.graph.task_rows
 
     def _protected_variables(self) -> set[int]:
         """ids of the variables whose update the task's steps scale: those with a factor
