@@ -9,12 +9,13 @@ import numpy as np
 from hat_tf.config import RunConfig
 from hat_tf.export.compact import TOLERANCE
 from hat_tf.hat.mask_snapshot import NETWORK, MaskSnapshot
-from hat_tf.reporting.figures import accuracy_matrix_png, capacity_png, reuse_png
 from hat_tf.reporting.mask_learning_warning import STAYED_RANDOM_BELOW
+from hat_tf.reporting.run_figures import RunFigureCache
 from hat_tf.reporting.settings import flat_settings
 from hat_tf.reporting.tables import (
+    REUSE_CAPTION,
     accuracy_table,
-    capacity_table,
+    capacity_tables,
     markdown_table,
     mask_learning_table,
     percent,
@@ -129,13 +130,14 @@ class MarkdownReport(RunObserver):
     Args:
         run_dir: The run's folder.
         config: The run's settings (listed in the report; s_max reads the masks).
-        capacity_threshold: Drawn as a line in the capacity plot, or None.
+        figures: Draws the plots; pass TensorBoard's so each is drawn once (default: a
+            cache of this report's own, without a threshold line).
     """
 
-    def __init__(self, run_dir: str, config: RunConfig, capacity_threshold: float | None = None):
+    def __init__(self, run_dir: str, config: RunConfig, figures: RunFigureCache | None = None):
         self.run_dir = run_dir
         self.config = config
-        self.capacity_threshold = capacity_threshold
+        self.figures = figures or RunFigureCache(config.hat.s_max)
 
     def on_run_end(self, model, results):
         names = results["task_names"]
@@ -143,7 +145,8 @@ class MarkdownReport(RunObserver):
         snapshot = MaskSnapshot.read(model.method.graph.gates, trained, self.config.hat.s_max)
         history = snapshot.history()
         matrix = [row[:trained] for row in results["acc_matrix"]]
-        self._write(ACCURACY_PNG, accuracy_matrix_png(matrix, names))
+        figures = self.figures.figures(model, results)
+        self._write(ACCURACY_PNG, figures.accuracy_matrix)
         sections = [
             f"# {results['model']} on {results['dataset']}",
             "## Results",
@@ -164,18 +167,13 @@ class MarkdownReport(RunObserver):
             "## Capacity",
         ]
         if history:
-            self._write(CAPACITY_PNG, capacity_png(history, names, self.capacity_threshold))
-            self._write(REUSE_PNG, reuse_png(snapshot.reuse(), names))
+            self._write(CAPACITY_PNG, figures.capacity)
+            self._write(REUSE_PNG, figures.reuse)
             sections += [
-                "Units in use (%) per gated layer by tasks 1..t together (a^≤t > 0.5): "
-                "Eq. 2 closes them to later tasks' updates.",
-                capacity_table(history, names, cumulative=True),
-                "Units in use (%) by task t's own mask (a^t > 0.5):",
-                capacity_table(history, names, cumulative=False),
+                capacity_tables(history, names),
                 f"![capacity per layer over tasks]({CAPACITY_PNG})",
                 "## Mask reuse",
-                "Row i, column j: % of task j's units (all gated layers) that task i's mask "
-                "uses too (after the paper's Fig. 6); per layer in the plot.",
+                REUSE_CAPTION + " Per layer in the plot.",
                 reuse_table(snapshot.reuse()[NETWORK], names),
                 f"![mask reuse between tasks]({REUSE_PNG})",
             ]

@@ -11,6 +11,7 @@ from hat_tf.export.run_exporter import RunExporter
 from hat_tf.reporting.capacity_warning import CAPACITY_WARNING_ABOVE, CapacityWarning
 from hat_tf.reporting.mask_learning_warning import MaskLearningWarning
 from hat_tf.reporting.report import MarkdownReport
+from hat_tf.reporting.run_figures import RunFigureCache
 from hat_tf.reporting.task_inference import TaskInferenceScorer
 from hat_tf.reporting.tensorboard import TensorBoardReporter
 from hat_tf.task_detection.recorder import TaskDetectorRecorder
@@ -30,8 +31,9 @@ def standard_observers(config: RunConfig, sequence: TaskSequence,
     if config.run_dir is None:
         raise ValueError("reports need a run dir: received a RunConfig with run_dir=None")
     recorder = TaskDetectorRecorder(config.run_dir, sequence)
+    figures = RunFigureCache(config.hat.s_max, capacity_threshold=CAPACITY_WARNING_ABOVE)
     tensorboard = TensorBoardReporter(os.path.join(config.run_dir, TENSORBOARD_DIR), config,
-                                      capacity_threshold=CAPACITY_WARNING_ABOVE)
+                                      figures)
     task_inference = ([TaskInferenceScorer(sequence, recorder)]
                       if config.task_inference else [])
     return [
@@ -41,5 +43,5 @@ def standard_observers(config: RunConfig, sequence: TaskSequence,
         recorder,
         RunExporter(config.run_dir, sequence, recorder, config.export),
         *task_inference,
-        MarkdownReport(config.run_dir, config, capacity_threshold=CAPACITY_WARNING_ABOVE),
+        MarkdownReport(config.run_dir, config, figures),
     ]

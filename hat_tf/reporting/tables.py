@@ -47,6 +47,21 @@ def capacity_table(history: Sequence[dict[str, LayerCapacity]], task_names: Sequ
     )
 
 
+def capacity_tables(history: Sequence[dict[str, LayerCapacity]],
+                    task_names: Sequence[str]) -> str:
+    """Both capacity tables with their captions: units in use by tasks 1..t together
+    (which Eq. 2 closes to later tasks' updates), then by task t's own mask."""
+    return ("Units in use (%) per gated layer by tasks 1..t together (a^≤t > 0.5): Eq. 2 "
+            "closes them to later tasks' updates.\n\n"
+            + capacity_table(history, task_names, cumulative=True)
+            + "\n\nUnits in use (%) by task t's own mask (a^t > 0.5):\n\n"
+            + capacity_table(history, task_names, cumulative=False))
+
+
+REUSE_CAPTION = ("Row i, column j: % of task j's units (all gated layers) that task i's mask "
+                 "uses too (after the paper's Fig. 6).")
+
+
 def reuse_table(reuse: np.ndarray, task_names: Sequence[str]) -> str:
     """A reuse matrix (%): row i, column j = the share of task j's units in task i's mask."""
     names = task_names[: len(reuse)]

@@ -33,11 +33,12 @@ from tensorboard.plugins.hparams import api as hparams_api
 from hat_tf.config import RunConfig
 from hat_tf.hat.mask_snapshot import NETWORK, MaskSnapshot
 from hat_tf.reporting.epoch_summaries import EpochSummaries
-from hat_tf.reporting.figures import accuracy_matrix_png, capacity_png, reuse_png
+from hat_tf.reporting.run_figures import RunFigureCache, RunFigures
 from hat_tf.reporting.settings import flat_settings
 from hat_tf.reporting.tables import (
+    REUSE_CAPTION,
     accuracy_table,
-    capacity_table,
+    capacity_tables,
     mask_learning_table,
     reuse_table,
 )
@@ -55,15 +56,16 @@ class TensorBoardReporter(RunObserver):
     Args:
         log_dir: Where the event files go (the run dir's `tb/`).
         config: The run's settings: the hparams, and s_max to read the masks at.
-        capacity_threshold: Drawn as a line in the capacity plot (the warning's threshold).
+        figures: Draws the end-of-run plots; pass report.md's so each is drawn once
+            (default: a cache of this reporter's own, without a threshold line).
         trial_id: The run's name in the HPARAMS tab (default: the log dir's parent's name).
     """
 
-    def __init__(self, log_dir: str, config: RunConfig, capacity_threshold: float | None = None,
+    def __init__(self, log_dir: str, config: RunConfig, figures: RunFigureCache | None = None,
                  trial_id: str | None = None):
         self.log_dir = log_dir
         self.config = config
-        self.capacity_threshold = capacity_threshold
+        self.figures = figures or RunFigureCache(config.hat.s_max)
         self.trial_id = trial_id or os.path.basename(os.path.dirname(os.path.abspath(log_dir)))
         self.writer = tf.summary.create_file_writer(log_dir)
         self.train_writer = tf.summary.create_file_writer(os.path.join(log_dir, "train"))
@@ -107,31 +109,20 @@ class TensorBoardReporter(RunObserver):
         for name, row in history[-1].items():
             tf.summary.scalar(f"capacity/{name}/task", row.task)
             tf.summary.scalar(f"capacity/{name}/cumulative", row.cumulative)
-        tf.summary.text("capacity/table", (
-            "Units in use (%) by tasks 1..t together, a^≤t > 0.5:\n\n"
-            + capacity_table(history, task_names, cumulative=True)
-            + "\n\nUnits in use (%) by task t's own mask, a^t > 0.5:\n\n"
-            + capacity_table(history, task_names, cumulative=False)))
-        tf.summary.text("reuse/network_table", (
-            "Row i, column j: % of task j's units (all gated layers) in task i's mask "
-            "(after the paper's Fig. 6).\n\n" + reuse_table(snapshot.reuse()[NETWORK],
-                                                            task_names)))
+        tf.summary.text("capacity/table", capacity_tables(history, task_names))
+        tf.summary.text("reuse/network_table", REUSE_CAPTION + "\n\n"
+                        + reuse_table(snapshot.reuse()[NETWORK], task_names))
         for name, attention, cumulative in zip(snapshot.layer_names, snapshot.task_attention,
                                                snapshot.cumulative):
             tf.summary.histogram(f"gates/{name}/task", attention[-1])
             tf.summary.histogram(f"gates/{name}/cumulative", cumulative)
 
-    def _write_figures(self, model, results) -> None:
-        """The plots, once at the end (rendering them costs a second or two each, and they
-        show every task; inside `as_default`)."""
-        names, step = results["task_names"], results["tasks_completed"]
-        matrix = [row[:step] for row in results["acc_matrix"][:step]]
-        tf.summary.image("task/accuracy_matrix", png_image(accuracy_matrix_png(matrix, names)))
-        snapshot = MaskSnapshot.read(model.method.graph.gates, step, self.config.hat.s_max)
-        if snapshot.layer_names:
-            tf.summary.image("capacity/over_tasks", png_image(
-                capacity_png(snapshot.history(), names, self.capacity_threshold)))
-            tf.summary.image("reuse/per_layer", png_image(reuse_png(snapshot.reuse(), names)))
+    def _write_figures(self, figures: RunFigures) -> None:
+        """The plots, once at the end (they show every task; inside `as_default`)."""
+        tf.summary.image("task/accuracy_matrix", png_image(figures.accuracy_matrix))
+        if figures.capacity is not None:
+            tf.summary.image("capacity/over_tasks", png_image(figures.capacity))
+            tf.summary.image("reuse/per_layer", png_image(figures.reuse))
 
     @staticmethod
     def _write_mask_learning(records: list[dict[str, dict]], task_names: list[str]) -> None:
@@ -148,7 +139,7 @@ class TensorBoardReporter(RunObserver):
 
     def on_run_end(self, model, results):
         with self.writer.as_default(step=results["tasks_completed"]):
-            self._write_figures(model, results)
+            self._write_figures(self.figures.figures(model, results))
             tf.summary.scalar("final/acc", results["acc"])
             tf.summary.scalar("final/bwt", results["bwt"])
             tf.summary.scalar("final/train_seconds", results["train_seconds"])
