@@ -7,8 +7,15 @@ import json
 import os
 
 import pandas as pd
+from matplotlib.figure import Figure
 
-from hat_tf.training.results import forgetting_ratio, forgetting_ratio_after, learning_accuracy
+from hat_tf.reporting.png import to_png
+from hat_tf.training.results import (
+    forgetting_ratio,
+    forgetting_ratio_after,
+    learning_accuracy,
+    write_atomically,
+)
 
 MATCHING_KEYS = ("dataset", "seed", "task_names")
 
@@ -106,24 +113,33 @@ def comparison_table(runs: dict[str, dict], joint: dict | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plot_forgetting_ratio(table: pd.DataFrame, path: str) -> None:
-    """ρ_{≤t} against t for every run, like the paper's Fig. 3."""
-    import matplotlib
+def ratio_columns(scores: pd.DataFrame) -> list[str]:
+    """The columns ρ≤t that hold a value for some run (a grid whose Joint is a Multitask
+    run has ρ≤T alone)."""
+    return [c for c in scores.columns if c.startswith("rho_") and scores[c].notna().any()]
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    ratio_columns = [c for c in table.columns if c.startswith("rho_")]
-    tasks = [int(c.split("_")[1]) for c in ratio_columns]
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    for _, row in table.iterrows():
-        axes.plot(tasks, row[ratio_columns].to_numpy(float), marker="o", label=row["run"])
+def plot_forgetting_ratio(scores: pd.DataFrame, path: str, runs: list[str] | None = None,
+                          title: str | None = None) -> None:
+    """ρ≤t against t, like the paper's Fig. 3: a line per run name (`scores`' "run", in
+    the order of `runs`, default their order in `scores`); where names have several rows
+    (seeds), each line is their mean with a band from the lowest to the highest and its
+    label counts them. Written to `path` as PNG."""
+    columns = ratio_columns(scores)
+    tasks = [int(column.split("_")[1]) for column in columns]
+    seeded = bool((scores.groupby("run").size() > 1).any())
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    axes = figure.add_subplot()
+    for run in runs or list(dict.fromkeys(scores["run"])):
+        rows = scores[scores["run"] == run][columns].to_numpy(float)
+        if not len(rows):
+            continue
+        line, = axes.plot(tasks, rows.mean(axis=0), marker="o",
+                          label=f"{run} ({len(rows)})" if seeded else run)
+        axes.fill_between(tasks, rows.min(axis=0), rows.max(axis=0), alpha=0.15,
+                          color=line.get_color())
     axes.axhline(0.0, color="grey", linewidth=0.8)
-    axes.set_xlabel("task t")
-    axes.set_ylabel("forgetting ratio ρ≤t")
-    axes.set_xticks(tasks)
-    axes.legend(fontsize=8)
+    axes.set(xlabel="task t", ylabel="forgetting ratio ρ≤t", xticks=tasks, title=title)
+    axes.legend(fontsize=8, title="run (seeds)" if seeded else None, title_fontsize=8)
     axes.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    write_atomically(path, to_png(figure, dpi=120))

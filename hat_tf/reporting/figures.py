@@ -3,27 +3,17 @@ state): the accuracy matrix, capacity per layer over tasks, and mask reuse (pape
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping, Sequence
 
 import matplotlib
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from hat_tf.hat.mask_snapshot import NETWORK, LayerCapacity
+from hat_tf.reporting.png import to_png
 
-DPI = 100
 HEATMAP = "viridis"
-
-
-def to_png(figure: Figure) -> bytes:
-    """The figure as PNG bytes, at `DPI`."""
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
-    return buffer.getvalue()
 
 
 def _heatmap(axes, values: np.ndarray, annotate: bool, decimals: int = 1,

@@ -21,7 +21,15 @@ from hat_tf.reporting.comparison import (
     IncomparableRunsError,
     comparison_table,
     load_results,
+    plot_forgetting_ratio,
+    ratio_columns,
     trained_at_last_task_only,
+)
+from hat_tf.reporting.learning_capacity import (
+    hat_and_sgd,
+    learning_capacity_caption,
+    learning_capacity_markdown,
+    plot_learning_capacity,
 )
 from hat_tf.reporting.protocols import Protocol
 from hat_tf.reporting.tables import accuracy_table, markdown_table
@@ -109,12 +117,6 @@ def score_columns(scores: pd.DataFrame) -> list[str]:
     return [*SCORES, *ratio_columns(scores)]
 
 
-def ratio_columns(scores: pd.DataFrame) -> list[str]:
-    """The columns ρ≤t that hold a value for some run (a grid whose Joint is a Multitask
-    run has ρ≤T alone)."""
-    return [c for c in scores.columns if c.startswith("rho_") and scores[c].notna().any()]
-
-
 def mean_and_spread(scores: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     """Per model, in `models`' order: the number of seeds, and for every score its mean and
     sample standard deviation over the seeds (NaN with one seed)."""
@@ -148,33 +150,6 @@ def mean_spread_markdown(summary: pd.DataFrame, columns: list[str],
         [[row["model"], str(int(row["seeds"])), *(cell(row, c) for c in columns),
           *([published_cell(row["model"])] if published else [])]
          for _, row in summary.iterrows()])
-
-
-def plot_bands(scores: pd.DataFrame, models: list[str], title: str, path: str) -> None:
-    """ρ≤t against t per model: the mean over the seeds, and a band from the lowest to the
-    highest seed (after the paper's Fig. 3)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    columns = ratio_columns(scores)
-    tasks = [int(c.split("_")[1]) for c in columns]
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    for model in models:
-        rows = scores[scores["run"] == model][columns].to_numpy(float)
-        if not len(rows):
-            continue
-        line, = axes.plot(tasks, rows.mean(axis=0), marker="o", label=f"{model} ({len(rows)})")
-        axes.fill_between(tasks, rows.min(axis=0), rows.max(axis=0), alpha=0.15,
-                          color=line.get_color())
-    axes.axhline(0.0, color="grey", linewidth=0.8)
-    axes.set(xlabel="task t", ylabel="forgetting ratio ρ≤t", xticks=tasks, title=title)
-    axes.legend(fontsize=8, title="model (seeds)", title_fontsize=8)
-    axes.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
 
 
 def network_capacity(layers: dict[str, dict]) -> tuple[float, float]:
@@ -213,149 +188,6 @@ def task_curves(record: str, spec: dict, family: dict) -> dict[str, dict[str, np
             curves[model]["capacity"] = padded([[c for c, _ in run] for run in per_task])
             curves[model]["fullest"] = padded([[f for _, f in run] for run in per_task])
     return curves
-
-
-def is_sgd(model: str) -> bool:
-    """Whether `model` is its family's plain fine-tuning (`*_sgd`)."""
-    return model.endswith("_sgd")
-
-
-def hat_and_sgd(curves: dict[str, dict[str, np.ndarray]]) -> tuple[list[str], str | None]:
-    """The HAT models of `curves` (those with a capacity) and its SGD model (or None)."""
-    sgd = [model for model in curves if is_sgd(model)]
-    return [m for m, curve in curves.items() if "capacity" in curve], (sgd[0] if sgd else None)
-
-
-def paired_gap(curves: dict[str, dict[str, np.ndarray]], model: str, other: str) -> np.ndarray:
-    """Per seed that both have: `model`'s LA per task minus `other`'s (the same tasks)."""
-    seeds = [seed for seed in curves[model]["seeds"] if seed in curves[other]["seeds"]]
-    rows = [curves[model]["la"][list(curves[model]["seeds"]).index(seed)]
-            - curves[other]["la"][list(curves[other]["seeds"]).index(seed)]
-            for seed in seeds]
-    return np.array(rows, float).reshape(len(seeds), -1)
-
-
-def cell(values: np.ndarray) -> str:
-    """`mean ± sample sd` of the non-NaN `values` (the mean alone for one; — for none)."""
-    values = values[~np.isnan(values)]
-    if not len(values):
-        return "—"
-    return (f"{values.mean():.3f}" if len(values) == 1
-            else f"{values.mean():.3f} ± {values.std(ddof=1):.3f}")
-
-
-def learning_capacity_markdown(curves: dict[str, dict[str, np.ndarray]]) -> str:
-    """Per task: each HAT model's LA, SGD's, and their difference on the same seed; then
-    each HAT model's cumulative capacity (all gated units) and its fullest layer's; mean
-    ± sd over the seeds."""
-    hat, sgd = hat_and_sgd(curves)
-    columns = [(f"{model} LA", curves[model]["la"]) for model in [*hat, *([sgd] if sgd else [])]]
-    if sgd:
-        columns += [(f"{model} − {sgd}", paired_gap(curves, model, sgd)) for model in hat]
-    columns += [(f"{model} {name}", curves[model][key]) for model in hat
-                for key, name in (("capacity", "capacity"), ("fullest", "fullest layer"))]
-    tasks = max(values.shape[1] for _, values in columns)
-    return markdown_table(
-        ["task", *(name for name, _ in columns)],
-        [[str(t + 1), *(cell(values[:, t]) if t < values.shape[1] else "—"
-                        for _, values in columns)] for t in range(tasks)])
-
-
-def plot_learning_capacity(curves: dict[str, dict[str, np.ndarray]], joint: str, title: str,
-                           path: str) -> None:
-    """Panels over the task t: every model's LA per task, the mean over the seeds (a band
-    from the lowest to the highest seed for HAT and SGD; Joint dashed); where the family
-    has both, HAT's LA minus SGD's on the same seed; where it has HAT, its cumulative
-    capacity after each task, all gated units (solid, with a band) and the fullest layer
-    (dashed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    hat, sgd = hat_and_sgd(curves)
-    heights = [3, *([1.6] if hat and sgd else []), *([2] if hat else [])]
-    figure, axes = plt.subplots(len(heights), 1, sharex=True, squeeze=False,
-                                figsize=(7, 1.6 * sum(heights) + 0.6),
-                                gridspec_kw={"height_ratios": heights})
-    panels = iter(axes[:, 0])
-
-    def band(axis, tasks, rows, color):
-        axis.fill_between(tasks, np.nanmin(rows, axis=0), np.nanmax(rows, axis=0),
-                          alpha=0.12, color=color)
-
-    top, colors = next(panels), {}
-    for model, curve in curves.items():
-        rows = curve["la"]
-        tasks = np.arange(1, rows.shape[1] + 1)
-        emphasis = model in hat or model == sgd
-        line, = top.plot(tasks, np.nanmean(rows, axis=0), marker="o",
-                         linewidth=2.2 if emphasis else 1.0, alpha=1.0 if emphasis else 0.7,
-                         markersize=5 if emphasis else 3,
-                         linestyle="--" if model == joint else "-",
-                         label=f"{model} ({rows.shape[0]})")
-        colors[model] = line.get_color()
-        if emphasis:
-            band(top, tasks, rows, line.get_color())
-    top.set(ylabel="LA: accuracy right after\nlearning task t", title=title)
-    top.legend(fontsize=7, title="model (seeds)", title_fontsize=7, ncol=2)
-    top.grid(alpha=0.3)
-    if hat and sgd:
-        gap_axis = next(panels)
-        for model in hat:
-            rows = paired_gap(curves, model, sgd)
-            if not len(rows):
-                continue
-            tasks = np.arange(1, rows.shape[1] + 1)
-            gap_axis.plot(tasks, np.nanmean(rows, axis=0), marker="o", color=colors[model],
-                          label=f"{model} − {sgd} ({rows.shape[0]})")
-            band(gap_axis, tasks, rows, colors[model])
-        gap_axis.axhline(0.0, color="grey", linewidth=0.8)
-        gap_axis.set(ylabel="LA − SGD's LA\n(same seed)")
-        gap_axis.legend(fontsize=7)
-        gap_axis.grid(alpha=0.3)
-    if hat:
-        bottom = next(panels)
-        for model in hat:
-            capacity, fullest = curves[model]["capacity"], curves[model]["fullest"]
-            tasks = np.arange(1, capacity.shape[1] + 1)
-            bottom.plot(tasks, np.nanmean(capacity, axis=0), marker="o",
-                        color=colors[model], label=f"{model}: all gated units")
-            band(bottom, tasks, capacity, colors[model])
-            bottom.plot(tasks, np.nanmean(fullest, axis=0), linestyle="--",
-                        color=colors[model], label=f"{model}: fullest layer")
-        bottom.axhline(1.0, color="grey", linewidth=0.8)
-        bottom.set(ylabel="cumulative capacity\n(units with $a^{\\leq t}$ > 0.5)", ylim=(0, 1.05))
-        bottom.legend(fontsize=7)
-        bottom.grid(alpha=0.3)
-    tasks = max(curve["la"].shape[1] for curve in curves.values())
-    axes[-1, 0].set(xlabel="task t (the t-th of each seed's order)",
-                    xticks=range(1, tasks + 1))
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-
-
-def learning_capacity_caption(curves: dict[str, dict[str, np.ndarray]]) -> str:
-    """The caption of `plot_learning_capacity`'s figure and of its table."""
-    hat, sgd = hat_and_sgd(curves)
-    parts = ["each task's accuracy right after it was learned (LA per task, the accuracy "
-             "matrix's diagonal), mean over the seeds, with a band from the lowest to the "
-             "highest seed for HAT and SGD; task t is the t-th of each seed's order, a "
-             "different task on each seed, so the bands hold the tasks' differences"]
-    if hat and sgd:
-        parts.append("HAT's LA minus SGD's on the same seed, i.e. on the same task: below 0 "
-                     "HAT learns a task less well than plain fine-tuning")
-    if hat:
-        parts.append("HAT's cumulative capacity after task t, the share of units whose "
-                     "cumulative attention a^{≤t} > 0.5 (HAT paper §2.3), over all gated "
-                     "layers weighted by their units (solid, with the band) and in the "
-                     "fullest layer (dashed, its mean over the seeds): where it nears 1, a "
-                     "later task finds few free units of its own")
-    names = ["Top", "Middle", "Bottom"] if len(parts) == 3 else ["Top", "Bottom"]
-    text = ". ".join(f"{name}: {part}" for name, part in zip(names, parts)) \
-        if len(parts) > 1 else parts[0][0].upper() + parts[0][1:]
-    return f"*{text}. The table: the same per task, mean ± sd over the seeds.*"
 
 
 def accuracy_matrices_markdown(record: str, spec: dict, family: dict) -> str:
@@ -432,8 +264,8 @@ def write_grid_report(record: str) -> str:
         sections.append(mean_spread_markdown(summary, score_columns(scores), published))
         if ratio_columns(scores):
             plot = f"forgetting_ratio_{family['name']}.png"
-            plot_bands(scores, models, f"{spec['name']} protocol, {family['name']}",
-                       os.path.join(record, plot))
+            plot_forgetting_ratio(scores, os.path.join(record, plot), models,
+                                  f"{spec['name']} protocol, {family['name']}")
             sections.append(f"![ρ≤t]({plot})")
         curves = task_curves(record, spec, family)
         if curves:

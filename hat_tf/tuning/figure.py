@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from hat_tf.reporting.figures import to_png
+from hat_tf.reporting.png import to_png
 from hat_tf.tuning.space import Searched, searched_in
 from hat_tf.tuning.validation import OBJECTIVE
 
