@@ -27,6 +27,7 @@ import_tensorflow_quietly()
 from hat_tf.catalog import MODELS, build_model  # noqa: E402
 from hat_tf.config import RunConfig  # noqa: E402
 from hat_tf.data import DATASETS  # noqa: E402
+from hat_tf.reporting.comparison import IncomparableRunsError, trained_results  # noqa: E402
 from hat_tf.reporting.task_inference import rule_marks, score_task_inference  # noqa: E402
 from hat_tf.task_detection import TaskDetector, TaskOutputs  # noqa: E402
 from hat_tf.task_detection.validation import validated_rule  # noqa: E402
@@ -61,14 +62,10 @@ def check_run(run_dir: str) -> RunConfig:
     results_path = os.path.join(run_dir, "results.json")
     if not (os.path.isfile(config_path) and os.path.isfile(results_path)):
         fail(TOOL, f"expected a run dir with config.json and results.json, received {run_dir}")
-    results = read_json(results_path, "a run's JSON results")
-    if not (isinstance(results, dict) and isinstance(results.get("task_names"), list)
-            and isinstance(results.get("tasks_completed"), int)):
-        fail(TOOL, f"{results_path}: expected a run's results with task_names and "
-                   "tasks_completed, received none")
-    if results["tasks_completed"] < len(results["task_names"]):
-        fail(TOOL, f"expected a finished run, received one with {results['tasks_completed']} "
-                   f"of {len(results['task_names'])} tasks trained: {run_dir}")
+    try:
+        trained_results(run_dir)  # every task trained; its exports and reports may be owed
+    except IncomparableRunsError as error:
+        fail(TOOL, str(error))
     if not RunCheckpoint(run_dir).exists():
         fail(TOOL, f"{run_dir} has no checkpoint: train it with --keep-checkpoint")
     settings = read_json(config_path, "a run's JSON settings")

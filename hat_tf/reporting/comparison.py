@@ -25,9 +25,19 @@ class IncomparableRunsError(ValueError):
 
 
 def load_results(run_dir: str) -> dict:
-    """The results.json of a finished run: all its tasks done and, where results.json says
-    (`complete`, hat_tf since its exports moved to the run's end), everything written that
-    the run owes at its end."""
+    """The results.json of a finished run: all its tasks done (`trained_results`) and,
+    where results.json says (`complete`, hat_tf since its exports moved to the run's end),
+    everything written that the run owes at its end."""
+    results = trained_results(run_dir)
+    if not results.get("complete", True):
+        raise IncomparableRunsError(f"{run_dir}: its tasks are done, but not what it writes "
+                                    "at its end (exports, reports): resume it")
+    return results
+
+
+def trained_results(run_dir: str) -> dict:
+    """The results.json of a run whose tasks are all trained and tested; raises
+    IncomparableRunsError, with the reason, for anything else."""
     path = os.path.join(run_dir, "results.json")
     if not os.path.isfile(path):
         raise IncomparableRunsError(f"{run_dir}: no results.json (expected a run dir)")
@@ -45,9 +55,6 @@ def load_results(run_dir: str) -> dict:
         raise IncomparableRunsError(
             f"{run_dir}: only {results['tasks_completed']} of {len(results['task_names'])} "
             "tasks are done")
-    if not results.get("complete", True):
-        raise IncomparableRunsError(f"{run_dir}: its tasks are done, but not what it writes "
-                                    "at its end (exports, reports): resume it")
     return results
 
 

@@ -99,8 +99,7 @@ BAD_RUNS = {
         "(JSONDecodeError"),
     "results.json without its tasks": (
         lambda run, tmp: copied_run(run, tmp, results="{}"),
-        "results.json: expected a run's results with task_names and tasks_completed, "
-        "received none"),
+        "results.json: expected a run's results with its task_names, received none"),
     "unparsable config.json": (
         lambda run, tmp: copied_run(run, tmp, settings="{"),
         "config.json: expected a run's JSON settings, received a file that cannot be read"),
