@@ -6,6 +6,7 @@ import copy
 import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -227,27 +228,14 @@ def run_sequence(
     """
     model = build_model(config, sequence, recipe, strategy)
     num_tasks = len(sequence.tasks)
-    results, first_task, mid_task = new_results(config, sequence, model), 0, False
-    seconds_before_resume = 0.0  # the resumed task's training before the checkpoint
-    if resume:
-        progress = checkpoint.progress()
-        # a checkpoint's results are of a run not yet complete, even an older hat_tf's
-        results = RunResults.from_json({"complete": False, **progress["results"]})
-        first_task = progress["task_id"]
-        mid_task = progress["schedule"] is not None
-        # older checkpoints did not record it: their resumed task counts from the resume
-        seconds_before_resume = progress.get("task_seconds", 0.0) if mid_task else 0.0
-        checkpoint.restore_network(model)
-        if not mid_task:  # the method's state as the previous task left it
-            checkpoint.restore_method(model)
-        log(f"resuming at task {first_task + 1}/{num_tasks}"
-            + (f", after epoch {progress['schedule']['epochs_run']}" if mid_task else "")
-            if first_task < num_tasks else "resuming after the last task")
+    start = (resume_point(checkpoint, model, num_tasks, log) if resume
+             else StartPoint(new_results(config, sequence, model)))
+    results = start.results
     log(f"{config.model}: {results.num_params:,} parameters, {num_tasks} tasks")
     clock = RunProgress(
         [epoch_steps(model, sequence, t, config.optim.batch_size) for t in range(num_tasks)],
         config.optim.epochs, on_cpu=not tf.config.list_physical_devices("GPU"),
-        first_task=first_task)
+        first_task=start.first_task)
     scorer = TaskScorer(model.network, sequence)
 
     def publish(results: RunResults) -> None:
@@ -256,24 +244,16 @@ def run_sequence(
 
     for observer in observers:
         observer.on_run_begin(model, copy.deepcopy(results))
-    for task_id in range(first_task, num_tasks):
-        start = time.perf_counter() - (seconds_before_resume if task_id == first_task else 0.0)
+    for task_id in range(start.first_task, num_tasks):
+        resumed = task_id == start.first_task
+        began = time.perf_counter() - (start.seconds_before if resumed else 0.0)
         callbacks = [c for observer in observers for c in observer.task_callbacks(task_id)]
-        checkpointer = (TaskCheckpointer(checkpoint, task_id, results.to_json(), start)
+        checkpointer = (TaskCheckpointer(checkpoint, task_id, results.to_json(), began)
                         if checkpoint else None)
         epochs = train_task(model, sequence, task_id, config, log, callbacks, checkpointer,
-                            resume=mid_task and task_id == first_task, progress=clock)
-        seconds = time.perf_counter() - start
-        row = scorer.accuracies(range(task_id + 1))
-        results = results.with_task(row + [None] * (num_tasks - task_id - 1), epochs, seconds,
-                                    model.method.task_results(task_id))
-        trained = [r[: task_id + 1] for r in results.acc_matrix]
-        log(f"after task {task_id + 1}/{num_tasks} ({sequence.task_names[task_id]}): "
-            f"ACC {results.acc:.4f}  BWT {results.bwt:+.4f}\n"
-            + format_matrix(trained, sequence.task_names))
-        for observer in observers:  # a copy each: an observer returns what it adds
-            results = results.with_additions(
-                observer.on_task_end(task_id, model, copy.deepcopy(results)))
+                            resume=start.mid_task and resumed, progress=clock)
+        results = tested_task(results, task_id, epochs, time.perf_counter() - began, model,
+                              scorer, observers, log)
         publish(results)
         if checkpoint:
             checkpoint.save(model, {"task_id": task_id + 1, "results": results.to_json(),
@@ -284,4 +264,54 @@ def run_sequence(
         results = results.with_additions(observer.on_run_end(model, copy.deepcopy(results)))
     results = results.completed()
     publish(results)
+    return results
+
+
+@dataclass(frozen=True)
+class StartPoint:
+    """Where a run starts: its results so far, the first task to train, whether that task
+    resumes mid-way, and if so its training seconds before the checkpoint."""
+
+    results: RunResults
+    first_task: int = 0
+    mid_task: bool = False
+    seconds_before: float = 0.0
+
+
+def resume_point(checkpoint: RunCheckpoint, model: ContinualModel, num_tasks: int,
+                 log: Callable[[str], None]) -> StartPoint:
+    """Restores `model` from the checkpoint's latest snapshot (and, between tasks, the
+    method's state as the previous task left it) and says where the run goes on."""
+    progress = checkpoint.progress()
+    # a checkpoint's results are of a run not yet complete, even an older hat_tf's
+    results = RunResults.from_json({"complete": False, **progress["results"]})
+    first_task = progress["task_id"]
+    mid_task = progress["schedule"] is not None
+    checkpoint.restore_network(model)
+    if not mid_task:
+        checkpoint.restore_method(model)
+    log(f"resuming at task {first_task + 1}/{num_tasks}"
+        + (f", after epoch {progress['schedule']['epochs_run']}" if mid_task else "")
+        if first_task < num_tasks else "resuming after the last task")
+    # older checkpoints did not record it: their resumed task counts from the resume
+    return StartPoint(results, first_task, mid_task,
+                      progress.get("task_seconds", 0.0) if mid_task else 0.0)
+
+
+def tested_task(results: RunResults, task_id: int, epochs: int, seconds: float,
+                model: ContinualModel, scorer: TaskScorer, observers: Sequence[RunObserver],
+                log: Callable[[str], None]) -> RunResults:
+    """`results` with task `task_id` learned: every task so far tested (its row of the
+    accuracy matrix), logged, and what each observer adds at the task's end."""
+    num_tasks = len(results.task_names)
+    row = scorer.accuracies(range(task_id + 1))
+    results = results.with_task(row + [None] * (num_tasks - task_id - 1), epochs, seconds,
+                                model.method.task_results(task_id))
+    trained = [r[: task_id + 1] for r in results.acc_matrix]
+    log(f"after task {task_id + 1}/{num_tasks} ({results.task_names[task_id]}): "
+        f"ACC {results.acc:.4f}  BWT {results.bwt:+.4f}\n"
+        + format_matrix(trained, results.task_names))
+    for observer in observers:  # a copy each: an observer returns what it adds
+        results = results.with_additions(
+            observer.on_task_end(task_id, model, copy.deepcopy(results)))
     return results
