@@ -20,6 +20,7 @@ from hat_tf.catalog import build_model
 from hat_tf.config import OptimConfig, RunConfig
 from hat_tf.data.pipeline import training_batches
 from hat_tf.data.task import Task, TaskSequence
+from hat_tf.machine import machine_description
 from hat_tf.models.building import count_params
 from hat_tf.training.loop import make_optimizer
 
@@ -216,12 +217,14 @@ def _peak_memory_mib() -> float:
 
 
 def environment() -> dict:
-    """The device, TensorFlow version and thread settings a measurement ran with."""
+    """The device, the machine (`machine.machine_description`), TensorFlow version and
+    thread settings a measurement ran with."""
     gpus = tf.config.list_physical_devices("GPU")
     device = (tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
               if gpus else "CPU")
     return {
         "device": device,
+        "machine": machine_description(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "cpu_count": os.cpu_count(),

@@ -21,13 +21,6 @@ def _local_devices() -> list[str]:
     return [device.name for device in devices]
 
 
-def device_kind() -> str:
-    """`GPU` where this process sees a GPU (TensorFlow trains there), else `CPU`: what a
-    run's results.json records as `device`, so that training times are compared only
-    between runs of one kind of device."""
-    return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
-
-
 STRATEGIES: dict[str, Callable[[], tf.distribute.Strategy]] = {
     "none": tf.distribute.get_strategy,  # the default strategy: one device, as without any
     "mirrored": lambda: tf.distribute.MirroredStrategy(_local_devices()),

@@ -80,8 +80,8 @@ def measure_in_subprocess(settings: BenchmarkSettings) -> dict:
 
 
 def markdown(rows: list[dict], env: dict) -> str:
-    lines = [f"Device: {env['device']}; TensorFlow {env['tensorflow']}, Keras {env['keras']}; "
-             f"{env['cpu_count']} CPUs, intra-op threads {env['intra_op_threads']}, "
+    lines = [f"Device: {env['machine']}; TensorFlow {env['tensorflow']}, Keras {env['keras']}; "
+             f"intra-op threads {env['intra_op_threads']}, "
              f"inter-op {env['inter_op_threads']} (0 = TensorFlow's default).", "",
              "| model | width | tasks | precision | params | train img/s | HAT / plain step "
              "time | step time / float32 | inference img/s | data wait | peak MiB |",

@@ -203,10 +203,11 @@ def accuracy_matrices_markdown(record: str, spec: dict, family: dict) -> str:
 
 
 def time_markdown(record: str, spec: dict) -> str:
-    """Every finished run's training and wall time, and the grid's totals. A wall time
-    shorter than the training was recorded in part: its train.py calls were killed before
-    compare.py kept the time on disk."""
-    rows, training, wall, partial = [], 0.0, 0.0, []
+    """Every finished run's training and wall time, the grid's totals and the machines
+    that trained the runs (results.json's `machines`). A wall time shorter than the
+    training was recorded in part: its train.py calls were killed before compare.py kept
+    the time on disk."""
+    rows, training, wall, partial, machines = [], 0.0, 0.0, [], {}
     models = dict.fromkeys(model for family in spec["families"]  # once each: families may
                            for model in [family["joint"], *family["methods"]])  # share Joint
     for model in models:
@@ -217,6 +218,8 @@ def time_markdown(record: str, spec: dict) -> str:
                 cells.append("")
                 continue
             run_wall = recorded_wall_seconds(run_path(record, seed, model))
+            for machine in results.get("machines") or ["not recorded (older runs)"]:
+                machines[machine] = machines.get(machine, 0) + 1
             training += results["train_seconds"]
             if run_wall is None or run_wall < results["train_seconds"]:
                 partial.append(f"seed{seed}/{model}")
@@ -232,7 +235,9 @@ def time_markdown(record: str, spec: dict) -> str:
             f"{table}\n\n{finished} finished runs: {training / 3600:.2f} h of training; "
             f"{wall / 3600:.2f} h wall over the {finished - len(partial)} whose wall time "
             f"was recorded in full (in part or not at all: "
-            f"{', '.join(partial) if partial else 'none'}).")
+            f"{', '.join(partial) if partial else 'none'}). Trained on (runs): "
+            + "; ".join(f"{machine} ({count})" for machine, count in machines.items())
+            + ": compare times only within one machine.")
 
 
 def write_grid_report(record: str) -> str:

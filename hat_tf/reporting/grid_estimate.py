@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass
 
 from hat_tf.config import RunConfig
-from hat_tf.distribute import device_kind
+from hat_tf.machine import device_kind
 from hat_tf.reporting.comparison import IncomparableRunsError, load_results
 from hat_tf.reporting.grid import recorded_wall_seconds
 from hat_tf.reporting.protocols import Family, Protocol
@@ -43,7 +43,7 @@ class Budget:
         train_limit: At most this many training examples per task, before the split.
         val_fraction: Share of each task's examples that validates.
         width, batch_size, precision: As train.py's options.
-        device: The kind of device that trains it (`distribute.device_kind`).
+        device: The kind of device that trains it (`machine.device_kind`).
     """
 
     dataset: str
@@ -72,7 +72,7 @@ class Budget:
 
 
 def planned_budget(dataset: str, options: tuple[str, ...], device: str) -> Budget:
-    """The budget of a grid's run on `device` (`distribute.device_kind`): train.py's
+    """The budget of a grid's run on `device` (`machine.device_kind`): train.py's
     defaults, then `options` (the protocol's and its family's)."""
     defaults = RunConfig()
     parser = argparse.ArgumentParser(add_help=False)

@@ -21,7 +21,7 @@ from hat_tf.data.pipeline import (
     training_batches,
 )
 from hat_tf.data.task import TaskSequence
-from hat_tf.distribute import device_kind
+from hat_tf.machine import device_kind, machine_description
 from hat_tf.models.building import built, count_params
 from hat_tf.training.callbacks import (
     EpochCheckpoint,
@@ -230,7 +230,7 @@ def run_sequence(
     num_tasks = len(sequence.tasks)
     start = (resume_point(checkpoint, model, num_tasks, log) if resume
              else StartPoint(new_results(config, sequence, model)))
-    results = start.results
+    results = start.results.trained_on(machine_description())
     log(f"{config.model}: {results.num_params:,} parameters, {num_tasks} tasks")
     clock = RunProgress(
         [epoch_steps(model, sequence, t, config.optim.batch_size) for t in range(num_tasks)],

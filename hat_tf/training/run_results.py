@@ -46,9 +46,12 @@ class RunResults(Mapping):
         num_params: The network's trainable parameters.
         method: How the method trains (`Method.protocol`); None in runs of hat_tf before
             the record existed.
-        device: The kind of device that trained it (`distribute.device_kind`: `CPU` or
+        device: The kind of device that trained it (`machine.device_kind`: `CPU` or
             `GPU`, the first call's where a run was resumed); None in runs of hat_tf
             before the record existed, all of them trained on a CPU.
+        machines: The machines that trained it (`machine.machine_description`), in the
+            order they did: one, or more where it was resumed on another; empty in runs
+            of hat_tf before the record existed.
         acc_matrix: Row t: the accuracy of every task after training task t (None for
             tasks not trained yet).
         acc: ACC of the tasks trained so far (mean of the last row; None before the first).
@@ -79,6 +82,7 @@ class RunResults(Mapping):
     num_params: int
     method: dict | None = None
     device: str | None = None
+    machines: list[str] = dataclasses.field(default_factory=list)
     acc_matrix: list[list[float | None]] = dataclasses.field(default_factory=list)
     acc: float | None = None
     bwt: float | None = None
@@ -113,6 +117,13 @@ class RunResults(Mapping):
             train_seconds=self.train_seconds + seconds, tasks_completed=len(matrix),
             method_results=kept)
 
+    def trained_on(self, machine: str) -> RunResults:
+        """This record with `machine` training what follows: added to `machines` unless
+        it is the last there (a run resumed on the machine that began it)."""
+        if self.machines and self.machines[-1] == machine:
+            return self
+        return dataclasses.replace(self, machines=[*self.machines, machine])
+
     def with_additions(self, additions: Mapping[str, Any] | None) -> RunResults:
         """This record with what an observer returned (keys of OBSERVER_KEYS); an observer
         adds results, it never changes the loop's."""
@@ -130,13 +141,15 @@ class RunResults(Mapping):
 
     def to_json(self) -> dict:
         """results.json's dict: every field under its own key, the method's results each
-        under theirs, the optional fields (and `method`, `device`) only when set. The
-        values are this record's own: copy before changing them."""
+        under theirs, the optional fields (and `method`, `device`, `machines`) only when
+        set. The values are this record's own: copy before changing them."""
         values = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
         method_results = values.pop("method_results")
         for key in ("method", "device"):
             if values[key] is None:
                 del values[key]
+        if not values["machines"]:
+            del values["machines"]
         optional = {key: values.pop(key) for key in OBSERVER_KEYS}
         return {**values, **method_results,
                 **{key: value for key, value in optional.items() if value is not None}}

@@ -130,6 +130,16 @@ def test_the_time_section_sums_what_was_recorded_and_names_what_was_not(record):
     assert "seed1/tiny_joint, seed0/tiny_hat, seed1/tiny_hat, seed0/tiny_sgd)" in markdown
 
 
+def test_the_time_section_names_the_machines_that_trained_the_runs(record):
+    """A run resumed on a second machine counts for both; runs before the record as such."""
+    for seed, machines in ((0, ["CPU: A"]), (1, ["CPU: A", "CPU: B"])):
+        path = record / f"seed{seed}" / "tiny_hat" / "results.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "machines": machines}))
+    markdown = time_markdown(str(record), read_grid_spec(str(record)))
+    assert ("Trained on (runs): not recorded (older runs) (3); CPU: A (2); CPU: B (1): "
+            "compare times only within one machine.") in markdown
+
+
 def test_a_seed_without_its_joint_run_scores_accuracy_but_no_forgetting_ratio(tmp_path):
     write_grid_spec(str(tmp_path), PROTOCOL, PROTOCOL.seeds)
     write_run(tmp_path, 0, "tiny_hat", [[0.9, None], [0.9, 0.8]])

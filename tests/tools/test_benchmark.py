@@ -5,6 +5,7 @@ import json
 import pytest
 
 from hat_tf.benchmarking import thread_setting
+from hat_tf.machine import machine_description
 from tests.tools.tool_modules import load_tool, refusal
 
 
@@ -17,6 +18,7 @@ def test_benchmark_writes_json_and_markdown(tmp_path, capsys):
     assert "alexnet_hat width 0.125 tasks 2 mixed_bfloat16:" in capsys.readouterr().out
     report = json.loads((tmp_path / "benchmark.json").read_text())
     assert report["environment"]["device"] == "CPU"
+    assert report["environment"]["machine"] == machine_description()
     assert report["environment"]["tensorflow"]
     (row,) = report["results"]
     assert row["model"] == "alexnet_hat" and row["num_tasks"] == 2
@@ -25,8 +27,9 @@ def test_benchmark_writes_json_and_markdown(tmp_path, capsys):
     assert 0.0 <= row["data_wait_share"] <= 1.0
     assert row["step_time_over_plain"] > 0  # against alexnet_sgd, timed in the same process
     assert row["step_time_over_float32"] > 0  # against its float32 twin, likewise
-    assert "| alexnet_hat | 0.125 | 2 | mixed_bfloat16 |" in (
-        tmp_path / "benchmark.md").read_text()
+    table = (tmp_path / "benchmark.md").read_text()
+    assert "| alexnet_hat | 0.125 | 2 | mixed_bfloat16 |" in table
+    assert table.startswith(f"Device: {machine_description()}; TensorFlow ")
 
 
 def test_bad_arguments_exit_with_one_line_and_write_nothing(tmp_path, capsys):

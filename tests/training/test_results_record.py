@@ -10,6 +10,7 @@ import pytest
 from hat_tf.catalog import run_sequence
 from hat_tf.config import DataConfig, OptimConfig, RunConfig
 from hat_tf.data import DATASETS
+from hat_tf.machine import machine_description
 from hat_tf.training.observer import RunObserver
 from hat_tf.training.run_results import RunResults
 
@@ -17,6 +18,7 @@ from hat_tf.training.run_results import RunResults
 RESULTS_JSON = {
     "model": "alexnet_hat", "dataset": "digits", "seed": 0, "task_names": ["a", "b"],
     "num_params": 10, "method": {"gradient_clip_norm": 10000.0}, "device": "CPU",
+    "machines": ["CPU: A", "CPU: B"],
     "acc_matrix": [[0.9, None], [0.8, 0.7]], "acc": 0.75, "bwt": -0.1,
     "random_acc": [0.5, 0.5], "epochs_per_task": [2, 3], "train_seconds": 4.5,
     "tasks_completed": 2, "complete": True,
@@ -55,6 +57,15 @@ def test_an_older_results_json_loads_as_complete():
     assert record.to_json() == {**old, "complete": True}
     del old["tasks_completed"]  # older still
     assert RunResults.from_json(old).tasks_completed == 2
+
+
+def test_a_machine_is_added_where_it_did_not_train_the_run_just_before():
+    record = RunResults(model="m", dataset="d", seed=0, task_names=["a"], num_params=1)
+    first = record.trained_on("CPU: A")
+    assert first.machines == ["CPU: A"] and first.trained_on("CPU: A") is first  # resumed
+    assert first.trained_on("CPU: B").trained_on("CPU: A").machines == [
+        "CPU: A", "CPU: B", "CPU: A"]  # resumed elsewhere, then back
+    assert record.machines == []
 
 
 def test_the_record_cannot_be_changed_in_place():
@@ -133,5 +144,6 @@ def test_what_an_observer_returns_lands_in_the_results_and_results_json(meddled_
     assert results.val_acc_per_task == saved["val_acc_per_task"] == [0.25, 0.75]
     assert results.complete and saved["complete"]
     assert saved["device"] == "CPU"  # the kind of device it trained on: the tests' CPU
+    assert saved["machines"] == [machine_description()]  # and the machine
     assert reader.at_end.val_acc_per_task == [0.25, 0.75]  # observers after it see it
     assert not reader.at_end.complete

@@ -1,0 +1,51 @@
+"""What a run or a measurement trained on: timings compare only between runs of one
+machine (the CPU of this project's machines changes from day to day, and an AVX2-only CPU
+trains AlexNet five times slower than one with AVX-512)."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+import tensorflow as tf
+
+CPU_INFO = "/proc/cpuinfo"
+# The x86 instruction sets that decide TensorFlow's CPU speed here (oneDNN's kernels).
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile")
+
+
+def device_kind() -> str:
+    """`GPU` where this process sees a GPU (TensorFlow trains there), else `CPU`: what a
+    run's results.json records as `device`, so that training times are compared only
+    between runs of one kind of device."""
+    return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+
+
+def machine_description(cpu_info: str = CPU_INFO) -> str:
+    """This machine in one line, as results.json (`machines`) and tools/benchmark.py
+    record it: the GPU's name where TensorFlow sees one, else the CPU's model (family and
+    model numbers), its cores and which of SPEED_FLAGS it has; `platform.processor()`
+    where `cpu_info` (Linux's /proc/cpuinfo) cannot be read."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"GPU: {details.get('device_name', 'unknown')}"
+    fields = first_processor(cpu_info)
+    if not fields:
+        return f"CPU: {platform.processor() or 'unknown'}, {os.cpu_count()} cores"
+    flags = set(fields.get("flags", "").split())
+    return (f"CPU: {fields.get('model name', 'unknown')} (family {fields.get('cpu family', '?')}"
+            f", model {fields.get('model', '?')}), {os.cpu_count()} cores, "
+            + (" ".join(flag for flag in SPEED_FLAGS if flag in flags) or "no AVX2"))
+
+
+def first_processor(cpu_info: str) -> dict[str, str]:
+    """The `key: value` fields of the first processor in a /proc/cpuinfo file; empty
+    where it cannot be read."""
+    try:
+        with open(cpu_info) as file:
+            block = file.read().split("\n\n")[0]
+    except OSError:
+        return {}
+    pairs = (line.split(":", 1) for line in block.splitlines() if ":" in line)
+    return {key.strip(): value.strip() for key, value in pairs}
