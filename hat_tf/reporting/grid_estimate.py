@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass
 
 from hat_tf.config import RunConfig
-from hat_tf.machine import device_kind
+from hat_tf.machine import device_kind, machine_description
 from hat_tf.reporting.comparison import IncomparableRunsError, load_results
 from hat_tf.reporting.grid import recorded_wall_seconds
 from hat_tf.reporting.protocols import Family, Protocol
@@ -30,6 +30,7 @@ from hat_tf.reporting.protocols import Family, Protocol
 # classes (20 × 500); `cifar100_10`, 10 CIFAR-100 classes; `cifar10_5`, a CIFAR-10 pair.
 TASK_EXAMPLES = {"cifar": 10_000, "cifar100_10": 5_000, "cifar10_5": 10_000}
 NUM_TASKS = {"cifar": 10, "cifar100_10": 10, "cifar10_5": 5}
+NOT_RECORDED = "a machine not recorded (runs before results.json's `machines`)"
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,8 @@ class Measurement:
         work: Their image-epochs, summed.
         wall: Wall seconds over training seconds of those whose wall time was recorded in
             full (None: none was).
+        machines: The machines that trained them (results.json's `machines`;
+            `NOT_RECORDED` for runs of a hat_tf before the record).
     """
 
     source: str
@@ -140,6 +143,7 @@ class Measurement:
     seconds: float
     work: int
     wall: float | None
+    machines: tuple[str, ...] = ()
 
     @property
     def rate(self) -> float:
@@ -177,7 +181,9 @@ def measure(sources: list[str], model: str, budget: Budget) -> Measurement | Non
                 tuple(sorted({len(results["task_names"]) for results, _, _ in runs})),
                 sum(results["train_seconds"] for results, _, _ in runs),
                 sum(work for _, work, _ in runs),
-                sum(w for w, _ in walls) / sum(t for _, t in walls) if walls else None)
+                sum(w for w, _ in walls) / sum(t for _, t in walls) if walls else None,
+                tuple(dict.fromkeys(machine for results, _, _ in runs
+                                    for machine in results.get("machines") or [NOT_RECORDED])))
     return None
 
 
@@ -280,6 +286,7 @@ def estimate_text(protocol: Protocol, estimates: list[ModelEstimate], finished: 
                      + (f" (at the training time for those without a full wall record: "
                         f"{', '.join(e.model for e in known if e not in walled)})."
                         if len(walled) < len(known) else "."))
+    lines.append(machines_line(known, machine_description()))
     elsewhere = [e for e in known if set(e.measurement.tasks) != {len(e.budget.epochs)}]
     if elsewhere:
         pnn = [e.model for e in elsewhere if e.model.endswith("_pnn")]
@@ -289,3 +296,15 @@ def estimate_text(protocol: Protocol, estimates: list[ModelEstimate], finished: 
                         "the more tasks there are), so its estimate is rougher." if pnn
                         else "."))
     return "\n".join(lines)
+
+
+def machines_line(known: list[ModelEstimate], this_machine: str) -> str:
+    """Which machines the rates were measured on, and whether this one is among them."""
+    measured = list(dict.fromkeys(m for e in known for m in e.measurement.machines))
+    if not measured:
+        return f"This machine: {this_machine}."
+    line = f"Rates measured on: {'; '.join(measured)}. This machine: {this_machine}"
+    if this_machine in measured and len(measured) == 1:
+        return line + "."
+    return line + (": where they differ, so may the time, several-fold (AlexNet trains five "
+                   "times slower on an AVX2-only CPU than on one with AVX-512).")

@@ -4,7 +4,9 @@ import json
 
 import pytest
 
+from hat_tf.machine import machine_description
 from hat_tf.reporting.grid_estimate import (
+    NOT_RECORDED,
     estimate_runs,
     estimate_text,
     planned_budget,
@@ -15,7 +17,7 @@ IMAGES = 8_500  # a cifar task: 10,000 examples, 15 % of them validate
 
 
 def write_run(record, seed, model, epochs, seconds, method=None, width=1.0, wall=None,
-              device=None):
+              device=None, machines=None):
     """A finished cifar run of len(epochs) tasks that trained `seconds` (on `device`;
     None: a record of a hat_tf that did not say, on a CPU)."""
     run_dir = record / f"seed{seed}" / model
@@ -26,7 +28,8 @@ def write_run(record, seed, model, epochs, seconds, method=None, width=1.0, wall
         "task_names": [f"t{t}" for t in range(tasks)],
         "acc_matrix": [[0.5] * (t + 1) + [None] * (tasks - t - 1) for t in range(tasks)],
         "epochs_per_task": epochs, "train_seconds": seconds, "method": method or {},
-        "tasks_completed": tasks, **({"device": device} if device else {})}))
+        "tasks_completed": tasks, **({"device": device} if device else {}),
+        **({"machines": machines} if machines else {})}))
     (run_dir / "config.json").write_text(json.dumps({
         "data": {"train_limit": None, "val_fraction": 0.15}, "width": width,
         "optim": {"batch_size": 64}, "precision": "float32"}))
@@ -104,6 +107,20 @@ def test_the_text_says_what_it_is_based_on_and_what_is_unknown(sources):
     assert f"(2.00 to 2.00×: testing, exports): about {wall:.0f} min (at the training " \
            "time for those without a full wall record: alex_joint)." in text
     assert "at every task." in text  # measured on 2 tasks; no PNN to single out
+    assert f"Rates measured on: {NOT_RECORDED}. This machine: {machine_description()}: " \
+           "where they differ, so may the time, several-fold" in text
+
+
+def test_rates_measured_on_this_machine_alone_carry_no_warning(tmp_path):
+    here = machine_description()
+    write_run(tmp_path, 0, "alex_hat", [3, 3], 51.0, machines=[here])
+    estimates = estimate_runs(PROTOCOL, PROTOCOL.runs(seeds=(0,)), [str(tmp_path)])
+    text = estimate_text(PROTOCOL, estimates, finished=0)
+    assert f"Rates measured on: {here}. This machine: {here}.\n" in text
+    write_run(tmp_path, 1, "alex_hat", [3, 3], 51.0, machines=["CPU: elsewhere", here])
+    estimates = estimate_runs(PROTOCOL, PROTOCOL.runs(seeds=(0,)), [str(tmp_path)])
+    assert f"Rates measured on: {here}; CPU: elsewhere. This machine: {here}: where" in \
+        estimate_text(PROTOCOL, estimates, finished=0)
 
 
 def test_budgets_follow_train_pys_defaults_and_the_options():
