@@ -12,6 +12,8 @@ import tensorflow as tf
 CPU_INFO = "/proc/cpuinfo"
 # The x86 instruction sets that decide TensorFlow's CPU speed here (oneDNN's kernels).
 SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile")
+# What stands for the machines of a run trained by a hat_tf before results.json named them.
+NOT_RECORDED = "not recorded (a hat_tf before results.json's machines)"
 
 
 def device_kind() -> str:
@@ -21,21 +23,30 @@ def device_kind() -> str:
     return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
 
 
-def machine_description(cpu_info: str = CPU_INFO) -> str:
+def machine_description() -> str:
     """This machine in one line, as results.json (`machines`) and tools/benchmark.py
-    record it: the GPU's name where TensorFlow sees one, else the CPU's model (family and
-    model numbers), its cores and which of SPEED_FLAGS it has; `platform.processor()`
-    where `cpu_info` (Linux's /proc/cpuinfo) cannot be read."""
+    record it: the GPU's name where TensorFlow sees one, else `cpu_description()`."""
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         details = tf.config.experimental.get_device_details(gpus[0])
-        return f"GPU: {details.get('device_name', 'unknown')}"
+        return f"GPU: {details.get('device_name', 'unknown')}" + (
+            f" (of {len(gpus)})" if len(gpus) > 1 else "")
+    return cpu_description()
+
+
+def cpu_description(cpu_info: str = CPU_INFO) -> str:
+    """The CPU's model (x86: family and model numbers, and which of SPEED_FLAGS it has),
+    and the logical CPUs this process may use; `platform` names what `cpu_info` (Linux's
+    /proc/cpuinfo) does not."""
     fields = first_processor(cpu_info)
-    if not fields:
-        return f"CPU: {platform.processor() or 'unknown'}, {os.cpu_count()} cores"
+    usable = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+              else os.cpu_count())
+    if "model name" not in fields:  # no cpuinfo, or an ARM one
+        return f"CPU: {platform.processor() or platform.machine() or 'unknown'}, " \
+               f"{usable} logical CPUs"
     flags = set(fields.get("flags", "").split())
-    return (f"CPU: {fields.get('model name', 'unknown')} (family {fields.get('cpu family', '?')}"
-            f", model {fields.get('model', '?')}), {os.cpu_count()} cores, "
+    return (f"CPU: {fields['model name']} (family {fields.get('cpu family', '?')}, model "
+            f"{fields.get('model', '?')}), {usable} logical CPUs, "
             + (" ".join(flag for flag in SPEED_FLAGS if flag in flags) or "no AVX2"))
 
 
@@ -43,7 +54,7 @@ def first_processor(cpu_info: str) -> dict[str, str]:
     """The `key: value` fields of the first processor in a /proc/cpuinfo file; empty
     where it cannot be read."""
     try:
-        with open(cpu_info) as file:
+        with open(cpu_info, errors="replace") as file:
             block = file.read().split("\n\n")[0]
     except OSError:
         return {}

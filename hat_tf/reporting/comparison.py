@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -51,10 +52,14 @@ def trained_results(run_dir: str) -> dict:
     if not isinstance(results, dict) or not isinstance(results.get("task_names"), list):
         raise IncomparableRunsError(f"{path}: expected a run's results with its task_names, "
                                     "received none")
-    if results.get("tasks_completed", len(results["task_names"])) < len(results["task_names"]):
+    # runs of a hat_tf before `tasks_completed`: every row of their matrix (RunResults)
+    completed = results.get("tasks_completed", len(results.get("acc_matrix") or []))
+    if not isinstance(completed, int):
+        raise IncomparableRunsError(f"{path}: expected a whole number of tasks_completed, "
+                                    f"received {completed!r}")
+    if completed < len(results["task_names"]):
         raise IncomparableRunsError(
-            f"{run_dir}: only {results['tasks_completed']} of {len(results['task_names'])} "
-            "tasks are done")
+            f"{run_dir}: only {completed} of {len(results['task_names'])} tasks are done")
     return results
 
 
@@ -141,10 +146,10 @@ def plot_forgetting_ratio(scores: pd.DataFrame, path: str, runs: list[str] | Non
         rows = scores[scores["run"] == run][columns].to_numpy(float)
         if not len(rows):
             continue
-        line, = axes.plot(tasks, rows.mean(axis=0), marker="o",
+        line, = axes.plot(tasks, np.nanmean(rows, axis=0), marker="o",
                           label=f"{run} ({len(rows)})" if seeded else run)
-        axes.fill_between(tasks, rows.min(axis=0), rows.max(axis=0), alpha=0.15,
-                          color=line.get_color())
+        axes.fill_between(tasks, np.nanmin(rows, axis=0), np.nanmax(rows, axis=0),
+                          alpha=0.15, color=line.get_color())
     axes.axhline(0.0, color="grey", linewidth=0.8)
     axes.set(xlabel="task t", ylabel="forgetting ratio ρ≤t", xticks=tasks, title=title)
     axes.legend(fontsize=8, title="run (seeds)" if seeded else None, title_fontsize=8)

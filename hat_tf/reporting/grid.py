@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hat_tf.hat.mask_snapshot import NETWORK
+from hat_tf.machine import NOT_RECORDED
 from hat_tf.reporting.comparison import (
     IncomparableRunsError,
     comparison_table,
@@ -218,7 +219,7 @@ def time_markdown(record: str, spec: dict) -> str:
                 cells.append("")
                 continue
             run_wall = recorded_wall_seconds(run_path(record, seed, model))
-            for machine in results.get("machines") or ["not recorded (older runs)"]:
+            for machine in results.get("machines") or [NOT_RECORDED]:
                 machines[machine] = machines.get(machine, 0) + 1
             training += results["train_seconds"]
             if run_wall is None or run_wall < results["train_seconds"]:
@@ -235,9 +236,10 @@ def time_markdown(record: str, spec: dict) -> str:
             f"{table}\n\n{finished} finished runs: {training / 3600:.2f} h of training; "
             f"{wall / 3600:.2f} h wall over the {finished - len(partial)} whose wall time "
             f"was recorded in full (in part or not at all: "
-            f"{', '.join(partial) if partial else 'none'}). Trained on (runs): "
-            + "; ".join(f"{machine} ({count})" for machine, count in machines.items())
-            + ": compare times only within one machine.")
+            f"{', '.join(partial) if partial else 'none'})."
+            + (" Trained on (runs): "
+               + "; ".join(f"{machine} ({count})" for machine, count in machines.items())
+               + ": compare times only within one machine." if machines else ""))
 
 
 def write_grid_report(record: str) -> str:

@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass
 
 from hat_tf.config import RunConfig
-from hat_tf.machine import device_kind, machine_description
+from hat_tf.machine import NOT_RECORDED, device_kind, machine_description
 from hat_tf.reporting.comparison import IncomparableRunsError, load_results
 from hat_tf.reporting.grid import recorded_wall_seconds
 from hat_tf.reporting.protocols import Family, Protocol
@@ -30,7 +30,6 @@ from hat_tf.reporting.protocols import Family, Protocol
 # classes (20 × 500); `cifar100_10`, 10 CIFAR-100 classes; `cifar10_5`, a CIFAR-10 pair.
 TASK_EXAMPLES = {"cifar": 10_000, "cifar100_10": 5_000, "cifar10_5": 10_000}
 NUM_TASKS = {"cifar": 10, "cifar100_10": 10, "cifar10_5": 5}
-NOT_RECORDED = "a machine not recorded (runs before results.json's `machines`)"
 
 
 @dataclass(frozen=True)

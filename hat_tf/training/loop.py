@@ -21,7 +21,7 @@ from hat_tf.data.pipeline import (
     training_batches,
 )
 from hat_tf.data.task import TaskSequence
-from hat_tf.machine import device_kind, machine_description
+from hat_tf.machine import NOT_RECORDED, device_kind, machine_description
 from hat_tf.models.building import built, count_params
 from hat_tf.training.callbacks import (
     EpochCheckpoint,
@@ -230,7 +230,9 @@ def run_sequence(
     num_tasks = len(sequence.tasks)
     start = (resume_point(checkpoint, model, num_tasks, log) if resume
              else StartPoint(new_results(config, sequence, model)))
-    results = start.results.trained_on(machine_description())
+    results = start.results
+    if start.first_task < num_tasks:  # past the last task it only writes its exports
+        results = results.trained_on(machine_description())
     log(f"{config.model}: {results.num_params:,} parameters, {num_tasks} tasks")
     clock = RunProgress(
         [epoch_steps(model, sequence, t, config.optim.batch_size) for t in range(num_tasks)],
@@ -245,13 +247,13 @@ def run_sequence(
     for observer in observers:
         observer.on_run_begin(model, copy.deepcopy(results))
     for task_id in range(start.first_task, num_tasks):
-        resumed = task_id == start.first_task
-        began = time.perf_counter() - (start.seconds_before if resumed else 0.0)
+        mid_task = start.mid_task and task_id == start.first_task  # resumed inside it
+        began = time.perf_counter() - (start.seconds_before if mid_task else 0.0)
         callbacks = [c for observer in observers for c in observer.task_callbacks(task_id)]
         checkpointer = (TaskCheckpointer(checkpoint, task_id, results.to_json(), began)
                         if checkpoint else None)
         epochs = train_task(model, sequence, task_id, config, log, callbacks, checkpointer,
-                            resume=start.mid_task and resumed, progress=clock)
+                            resume=mid_task, progress=clock)
         results = tested_task(results, task_id, epochs, time.perf_counter() - began, model,
                               scorer, observers, log)
         publish(results)
@@ -283,8 +285,10 @@ def resume_point(checkpoint: RunCheckpoint, model: ContinualModel, num_tasks: in
     """Restores `model` from the checkpoint's latest snapshot (and, between tasks, the
     method's state as the previous task left it) and says where the run goes on."""
     progress = checkpoint.progress()
-    # a checkpoint's results are of a run not yet complete, even an older hat_tf's
-    results = RunResults.from_json({"complete": False, **progress["results"]})
+    # a checkpoint's results are of a run not yet complete, even an older hat_tf's, whose
+    # machines went unrecorded
+    results = RunResults.from_json({"complete": False, "machines": [NOT_RECORDED],
+                                    **progress["results"]})
     first_task = progress["task_id"]
     mid_task = progress["schedule"] is not None
     checkpoint.restore_network(model)

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from hat_tf.machine import NOT_RECORDED
 from hat_tf.reporting.comparison import IncomparableRunsError
 from hat_tf.reporting.grid import (
     family_scores,
@@ -136,7 +137,7 @@ def test_the_time_section_names_the_machines_that_trained_the_runs(record):
         path = record / f"seed{seed}" / "tiny_hat" / "results.json"
         path.write_text(json.dumps({**json.loads(path.read_text()), "machines": machines}))
     markdown = time_markdown(str(record), read_grid_spec(str(record)))
-    assert ("Trained on (runs): not recorded (older runs) (3); CPU: A (2); CPU: B (1): "
+    assert (f"Trained on (runs): {NOT_RECORDED} (3); CPU: A (2); CPU: B (1): "
             "compare times only within one machine.") in markdown
 
 

@@ -4,9 +4,8 @@ import json
 
 import pytest
 
-from hat_tf.machine import machine_description
+from hat_tf.machine import NOT_RECORDED, machine_description
 from hat_tf.reporting.grid_estimate import (
-    NOT_RECORDED,
     estimate_runs,
     estimate_text,
     planned_budget,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hat_tf.machine import NOT_RECORDED, machine_description
 from tests.tools.tool_modules import load_tool, refusal
 
 REPO = Path(__file__).resolve().parents[2]
@@ -97,6 +98,7 @@ def test_killed_and_resumed_run_gives_the_uninterrupted_matrix(uninterrupted, tm
     assert matrix(run_dir) == matrix(uninterrupted)
     assert 1000 < results(run_dir)["train_seconds"] < 1000 + 10 * results(uninterrupted)[
         "train_seconds"]
+    assert results(run_dir)["machines"] == [machine_description()]  # once: one machine
     # each killed task's record still compares with the task's start, not the resume point
     assert results(run_dir)["mask_learning"] == results(uninterrupted)["mask_learning"]
     assert sorted(os.listdir(run_dir / "saved_models")) == sorted(
@@ -124,6 +126,21 @@ def test_a_run_rejecting_rotations_trains_resumes_and_scores_task_inference(tmp_
     rules = results(tmp_path / "killed")["task_inference_rules"]
     assert {"reject", "reject_calibrated"} <= rules.keys()
     assert 0 <= rules["reject"]["test_cil_acc"] <= rules["reject"]["test_task_acc"] <= 1
+
+
+def test_a_checkpoint_without_machines_resumes_as_trained_on_unrecorded_ones(uninterrupted,
+                                                                             tmp_path):
+    """A hat_tf before results.json's machines wrote it; resumed after its last task, the
+    run only writes its exports, so no machine is added."""
+    run_dir = tmp_path / "older"
+    subprocess.run(["cp", "-r", str(uninterrupted), str(run_dir)], check=True)
+    snapshot = run_dir / "checkpoints" / (run_dir / "checkpoints" / "latest").read_text()
+    progress = json.loads((snapshot / "progress.json").read_text())
+    del progress["results"]["machines"]
+    (snapshot / "progress.json").write_text(json.dumps(progress))
+    done = train("--run-dir", str(run_dir), "--resume")
+    assert done.returncode == 0, done.stderr
+    assert results(run_dir)["machines"] == [NOT_RECORDED]
 
 
 def test_resume_with_other_settings_is_refused(uninterrupted, capsys):

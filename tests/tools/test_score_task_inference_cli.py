@@ -100,6 +100,9 @@ BAD_RUNS = {
     "results.json without its tasks": (
         lambda run, tmp: copied_run(run, tmp, results="{}"),
         "results.json: expected a run's results with its task_names, received none"),
+    "an unfinished run": (
+        lambda run, tmp: copied_run(run, tmp, results=lambda r: {**r, "tasks_completed": 1}),
+        ": only 1 of "),
     "unparsable config.json": (
         lambda run, tmp: copied_run(run, tmp, settings="{"),
         "config.json: expected a run's JSON settings, received a file that cannot be read"),
