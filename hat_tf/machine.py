@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Mapping
+from typing import Any
 
 import tensorflow as tf
 
@@ -14,6 +16,12 @@ CPU_INFO = "/proc/cpuinfo"
 SPEED_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile")
 # What stands for the machines of a run trained by a hat_tf before results.json named them.
 NOT_RECORDED = "not recorded (a hat_tf before results.json's machines)"
+
+
+def recorded_machines(results: Mapping[str, Any]) -> list[str]:
+    """The machines a results.json (or a checkpoint's results) says trained the run:
+    its `machines`, or [NOT_RECORDED] for a run of a hat_tf before the record."""
+    return list(results.get("machines") or [NOT_RECORDED])
 
 
 def device_kind() -> str:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hat_tf.hat.mask_snapshot import NETWORK
-from hat_tf.machine import NOT_RECORDED
+from hat_tf.machine import recorded_machines
 from hat_tf.reporting.comparison import (
     IncomparableRunsError,
     comparison_table,
@@ -219,7 +219,7 @@ def time_markdown(record: str, spec: dict) -> str:
                 cells.append("")
                 continue
             run_wall = recorded_wall_seconds(run_path(record, seed, model))
-            for machine in results.get("machines") or [NOT_RECORDED]:
+            for machine in recorded_machines(results):
                 machines[machine] = machines.get(machine, 0) + 1
             training += results["train_seconds"]
             if run_wall is None or run_wall < results["train_seconds"]:

@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass
 
 from hat_tf.config import RunConfig
-from hat_tf.machine import NOT_RECORDED, device_kind, machine_description
+from hat_tf.machine import device_kind, machine_description, recorded_machines
 from hat_tf.reporting.comparison import IncomparableRunsError, load_results
 from hat_tf.reporting.grid import recorded_wall_seconds
 from hat_tf.reporting.protocols import Family, Protocol
@@ -132,7 +132,7 @@ class Measurement:
         wall: Wall seconds over training seconds of those whose wall time was recorded in
             full (None: none was).
         machines: The machines that trained them (results.json's `machines`;
-            `NOT_RECORDED` for runs of a hat_tf before the record).
+            `machine.recorded_machines`).
     """
 
     source: str
@@ -182,7 +182,7 @@ def measure(sources: list[str], model: str, budget: Budget) -> Measurement | Non
                 sum(work for _, work, _ in runs),
                 sum(w for w, _ in walls) / sum(t for _, t in walls) if walls else None,
                 tuple(dict.fromkeys(machine for results, _, _ in runs
-                                    for machine in results.get("machines") or [NOT_RECORDED])))
+                                    for machine in recorded_machines(results))))
     return None
 
 

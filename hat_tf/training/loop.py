@@ -21,7 +21,7 @@ from hat_tf.data.pipeline import (
     training_batches,
 )
 from hat_tf.data.task import TaskSequence
-from hat_tf.machine import NOT_RECORDED, device_kind, machine_description
+from hat_tf.machine import device_kind, machine_description, recorded_machines
 from hat_tf.models.building import built, count_params
 from hat_tf.training.callbacks import (
     EpochCheckpoint,
@@ -287,8 +287,8 @@ def resume_point(checkpoint: RunCheckpoint, model: ContinualModel, num_tasks: in
     progress = checkpoint.progress()
     # a checkpoint's results are of a run not yet complete, even an older hat_tf's, whose
     # machines went unrecorded
-    results = RunResults.from_json({"complete": False, "machines": [NOT_RECORDED],
-                                    **progress["results"]})
+    results = RunResults.from_json({"complete": False, **progress["results"],
+                                    "machines": recorded_machines(progress["results"])})
     first_task = progress["task_id"]
     mid_task = progress["schedule"] is not None
     checkpoint.restore_network(model)
