@@ -80,11 +80,11 @@ def compare_command(saved: dict) -> list[str]:
 
 
 def test_the_cpu_grids_runs_resume_under_the_command_compare_gives():
-    """runs/compare_cpu's config.json files (written before the method registry, without
-    `ewc`, `lwf`, `export`): train.py --resume finds the same settings."""
+    """runs/compare_cpu's config.json files (the first written before the method registry,
+    without `ewc`, `lwf`, `export`): train.py --resume finds the same settings."""
     train = load_tool("train")
     paths = sorted(REPO.glob("runs/compare_cpu/seed*/*/config.json"))
-    assert len(paths) == 33  # 11 models at 3 seeds
+    assert len(paths) >= 33  # 11 models at 3 seeds, then the runs recorded since
     for path in paths:
         saved = json.loads(path.read_text())
         config = train.to_config(train.build_parser().parse_args(compare_command(saved)))
