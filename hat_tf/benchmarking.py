@@ -20,7 +20,7 @@ from hat_tf.catalog import build_model
 from hat_tf.config import OptimConfig, RunConfig
 from hat_tf.data.pipeline import training_batches
 from hat_tf.data.task import Task, TaskSequence
-from hat_tf.machine import machine_description
+from hat_tf.machine import device_kind, machine_description
 from hat_tf.models.building import count_params
 from hat_tf.training.loop import make_optimizer
 
@@ -217,17 +217,14 @@ def _peak_memory_mib() -> float:
 
 
 def environment() -> dict:
-    """The device, the machine (`machine.machine_description`), TensorFlow version and
-    thread settings a measurement ran with."""
-    gpus = tf.config.list_physical_devices("GPU")
-    device = (tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
-              if gpus else "CPU")
+    """The kind of device and the machine (`machine.device_kind`, `machine_description`:
+    as results.json records them), TensorFlow version and thread settings a measurement
+    ran with."""
     return {
-        "device": device,
+        "device": device_kind(),
         "machine": machine_description(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
-        "cpu_count": os.cpu_count(),
         "intra_op_threads": thread_setting(
             tf.config.threading.get_intra_op_parallelism_threads(), "TF_NUM_INTRAOP_THREADS"),
         "inter_op_threads": thread_setting(
