@@ -8,7 +8,7 @@ import numpy as np
 
 from hat_tf.config import RunConfig
 from hat_tf.export.compact import TOLERANCE
-from hat_tf.hat.mask_snapshot import NETWORK, MaskSnapshot
+from hat_tf.hat.mask_snapshot import NETWORK
 from hat_tf.reporting.mask_learning_warning import STAYED_RANDOM_BELOW
 from hat_tf.reporting.run_figures import RunFigureCache
 from hat_tf.reporting.settings import flat_settings
@@ -142,10 +142,9 @@ class MarkdownReport(RunObserver):
     def on_run_end(self, model, results):
         names = results["task_names"]
         trained = len(results["acc_matrix"])
-        snapshot = MaskSnapshot.read(model.method.graph.gates, trained, self.config.hat.s_max)
-        history = snapshot.history()
-        matrix = [row[:trained] for row in results["acc_matrix"]]
         figures = self.figures.figures(model, results)
+        history = figures.snapshot.history()
+        matrix = [row[:trained] for row in results["acc_matrix"]]
         self._write(ACCURACY_PNG, figures.accuracy_matrix)
         sections = [
             f"# {results['model']} on {results['dataset']}",
@@ -174,7 +173,7 @@ class MarkdownReport(RunObserver):
                 f"![capacity per layer over tasks]({CAPACITY_PNG})",
                 "## Mask reuse",
                 REUSE_CAPTION + " Per layer in the plot.",
-                reuse_table(snapshot.reuse()[NETWORK], names),
+                reuse_table(figures.snapshot.reuse()[NETWORK], names),
                 f"![mask reuse between tasks]({REUSE_PNG})",
             ]
         else:

@@ -14,8 +14,10 @@ from hat_tf.training.continual_model import ContinualModel
 
 @dataclass(frozen=True)
 class RunFigures:
-    """The plots as PNG bytes; `capacity` and `reuse` only for a gated network."""
+    """The plots as PNG bytes, `capacity` and `reuse` only for a gated network, and the
+    masks they were drawn from (for the tables beside them)."""
 
+    snapshot: MaskSnapshot
     accuracy_matrix: bytes
     capacity: bytes | None
     reuse: bytes | None
@@ -48,7 +50,7 @@ class RunFigureCache:
         matrix = [row[:completed] for row in results["acc_matrix"][:completed]]
         snapshot = MaskSnapshot.read(model.method.graph.gates, completed, self.s_max)
         if not snapshot.layer_names:
-            return RunFigures(accuracy_matrix_png(matrix, names), None, None)
-        return RunFigures(accuracy_matrix_png(matrix, names),
+            return RunFigures(snapshot, accuracy_matrix_png(matrix, names), None, None)
+        return RunFigures(snapshot, accuracy_matrix_png(matrix, names),
                           capacity_png(snapshot.history(), names, self.capacity_threshold),
                           reuse_png(snapshot.reuse(), names))

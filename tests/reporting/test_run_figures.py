@@ -2,6 +2,7 @@
 
 from hat_tf.config import DataConfig, RunConfig
 from hat_tf.data import DATASETS
+from hat_tf.hat.mask_snapshot import MaskSnapshot
 from hat_tf.reporting import run_figures
 from hat_tf.reporting.report import MarkdownReport
 from hat_tf.reporting.run_figures import RunFigureCache
@@ -32,6 +33,21 @@ def test_the_plots_are_drawn_once_per_run_state(monkeypatch, hat_run):
     one_task = {**hat_run.results, "tasks_completed": 1}
     assert cache.figures(hat_run.recorder.model, one_task) is not first
     assert len(drawn) == 2
+
+
+def test_report_md_tables_and_plots_read_the_masks_once(monkeypatch, hat_run, tmp_path):
+    reads = []
+    read = MaskSnapshot.read
+
+    def counted(gates, tasks_learned, s_max):
+        reads.append(tasks_learned)
+        return read(gates, tasks_learned, s_max)
+
+    monkeypatch.setattr(MaskSnapshot, "read", counted)
+    config = RunConfig(model="alexnet_hat", width=0.125, run_dir=str(tmp_path))
+    MarkdownReport(str(tmp_path), config).on_run_end(hat_run.recorder.model, hat_run.results)
+    assert reads == [2]
+    assert "## Mask reuse" in (tmp_path / "report.md").read_text()
 
 
 def test_a_network_without_gates_gets_the_accuracy_matrix_alone(plain_run):
