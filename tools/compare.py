@@ -48,7 +48,7 @@ import_tensorflow_quietly()  # its start-up lines would come before --help's usa
 from hat_tf.catalog import MODELS  # noqa: E402
 from hat_tf.cli import RUN_NUMBERS, Number, OneLineParser, output_problem  # noqa: E402
 from hat_tf.data import DATASETS  # noqa: E402
-from hat_tf.reporting.comparison import IncomparableRunsError, load_results  # noqa: E402
+from hat_tf.reporting.finished_runs import IncomparableRunsError, load_results  # noqa: E402
 from hat_tf.reporting.grid import (  # noqa: E402
     GRID_FILE,
     WALL_FILE,

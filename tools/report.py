@@ -24,12 +24,11 @@ import sys
 
 from hat_tf.cli import OneLineParser, check_output, fail
 from hat_tf.reporting.comparison import (
-    IncomparableRunsError,
     comparison_table,
-    load_results,
     plot_forgetting_ratio,
     warm_started_joint_note,
 )
+from hat_tf.reporting.finished_runs import IncomparableRunsError, load_results
 from hat_tf.training.results import write_atomically
 
 

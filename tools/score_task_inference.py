@@ -27,7 +27,10 @@ import_tensorflow_quietly()
 from hat_tf.catalog import MODELS, build_model  # noqa: E402
 from hat_tf.config import RunConfig  # noqa: E402
 from hat_tf.data import DATASETS  # noqa: E402
-from hat_tf.reporting.comparison import IncomparableRunsError, trained_results  # noqa: E402
+from hat_tf.reporting.finished_runs import (  # noqa: E402
+    IncomparableRunsError,
+    trained_results,
+)
 from hat_tf.reporting.task_inference import rule_marks, score_task_inference  # noqa: E402
 from hat_tf.task_detection import TaskDetector, TaskOutputs  # noqa: E402
 from hat_tf.task_detection.validation import validated_rule  # noqa: E402

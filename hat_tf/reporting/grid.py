@@ -19,13 +19,12 @@ import pandas as pd
 from hat_tf.hat.mask_snapshot import NETWORK
 from hat_tf.machine import recorded_machines
 from hat_tf.reporting.comparison import (
-    IncomparableRunsError,
     comparison_table,
-    load_results,
     plot_forgetting_ratio,
     ratio_columns,
     trained_at_last_task_only,
 )
+from hat_tf.reporting.finished_runs import IncomparableRunsError, load_results
 from hat_tf.reporting.learning_capacity import (
     hat_and_sgd,
     learning_capacity_caption,

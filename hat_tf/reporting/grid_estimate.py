@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from hat_tf.config import RunConfig
 from hat_tf.machine import device_kind, machine_description, recorded_machines
-from hat_tf.reporting.comparison import IncomparableRunsError, load_results
+from hat_tf.reporting.finished_runs import IncomparableRunsError, load_results
 from hat_tf.reporting.grid import recorded_wall_seconds
 from hat_tf.reporting.protocols import Family, Protocol
 

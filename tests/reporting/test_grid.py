@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hat_tf.machine import NOT_RECORDED
-from hat_tf.reporting.comparison import IncomparableRunsError
+from hat_tf.reporting.finished_runs import IncomparableRunsError
 from hat_tf.reporting.grid import (
     family_scores,
     mean_and_spread,
