@@ -103,8 +103,8 @@ class Hat(Method):
         self._protected: set[int] = set()
         self._conditions_gradients = False  # set where the step is traced, by its optimizer
         self._capacity_reg = keras.metrics.Mean(name="capacity_reg")
-        self._s_min = RunningMinimum(name="s_min")
-        self._s_max = RunningMaximum(name="s_max")
+        self._s_lowest = RunningMinimum(name="s_lowest")
+        self._s_highest = RunningMaximum(name="s_highest")
 
     def on_task_begin(self, task_id: int, steps_per_epoch: int) -> None:
         super().on_task_begin(task_id, steps_per_epoch)
@@ -165,7 +165,7 @@ class Hat(Method):
     def step_metrics(self):
         """The epoch's mean of R (Eq. 5, without the weight c, at each batch's s) and the
         smallest and largest s of its batches (Eq. 3)."""
-        return [self._capacity_reg, self._s_min, self._s_max]
+        return [self._capacity_reg, self._s_lowest, self._s_highest]
 
     def extra_loss(self, inputs, all_head_logits, s):
         # Kept for the step's `capacity_reg` metric: the same tensor, computed once.
@@ -195,8 +195,8 @@ class Hat(Method):
                 variable.assign(conditioned_update(before, tf.convert_to_tensor(variable),
                                                    self._step_factor(variable)))
         self._capacity_reg.update_state(self._step_regulariser)
-        self._s_min.update_state(s)
-        self._s_max.update_state(s)
+        self._s_lowest.update_state(s)
+        self._s_highest.update_state(s)
 
     def transform_gradients(self, gradients, variables, s):
         """Compensates the embeddings' gradients (§2.5); under plain SGD also conditions

@@ -14,7 +14,7 @@ class EpochSummaries(keras.callbacks.Callback):
     """Writes each epoch's logs as `epoch/<name>` scalars.
 
     The train step's logs (loss, accuracy and the method's step metrics, e.g. HAT's
-    `capacity_reg` and `s_min`/`s_max`) go to `train_writer`; the validation logs, without
+    `capacity_reg` and `s_lowest`/`s_highest`) go to `train_writer`; the validation logs, without
     their `val_` prefix, to `validation_writer`, so TensorBoard draws training and validation
     of a tag in one chart. `train_writer` also gets `epoch/lr` (the rate the epoch trained
     with) and `epoch/task` (1-based). Steps count epochs over the whole run, from

@@ -4,7 +4,8 @@ Under `<log_dir>` (the run dir's `tb/`):
 
 - `train/`, `validation/`: per epoch, `epoch/loss`, `epoch/accuracy`; in `train/` also
   `epoch/lr`, `epoch/task` and the method's step metrics (HAT: `epoch/capacity_reg`, the
-  regulariser R of paper Eq. 5; `epoch/s_min`, `epoch/s_max`, the range of s, Eq. 3).
+  regulariser R of paper Eq. 5; `epoch/s_lowest`, `epoch/s_highest`, the range of s in
+  the epoch, Eq. 3).
 - the log dir itself, per task (step = tasks trained): `task/acc`, `task/bwt`,
   `task/epochs`, `task/accuracy/<task>` (a column of the accuracy matrix: how a task's
   accuracy changes as later tasks are learned) and `task/accuracy_matrix_table` (text);

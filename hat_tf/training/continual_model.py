@@ -21,7 +21,7 @@ class ContinualModel(keras.Model):
     cross-entropy plus the method's extra loss, the gradients, then the method's
     `apply_gradients` with the optimizer (HAT transforms them and conditions the update).
     The step's logs are the loss, the accuracy and the method's `step_metrics` (HAT:
-    `capacity_reg`, `s_min`, `s_max`); validation logs only the loss and the accuracy.
+    `capacity_reg`, `s_lowest`, `s_highest`); validation logs only the loss and the accuracy.
 
     Under a tf.distribute strategy (create the model in its scope) every replica runs the
     step on its share of the global batch. Each replica's loss is the sum of its examples'

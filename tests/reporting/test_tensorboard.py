@@ -51,7 +51,7 @@ def test_tags_are_grouped(hat_run):
     assert root - expected == {hparams_metadata.SESSION_START_INFO_TAG}
     assert set(hat_run.events("train").Tags()["tensors"]) == {
         "epoch/loss", "epoch/accuracy", "epoch/lr", "epoch/task", "epoch/capacity_reg",
-        "epoch/s_min", "epoch/s_max", "epoch/mask_switched", "epoch/mask_capacity",
+        "epoch/s_lowest", "epoch/s_highest", "epoch/mask_switched", "epoch/mask_capacity",
         "epoch/mask_moved"}
     assert set(hat_run.events("validation").Tags()["tensors"]) == {"epoch/loss",
                                                                    "epoch/accuracy"}
@@ -75,8 +75,8 @@ def test_epoch_scalars_follow_the_printed_lines(hat_run):
 
 def test_epoch_scalars_of_hat_show_the_regulariser_and_the_range_of_s(hat_run):
     train = hat_run.events("train")
-    assert list(scalars(train, "epoch/s_min").values()) == pytest.approx([1 / 400] * 4)
-    assert list(scalars(train, "epoch/s_max").values()) == pytest.approx([400.0] * 4)
+    assert list(scalars(train, "epoch/s_lowest").values()) == pytest.approx([1 / 400] * 4)
+    assert list(scalars(train, "epoch/s_highest").values()) == pytest.approx([400.0] * 4)
     assert all(0 < r < 1 for r in scalars(train, "epoch/capacity_reg").values())
 
 

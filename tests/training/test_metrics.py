@@ -44,10 +44,10 @@ def fit_history(model_name):
 
 def test_hat_logs_its_regulariser_and_the_range_of_s():
     history = fit_history("alexnet_hat")
-    assert set(history) == {"loss", "accuracy", "capacity_reg", "s_min", "s_max",
+    assert set(history) == {"loss", "accuracy", "capacity_reg", "s_lowest", "s_highest",
                             "val_loss", "val_accuracy"}
-    assert history["s_min"] == pytest.approx([1 / 400] * 2)  # Eq. 3 at the first batch
-    assert history["s_max"] == pytest.approx([400.0] * 2)  # and at the last
+    assert history["s_lowest"] == pytest.approx([1 / 400] * 2)  # Eq. 3 at the first batch
+    assert history["s_highest"] == pytest.approx([400.0] * 2)  # and at the last
     # First task: R is the mean gate value (Eq. 5), at s = 1/400 and 400 half-open on average.
     assert all(0.0 < r < 1.0 for r in history["capacity_reg"])
 

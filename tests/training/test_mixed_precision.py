@@ -88,7 +88,7 @@ class InfiniteGradientAt(keras.callbacks.Callback):
         self.poison.assign(np.inf if (self.epoch, batch) == self.where else 1.0)
 
     def on_train_batch_end(self, batch, logs=None):
-        self.s_per_epoch[-1].append(float(logs["s_max"]))  # s rises in an epoch: this s
+        self.s_per_epoch[-1].append(float(logs["s_highest"]))  # s rises in an epoch: this s
 
 
 def test_hat_restarts_s_every_epoch_after_a_skipped_step():
