@@ -3,6 +3,7 @@
     python tools/compare.py --protocol cpu --data-dir DIR --out ~/runs/cpu
     python tools/compare.py --protocol cpu10 --estimate-only
     python tools/compare.py --protocol cpu10 --data-dir DIR --out ~/runs/cpu10 --jobs 2
+    python tools/compare.py --protocol cpu --families alexnet_more --out ~/runs/cpu --record-only
     python tools/compare.py --dataset cifar --data-dir DIR --epochs 10 --train-limit 2000
 
 With --protocol (hat_tf/reporting/protocols.py: `cpu`, `cpu10`, `paper`, `cifar100_10`,
@@ -15,7 +16,9 @@ folder (--record, default runs/compare_<protocol> in the repository, to commit),
 every finished run writes the grid's report there from whatever has finished (comparison.md,
 scores.csv, summary.csv, forgetting_ratio_<family>.png), listing what is missing. --jobs N
 trains N runs at once, each train.py with 1/N of the cores for TensorFlow's threads and its
-output in <run dir>.log.
+output in <run dir>.log. --record-only trains nothing: it records the runs that finished in
+OUT, e.g. those a background grid trained with train.py and the protocol's options, writes
+the report once, and lists the runs not finished there.
 
 Without --protocol, trains --models (the AlexNet family by default) at one seed and budget
 into OUT/<model>, then writes OUT/comparison.md, comparison.csv and forgetting_ratio.png
@@ -227,29 +230,39 @@ def print_estimate(protocol: Protocol, seeds: tuple[int, ...], out: str | None, 
 
 def run_protocol(protocol: Protocol, seeds: tuple[int, ...], out: str, record: str,
                  data_dir: str | None, families: tuple[str, ...] | None = None,
-                 estimate_only: bool = False, jobs: int = 1) -> None:
+                 estimate_only: bool = False, jobs: int = 1, record_only: bool = False) -> None:
     """Prints the grid's estimated time (only that if `estimate_only`), then trains the grid
     in its order (`Protocol.runs`: its stages, or seed by seed and family by family; only
     `families`, by name, if given), `jobs` runs at once, skipping what has finished, and
     writes its report into `record` after every run; the report lists the whole grid,
-    whatever was left out."""
+    whatever was left out. Runs that finished in `out` are recorded first, with one report;
+    `record_only` stops there and lists the runs that did not."""
     print_estimate(protocol, seeds, out, record, families)
     if estimate_only:
         return
     write_grid_spec(record, protocol, seeds)
     data = ["--data-dir", data_dir] if data_dir else []
-    trainings, records = [], {}
+    trainings, records, finished_in_out = [], {}, []
     for seed, family, model in protocol.runs(seeds, families):
         recorded, run_dir = run_path(record, seed, model), run_path(out, seed, model)
         records[run_dir] = recorded
         if finished(recorded):
             print(f"{model}, seed {seed}: using the finished run in {recorded}")
         elif finished(run_dir):
-            record_run(run_dir, recorded, record)
+            finished_in_out.append(run_dir)
         else:
             trainings.append((model, run_dir, ["--dataset", protocol.dataset, "--seed",
                                                str(seed), *protocol.options,
                                                *family.options, *data]))
+    for run_dir in finished_in_out:
+        print(f"recording the finished run in {run_dir}")
+        keep_small_outputs(run_dir, records[run_dir])
+    if finished_in_out or record_only:
+        report_grid(record)
+    if record_only:
+        for model, run_dir, _ in trainings:
+            print(f"{model}: not finished in {run_dir}, not recorded")
+        return
     train_all(trainings, jobs, lambda run_dir: record_run(run_dir, records[run_dir], record))
 
 
@@ -301,6 +314,10 @@ def build_parser() -> OneLineParser:
     parser.add_argument("--estimate-only", action="store_true",
                         help="with --protocol: print the grid's estimated training time "
                              "and stop")
+    parser.add_argument("--record-only", action="store_true",
+                        help="with --protocol: train nothing; record the runs finished in "
+                             "--out (e.g. trained by train.py with the protocol's options) "
+                             "and write the report")
     parser.add_argument("--record", help="with --protocol: where the small outputs and the "
                                          "report go (default runs/compare_<protocol>)")
     parser.add_argument("--dataset", help="as in train.py (without --protocol: required)")
@@ -326,6 +343,8 @@ def build_parser() -> OneLineParser:
 
 def check_protocol_arguments(parser: OneLineParser, args: argparse.Namespace) -> None:
     """With --protocol the protocol sets the models and the budget; --out is needed."""
+    if args.estimate_only and args.record_only:
+        parser.error("--estimate-only trains and records nothing, received --record-only too")
     if not args.out and not args.estimate_only:
         parser.error("--protocol needs --out (a folder for the runs, best outside the "
                      "repository)")
@@ -357,7 +376,7 @@ def main(argv=None) -> None:
     if args.protocol is None:
         if args.dataset is None:
             parser.error("expected --protocol or --dataset, received neither")
-        for flag in ("families", "estimate_only"):
+        for flag in ("families", "estimate_only", "record_only"):
             if getattr(args, flag):
                 parser.error(f"--{flag.replace('_', '-')} needs --protocol")
         if args.dataset not in DATASETS.names():
@@ -374,7 +393,7 @@ def main(argv=None) -> None:
     record = args.record or os.path.join(REPOSITORY, "runs", f"compare_{protocol.name}")
     run_protocol(protocol, tuple(args.seeds or protocol.seeds), args.out, record,
                  args.data_dir, tuple(args.families) if args.families else None,
-                 args.estimate_only, args.jobs)
+                 args.estimate_only, args.jobs, args.record_only)
 
 
 if __name__ == "__main__":

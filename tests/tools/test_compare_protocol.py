@@ -236,6 +236,31 @@ def test_an_unfinished_run_resumes_from_its_checkpoint(tmp_path, compare):
     assert "--resume" not in fake.trained[1]
 
 
+def test_record_only_records_what_finished_in_out_and_trains_nothing(tmp_path, compare,
+                                                                    capsys, monkeypatch):
+    """Runs a background grid trained with train.py: the finished ones are recorded with
+    one report, the unfinished ones listed, nothing trained or resumed."""
+    module, fake = compare
+    out, record = tmp_path / "out", tmp_path / "record"
+    for model in ("first_joint", "first_hat"):
+        FakeTraining.write_run(["train.py", "--model", model, "--seed", "0",
+                                "--run-dir", str(out / "seed0" / model)])
+    (out / "seed0" / "second_joint" / "checkpoints").mkdir(parents=True)
+    reports, report = [], fake.report.main
+    monkeypatch.setattr(fake.report, "main", lambda argv: reports.append(argv) or report(argv))
+    module.main(["--protocol", "test", "--out", str(out), "--record", str(record),
+                 "--seeds", "0", "--record-only"])
+    assert fake.trained == []
+    assert len(reports) == 1
+    assert sorted(p.name for p in (record / "seed0").iterdir()) == ["first_hat", "first_joint"]
+    assert (record / "seed0" / "first_hat" / "results.json").is_file()
+    printed = capsys.readouterr().out
+    assert f"second_joint: not finished in {out / 'seed0' / 'second_joint'}" in printed
+    assert "second_hat: not finished" in printed
+    missing = (record / "comparison.md").read_text().split("## Missing runs")[1]
+    assert "second_joint" in missing and "first_hat" not in missing
+
+
 @pytest.mark.parametrize("args, message", [
     (["--protocol", "test"], "--protocol needs --out"),
     (["--protocol", "test", "--out", "X", "--epochs", "3"],
@@ -266,6 +291,9 @@ def test_families_trains_only_those_and_the_report_lists_the_rest_as_missing(tmp
      "--families: expected some of first, second, received third"),
     (["--dataset", "digits", "--families", "first"], "--families needs --protocol"),
     (["--dataset", "digits", "--estimate-only"], "--estimate-only needs --protocol"),
+    (["--dataset", "digits", "--record-only"], "--record-only needs --protocol"),
+    (["--protocol", "test", "--estimate-only", "--record-only"],
+     "--estimate-only trains and records nothing, received --record-only too"),
 ])
 def test_unknown_families_are_refused(compare, capsys, args, reason):
     module, _ = compare
