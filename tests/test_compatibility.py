@@ -12,6 +12,7 @@ from hat_tf.cli import changed_settings
 from hat_tf.config import DataConfig, RunConfig
 from hat_tf.data import DATASETS
 from hat_tf.models.building import built
+from hat_tf.reporting.protocols import CPU
 from tests.tools.tool_modules import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
@@ -84,7 +85,11 @@ def test_the_cpu_grids_runs_resume_under_the_command_compare_gives():
     without `ewc`, `lwf`, `export`): train.py --resume finds the same settings."""
     train = load_tool("train")
     paths = sorted(REPO.glob("runs/compare_cpu/seed*/*/config.json"))
-    assert len(paths) >= 33  # 11 models at 3 seeds, then the runs recorded since
+    recorded = {(path.parent.parent.name, path.parent.name) for path in paths}
+    first_grid = {(f"seed{seed}", model) for seed in CPU.seeds
+                  for family in CPU.families[:2] for model in family.models}
+    assert len(first_grid) == 33 and first_grid <= recorded  # 11 models at 3 seeds, then
+    # the runs recorded since
     for path in paths:
         saved = json.loads(path.read_text())
         config = train.to_config(train.build_parser().parse_args(compare_command(saved)))
