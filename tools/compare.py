@@ -236,8 +236,9 @@ def run_protocol(protocol: Protocol, seeds: tuple[int, ...], out: str, record: s
     `families`, by name, if given), `jobs` runs at once, skipping what has finished, and
     writes its report into `record` after every run; the report lists the whole grid,
     whatever was left out. Runs that finished in `out` are recorded first, with one report;
-    `record_only` stops there and lists the runs that did not."""
-    print_estimate(protocol, seeds, out, record, families)
+    `record_only` stops there and lists the runs that did not, with no estimate."""
+    if not record_only:
+        print_estimate(protocol, seeds, out, record, families)
     if estimate_only:
         return
     write_grid_spec(record, protocol, seeds)
