@@ -1,6 +1,6 @@
 """Runs started by earlier code go on: every model name keeps its network and its method,
-and every config.json the repository holds loads, and resumes under the command
-tools/compare.py gives train.py (the same settings, nothing changed)."""
+every config.json the repository holds loads, and every run of a grid's record has the
+settings of the command tools/compare.py gives train.py (nothing changed)."""
 
 import json
 from pathlib import Path
@@ -12,7 +12,7 @@ from hat_tf.cli import changed_settings
 from hat_tf.config import DataConfig, RunConfig
 from hat_tf.data import DATASETS
 from hat_tf.models.building import built
-from hat_tf.reporting.protocols import CPU
+from hat_tf.reporting.protocols import CPU, PROTOCOLS
 from tests.tools.tool_modules import load_tool
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,32 +65,31 @@ def test_every_recorded_config_loads_with_nothing_changed(path):
     assert changed_settings(saved, config.to_dict()) == []
 
 
-def compare_command(saved: dict) -> list[str]:
-    """The train.py command tools/compare.py gives to resume the run of `saved`."""
-    data, optim = saved["data"], saved["optim"]
-    words = ["--model", saved["model"], "--run-dir", saved["run_dir"], "--dataset",
-             data["dataset"], "--seed", str(data["seed"]), "--epochs", str(optim["epochs"]),
-             "--width", str(saved["width"]), "--resume"]
-    if data["data_dir"] is not None:
-        words += ["--data-dir", data["data_dir"]]
-    if data["num_tasks"] is not None:
-        words += ["--tasks", str(data["num_tasks"])]
-    if data["train_limit"] is not None:
-        words += ["--train-limit", str(data["train_limit"])]
-    return words
+GRID_RECORDS = {record: PROTOCOLS[record.name.removeprefix("compare_")]
+                for record in sorted(REPO.glob("runs/compare_*"))
+                if record.name.removeprefix("compare_") in PROTOCOLS}
 
 
-def test_the_cpu_grids_runs_resume_under_the_command_compare_gives():
-    """runs/compare_cpu's config.json files (the first written before the method registry,
-    without `ewc`, `lwf`, `export`): train.py --resume finds the same settings."""
-    train = load_tool("train")
-    paths = sorted(REPO.glob("runs/compare_cpu/seed*/*/config.json"))
-    recorded = {(path.parent.parent.name, path.parent.name) for path in paths}
-    first_grid = {(f"seed{seed}", model) for seed in CPU.seeds
-                  for family in CPU.families[:2] for model in family.models}
-    assert len(first_grid) == 33 and first_grid <= recorded  # 11 models at 3 seeds, then
-    # the runs recorded since
-    for path in paths:
-        saved = json.loads(path.read_text())
-        config = train.to_config(train.build_parser().parse_args(compare_command(saved)))
-        assert changed_settings(saved, config.to_dict()) == [], path
+@pytest.mark.parametrize("record", sorted(GRID_RECORDS), ids=lambda path: path.name)
+def test_every_recorded_grid_run_has_the_settings_its_protocol_gives_it(record):
+    """Each run of a grid's record (runs/compare_<protocol>) has the settings of the
+    train.py command tools/compare.py gives it, as compare.py checks before it records a
+    run it finds finished, and as train.py --resume checks: the same settings, where its
+    data lay aside. The first runs of runs/compare_cpu were written before the method
+    registry, without `ewc`, `lwf`, `export`."""
+    compare, protocol = load_tool("compare"), GRID_RECORDS[record]
+    checked = set()
+    for seed, family, model in protocol.runs():
+        run_dir = record / f"seed{seed}" / model
+        if (run_dir / "config.json").is_file():
+            compare.check_settings(protocol, model, str(run_dir),
+                                   compare.train_options(protocol, family, seed, None))
+            checked.add((f"seed{seed}", model))
+    recorded = {(path.parent.parent.name, path.parent.name)
+                for path in record.glob("seed*/*/config.json")}
+    assert recorded == checked  # every recorded run is one of its protocol's
+    if protocol is CPU:
+        first_grid = {(f"seed{seed}", model) for seed in CPU.seeds
+                      for family in CPU.families[:2] for model in family.models}
+        assert len(first_grid) == 33 and first_grid <= recorded  # 11 models at 3 seeds,
+        # then the runs recorded since

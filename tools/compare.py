@@ -18,7 +18,9 @@ scores.csv, summary.csv, forgetting_ratio_<family>.png), listing what is missing
 trains N runs at once, each train.py with 1/N of the cores for TensorFlow's threads and its
 output in <run dir>.log. --record-only trains nothing: it records the runs that finished in
 OUT, e.g. those a background grid trained with train.py and the protocol's options, writes
-the report once, and lists the runs not finished there.
+the report once, and lists the runs not finished there. A run found finished in OUT whose
+config.json holds other settings than the protocol's command gives it (its data folder
+aside) is refused in one line, exit status 2, before anything is recorded.
 
 Without --protocol, trains --models (the AlexNet family by default) at one seed and budget
 into OUT/<model>, then writes OUT/comparison.md, comparison.csv and forgetting_ratio.png
@@ -43,13 +45,22 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import NoReturn
 
 from hat_tf.console import import_tensorflow_quietly
 
 import_tensorflow_quietly()  # its start-up lines would come before --help's usage
 
+from hat_tf import cli  # noqa: E402
 from hat_tf.catalog import MODELS  # noqa: E402
-from hat_tf.cli import RUN_NUMBERS, Number, OneLineParser, output_problem  # noqa: E402
+from hat_tf.cli import (  # noqa: E402
+    RUN_NUMBERS,
+    Number,
+    OneLineParser,
+    changed_settings,
+    flatten,
+    output_problem,
+)
 from hat_tf.data import DATASETS  # noqa: E402
 from hat_tf.reporting.finished_runs import IncomparableRunsError, load_results  # noqa: E402
 from hat_tf.reporting.grid import (  # noqa: E402
@@ -60,7 +71,8 @@ from hat_tf.reporting.grid import (  # noqa: E402
     write_grid_spec,
 )
 from hat_tf.reporting.grid_estimate import estimate_runs, estimate_text  # noqa: E402
-from hat_tf.reporting.protocols import ALEXNET, PROTOCOLS, Protocol  # noqa: E402
+from hat_tf.reporting.protocols import ALEXNET, PROTOCOLS, Family, Protocol  # noqa: E402
+from hat_tf.train_command import parse_arguments, to_config  # noqa: E402
 from hat_tf.training.checkpoint import RunCheckpoint  # noqa: E402
 from hat_tf.training.results import write_atomically  # noqa: E402
 
@@ -69,6 +81,12 @@ REPOSITORY = os.path.dirname(TOOLS)
 BUDGET_OPTIONS = ("data_dir", "epochs", "tasks", "train_limit", "width", "batch_size")
 WALL_CLOCK_EVERY = 30.0  # seconds between its updates during a call
 SMALL_OUTPUTS = ("results.json", "config.json", WALL_FILE)
+# Settings in which a finished run may differ from its protocol's: where its data lie.
+LOCATION_SETTINGS = ("data.data_dir",)
+
+
+def fail(message: str) -> NoReturn:
+    cli.fail("compare.py", message)
 
 
 def finished(run_dir: str) -> bool:
@@ -241,20 +259,19 @@ def run_protocol(protocol: Protocol, seeds: tuple[int, ...], out: str, record: s
         print_estimate(protocol, seeds, out, record, families)
     if estimate_only:
         return
-    write_grid_spec(record, protocol, seeds)
-    data = ["--data-dir", data_dir] if data_dir else []
     trainings, records, finished_in_out = [], {}, []
     for seed, family, model in protocol.runs(seeds, families):
         recorded, run_dir = run_path(record, seed, model), run_path(out, seed, model)
         records[run_dir] = recorded
+        options = train_options(protocol, family, seed, data_dir)
         if finished(recorded):
             print(f"{model}, seed {seed}: using the finished run in {recorded}")
         elif finished(run_dir):
+            check_settings(protocol, model, run_dir, options)
             finished_in_out.append(run_dir)
         else:
-            trainings.append((model, run_dir, ["--dataset", protocol.dataset, "--seed",
-                                               str(seed), *protocol.options,
-                                               *family.options, *data]))
+            trainings.append((model, run_dir, options))
+    write_grid_spec(record, protocol, seeds)
     for run_dir in finished_in_out:
         print(f"recording the finished run in {run_dir}")
         keep_small_outputs(run_dir, records[run_dir])
@@ -265,6 +282,40 @@ def run_protocol(protocol: Protocol, seeds: tuple[int, ...], out: str, record: s
             print(f"{model}: not finished in {run_dir}, not recorded")
         return
     train_all(trainings, jobs, lambda run_dir: record_run(run_dir, records[run_dir], record))
+
+
+def train_options(protocol: Protocol, family: Family, seed: int,
+                  data_dir: str | None) -> list[str]:
+    """train.py's options (but --model and --run-dir) for a run of `family` at `seed`."""
+    data = ["--data-dir", data_dir] if data_dir else []
+    return ["--dataset", protocol.dataset, "--seed", str(seed), *protocol.options,
+            *family.options, *data]
+
+
+def check_settings(protocol: Protocol, model: str, run_dir: str, options: list[str]) -> None:
+    """Refuses, in one line, a finished run in --out whose settings (its config.json) are
+    not those the protocol's train.py command gives it, where it and its data lie aside: a
+    run trained another way is never recorded as the protocol's."""
+    path = os.path.join(run_dir, "config.json")
+    try:
+        with open(path) as file:
+            saved = json.load(file)
+        if not isinstance(saved, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as error:
+        fail(f"{path}: expected the settings of a finished run, received a file that cannot "
+             f"be read ({type(error).__name__}: {error})")
+    expected = to_config(parse_arguments(["--model", model, "--run-dir", run_dir,
+                                          *options])).to_dict()
+    changed = [setting for setting in changed_settings(saved, expected)
+               if setting not in LOCATION_SETTINGS]
+    if changed:
+        saved, expected = flatten(saved), flatten(expected)
+        fail(f"{run_dir}: expected the settings protocol {protocol.name} gives {model} ("
+             + ", ".join(f"{setting} {expected.get(setting)!r}" for setting in changed)
+             + "), received a run with " + ", ".join(f"{setting} {saved.get(setting)!r}"
+                                                    for setting in changed)
+             + "; nothing recorded")
 
 
 def record_run(run_dir: str, recorded: str, record: str) -> None:

@@ -11,12 +11,16 @@ from pathlib import Path
 import pytest
 
 from hat_tf.reporting.protocols import Family, Protocol, Stage
+from hat_tf.train_command import parse_arguments, to_config
 from tests.tools.tool_modules import load_tool, refusal
 
-FAMILIES = (Family("first", "first_joint", ("first_hat",)),
-            Family("second", "second_joint", ("second_hat",), ("--width", "0.25")))
+FAMILIES = (Family("first", "alexnet_joint", ("alexnet_hat",)),
+            Family("second", "resnet18_joint", ("resnet18_sgd",), ("--width", "0.25")))
 PROTOCOL = Protocol("test", "Two families of two runs.", "digits", ("--tasks", "2"),
                     FAMILIES, seeds=(0, 1))
+
+
+PROTOCOL_OPTIONS = ("--dataset", "digits", "--seed", "0", "--tasks", "2")  # seed 0's first
 
 
 def option(command, name):
@@ -59,7 +63,8 @@ class FakeTraining:
             "seed": int(option(command, "--seed")), "task_names": ["a", "b"],
             "acc_matrix": matrix, "acc": 0.85, "bwt": -0.1, "random_acc": [0.5, 0.5],
             "num_params": 10, "train_seconds": 1.0, "tasks_completed": 2}))
-        (run_dir / "config.json").write_text("{}")
+        settings = to_config(parse_arguments(command[command.index("--model"):]))
+        (run_dir / "config.json").write_text(json.dumps(settings.to_dict()))
 
 
 @pytest.fixture
@@ -79,13 +84,13 @@ def test_the_grid_trains_every_family_at_every_seed_and_records_it(tmp_path, com
                  "--data-dir", str(data)])
     assert [(option(c, "--seed"), option(c, "--model")) for c in fake.trained] == [
         (seed, model) for seed in ("0", "1")
-        for model in ("first_joint", "first_hat", "second_joint", "second_hat")]
+        for model in ("alexnet_joint", "alexnet_hat", "resnet18_joint", "resnet18_sgd")]
     second = fake.trained[2]
     assert second[second.index("--dataset"):] == [
         "--dataset", "digits", "--seed", "0", "--tasks", "2", "--width", "0.25",
         "--data-dir", str(data)]
-    assert option(second, "--run-dir") == str(out / "seed0" / "second_joint")
-    recorded = record / "seed1" / "second_hat"
+    assert option(second, "--run-dir") == str(out / "seed0" / "resnet18_joint")
+    recorded = record / "seed1" / "resnet18_sgd"
     assert sorted(p.name for p in recorded.iterdir()) == [
         "config.json", "results.json", "wall_seconds.json"]
     assert json.loads((record / "grid.json").read_text())["seeds"] == [0, 1]
@@ -104,18 +109,18 @@ def test_jobs_train_runs_at_once_each_on_its_share_of_the_cores(tmp_path, compar
                  "--jobs", "2"])
     assert sorted((option(c, "--seed"), option(c, "--model")) for c in fake.trained) == [
         (seed, model) for seed in ("0", "1")
-        for model in ("first_hat", "first_joint", "second_hat", "second_joint")]
+        for model in ("alexnet_hat", "alexnet_joint", "resnet18_joint", "resnet18_sgd")]
     assert {(env["TF_NUM_INTRAOP_THREADS"], env["TF_NUM_INTEROP_THREADS"])
             for env in fake.environments} == {("2", "2")}
     assert all(Path(option(c, "--run-dir") + ".log").is_file() for c in fake.trained)
-    wall = json.loads((record / "seed1" / "second_hat" / "wall_seconds.json").read_text())
+    wall = json.loads((record / "seed1" / "resnet18_sgd" / "wall_seconds.json").read_text())
     assert (wall["concurrent_trainings"], wall["tensorflow_threads"]) == (2, 2)
     assert "## Missing runs\n\nnone" in (record / "comparison.md").read_text()
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")  # a grid's one compare.py per core
     module.main(["--protocol", "test", "--out", str(tmp_path / "alone"), "--record",
                  str(tmp_path / "alone_record"), "--seeds", "0"])
     assert fake.environments[8:] == [None] * 4
-    wall = json.loads((tmp_path / "alone_record" / "seed0" / "second_hat"
+    wall = json.loads((tmp_path / "alone_record" / "seed0" / "resnet18_sgd"
                        / "wall_seconds.json").read_text())
     assert "concurrent_trainings" not in wall and wall["tensorflow_threads"] == 1
 
@@ -123,15 +128,15 @@ def test_jobs_train_runs_at_once_each_on_its_share_of_the_cores(tmp_path, compar
 def test_a_failed_job_stops_the_rest_and_records_the_one_beside_it(tmp_path, compare,
                                                                    capsys):
     module, fake = compare
-    fake.fails, fake.seconds = "first_joint", 0.3
+    fake.fails, fake.seconds = "alexnet_joint", 0.3
     record = tmp_path / "record"
     with pytest.raises(SystemExit) as exit_info:
         module.main(["--protocol", "test", "--out", str(tmp_path / "out"), "--record",
                      str(record), "--seeds", "0", "--jobs", "2"])
-    assert exit_info.value.code == "compare.py: training first_joint failed"
-    assert sorted(option(c, "--model") for c in fake.trained) == ["first_hat", "first_joint"]
-    assert (record / "seed0" / "first_hat" / "results.json").is_file()
-    assert f"its output: {tmp_path / 'out' / 'seed0' / 'first_joint'}.log" in \
+    assert exit_info.value.code == "compare.py: training alexnet_joint failed"
+    assert sorted(option(c, "--model") for c in fake.trained) == ["alexnet_hat", "alexnet_joint"]
+    assert (record / "seed0" / "alexnet_hat" / "results.json").is_file()
+    assert f"its output: {tmp_path / 'out' / 'seed0' / 'alexnet_joint'}.log" in \
         capsys.readouterr().err
 
 
@@ -139,13 +144,13 @@ def test_first_seed_only_models_train_at_the_protocols_first_seed_alone(tmp_path
                                                                        monkeypatch):
     module, fake = compare
     benchmark = Protocol("bench", "HAT at every seed.", "digits", (), (
-        Family("first", "first_joint", ("first_hat", "first_sgd"),
-               first_seed_only=("first_joint", "first_sgd")),), seeds=(0, 1))
+        Family("first", "alexnet_joint", ("alexnet_hat", "alexnet_sgd"),
+               first_seed_only=("alexnet_joint", "alexnet_sgd")),), seeds=(0, 1))
     monkeypatch.setattr(module, "PROTOCOLS", {"bench": benchmark})
     module.main(["--protocol", "bench", "--out", str(tmp_path / "out"), "--record",
                  str(tmp_path / "record")])
     assert [(option(c, "--seed"), option(c, "--model")) for c in fake.trained] == [
-        ("0", "first_joint"), ("0", "first_hat"), ("0", "first_sgd"), ("1", "first_hat")]
+        ("0", "alexnet_joint"), ("0", "alexnet_hat"), ("0", "alexnet_sgd"), ("1", "alexnet_hat")]
     assert "## Missing runs\n\nnone" in (tmp_path / "record" / "comparison.md").read_text()
 
 
@@ -154,15 +159,15 @@ def test_stages_set_the_order_of_work(tmp_path, compare, monkeypatch):
     module, fake = compare
     staged = Protocol("staged", "The first family first.", "digits", (), FAMILIES,
                       seeds=(0, 1), stages=(
-                          Stage((0, 1), ("first_joint", "first_hat")),
-                          Stage((0, 1), ("second_joint", "second_hat"))))
+                          Stage((0, 1), ("alexnet_joint", "alexnet_hat")),
+                          Stage((0, 1), ("resnet18_joint", "resnet18_sgd"))))
     monkeypatch.setattr(module, "PROTOCOLS", {"staged": staged})
     module.main(["--protocol", "staged", "--out", str(tmp_path / "out"), "--record",
                  str(tmp_path / "record")])
     assert [(option(c, "--seed"), option(c, "--model")) for c in fake.trained] == [
-        ("0", "first_joint"), ("0", "first_hat"), ("1", "first_joint"), ("1", "first_hat"),
-        ("0", "second_joint"), ("0", "second_hat"), ("1", "second_joint"),
-        ("1", "second_hat")]
+        ("0", "alexnet_joint"), ("0", "alexnet_hat"), ("1", "alexnet_joint"), ("1", "alexnet_hat"),
+        ("0", "resnet18_joint"), ("0", "resnet18_sgd"), ("1", "resnet18_joint"),
+        ("1", "resnet18_sgd")]
     assert option(fake.trained[-1], "--width") == "0.25"  # each model its family's options
 
 
@@ -174,24 +179,24 @@ def test_a_grid_run_a_few_seeds_at_a_time_reports_them_all(tmp_path, compare):
                      str(record), "--seeds", seed])
     assert json.loads((record / "grid.json").read_text())["seeds"] == [0, 1]
     report = (record / "comparison.md").read_text()
-    assert "#### seed 0, first_hat" in report and "#### seed 1, first_hat" in report
+    assert "#### seed 0, alexnet_hat" in report and "#### seed 1, alexnet_hat" in report
     assert "## Missing runs\n\nnone" in report
 
 
 def test_the_grid_prints_its_estimated_time_before_it_trains(tmp_path, compare, monkeypatch,
                                                              capsys):
-    """From the repository's other grid records: first_hat trained 2 tasks × 1 epoch of
+    """From the repository's other grid records: alexnet_hat trained 2 tasks × 1 epoch of
     8,500 cifar images in 17 s there (1 ms per image-epoch)."""
     module, fake = compare
     monkeypatch.setattr(module, "REPOSITORY", str(tmp_path))
     old = tmp_path / "runs" / "compare_old"
-    (old / "seed0" / "first_hat").mkdir(parents=True)
+    (old / "seed0" / "alexnet_hat").mkdir(parents=True)
     (old / "grid.json").write_text("{}")
-    (old / "seed0" / "first_hat" / "results.json").write_text(json.dumps({
-        "model": "first_hat", "dataset": "cifar", "seed": 0, "task_names": ["a", "b"],
+    (old / "seed0" / "alexnet_hat" / "results.json").write_text(json.dumps({
+        "model": "alexnet_hat", "dataset": "cifar", "seed": 0, "task_names": ["a", "b"],
         "acc_matrix": [[0.9, None], [0.9, 0.9]], "epochs_per_task": [1, 1],
         "train_seconds": 17.0, "tasks_completed": 2}))
-    (old / "seed0" / "first_hat" / "config.json").write_text(json.dumps({
+    (old / "seed0" / "alexnet_hat" / "config.json").write_text(json.dumps({
         "data": {"train_limit": None, "val_fraction": 0.15}, "width": 1.0,
         "optim": {"batch_size": 64}, "precision": "float32"}))
     cifar = Protocol("cifar", "Four tasks.", "cifar", ("--tasks", "4", "--epochs", "2"),
@@ -203,8 +208,8 @@ def test_the_grid_prints_its_estimated_time_before_it_trains(tmp_path, compare, 
     assert not fake.trained and not record.exists()
     assert "protocol cifar: 8 runs to train (0 finished already)" in estimate
     # 4 tasks × 2 epochs × 8,500 images at 1 ms: 68 s, twice
-    assert "first_hat     2 ×    1 min =    2 min   (1 run of " in estimate
-    assert "first_joint   2 × unknown" in estimate
+    assert "alexnet_hat     2 ×    1 min =    2 min   (1 run of " in estimate
+    assert "alexnet_joint   2 × unknown" in estimate
     module.main(["--protocol", "cifar", "--out", str(tmp_path / "out"), "--record",
                  str(record), "--seeds", "0"])
     assert capsys.readouterr().out.startswith("Estimated training time of protocol cifar: "
@@ -227,7 +232,7 @@ def test_on_a_fresh_machine_the_record_alone_skips_finished_runs(tmp_path, compa
 
 def test_an_unfinished_run_resumes_from_its_checkpoint(tmp_path, compare):
     module, fake = compare
-    killed = tmp_path / "out" / "seed0" / "first_joint"
+    killed = tmp_path / "out" / "seed0" / "alexnet_joint"
     (killed / "checkpoints").mkdir(parents=True)
     (killed / "checkpoints" / "latest").write_text("ckpt-3")
     module.main(["--protocol", "test", "--out", str(tmp_path / "out"), "--record",
@@ -242,23 +247,45 @@ def test_record_only_records_what_finished_in_out_and_trains_nothing(tmp_path, c
     one report, the unfinished ones listed, nothing trained or resumed."""
     module, fake = compare
     out, record = tmp_path / "out", tmp_path / "record"
-    for model in ("first_joint", "first_hat"):
-        FakeTraining.write_run(["train.py", "--model", model, "--seed", "0",
-                                "--run-dir", str(out / "seed0" / model)])
-    (out / "seed0" / "second_joint" / "checkpoints").mkdir(parents=True)
+    for model in ("alexnet_joint", "alexnet_hat"):
+        FakeTraining.write_run(["train.py", "--model", model, "--run-dir",
+                                str(out / "seed0" / model), *PROTOCOL_OPTIONS])
+    (out / "seed0" / "resnet18_joint" / "checkpoints").mkdir(parents=True)
     reports, report = [], fake.report.main
     monkeypatch.setattr(fake.report, "main", lambda argv: reports.append(argv) or report(argv))
     module.main(["--protocol", "test", "--out", str(out), "--record", str(record),
                  "--seeds", "0", "--record-only"])
     assert fake.trained == []
     assert len(reports) == 1
-    assert sorted(p.name for p in (record / "seed0").iterdir()) == ["first_hat", "first_joint"]
-    assert (record / "seed0" / "first_hat" / "results.json").is_file()
+    assert sorted(p.name for p in (record / "seed0").iterdir()) == ["alexnet_hat", "alexnet_joint"]
+    assert (record / "seed0" / "alexnet_hat" / "results.json").is_file()
     printed = capsys.readouterr().out
-    assert f"second_joint: not finished in {out / 'seed0' / 'second_joint'}" in printed
-    assert "second_hat: not finished" in printed
+    assert f"resnet18_joint: not finished in {out / 'seed0' / 'resnet18_joint'}" in printed
+    assert "resnet18_sgd: not finished" in printed
     missing = (record / "comparison.md").read_text().split("## Missing runs")[1]
-    assert "second_joint" in missing and "first_hat" not in missing
+    assert "resnet18_joint" in missing and "alexnet_hat" not in missing
+
+
+@pytest.mark.parametrize("record_only", [True, False])
+def test_a_finished_run_with_other_settings_is_refused_and_nothing_recorded(
+        tmp_path, compare, capsys, record_only):
+    """A run in --out trained at another lr (and one at the protocol's settings, with its
+    data elsewhere) is never recorded as the protocol's: one line names the setting, with
+    the protocol's value and the run's, and nothing is written or trained."""
+    module, fake = compare
+    out, record = tmp_path / "out", tmp_path / "record"
+    FakeTraining.write_run(["train.py", "--model", "alexnet_joint", "--run-dir",
+                            str(out / "seed0" / "alexnet_joint"), *PROTOCOL_OPTIONS,
+                            "--data-dir", str(tmp_path)])
+    FakeTraining.write_run(["train.py", "--model", "alexnet_hat", "--run-dir",
+                            str(out / "seed0" / "alexnet_hat"), *PROTOCOL_OPTIONS,
+                            "--lr", "0.01"])
+    error = refusal(module, ["--protocol", "test", "--out", str(out), "--record",
+                             str(record), "--seeds", "0",
+                             *(["--record-only"] if record_only else [])], capsys)
+    assert (f"{out / 'seed0' / 'alexnet_hat'}: expected the settings protocol test gives "
+            "alexnet_hat (optim.lr 0.05), received a run with optim.lr 0.01") in error
+    assert not record.exists() and fake.trained == []
 
 
 @pytest.mark.parametrize("args, message", [
@@ -281,9 +308,9 @@ def test_families_trains_only_those_and_the_report_lists_the_rest_as_missing(tmp
     module.main(["--protocol", "test", "--out", str(out), "--record", str(record),
                  "--families", "second"])
     assert [(option(c, "--seed"), option(c, "--model")) for c in fake.trained] == [
-        (seed, model) for seed in ("0", "1") for model in ("second_joint", "second_hat")]
+        (seed, model) for seed in ("0", "1") for model in ("resnet18_joint", "resnet18_sgd")]
     missing = (record / "comparison.md").read_text().split("## Missing runs")[1]
-    assert "first_joint" in missing and "second_hat" not in missing
+    assert "alexnet_joint" in missing and "resnet18_sgd" not in missing
 
 
 @pytest.mark.parametrize("args, reason", [
