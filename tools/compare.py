@@ -19,8 +19,8 @@ trains N runs at once, each train.py with 1/N of the cores for TensorFlow's thre
 output in <run dir>.log. --record-only trains nothing: it records the runs that finished in
 OUT, e.g. those a background grid trained with train.py and the protocol's options, writes
 the report once, and lists the runs not finished there. A run found finished in OUT whose
-config.json holds other settings than the protocol's command gives it (its data folder
-aside) is refused in one line, exit status 2, before anything is recorded.
+config.json holds other settings than the protocol's command gives it (its data folder and
+exports aside) is refused in one line, exit status 2, before anything is recorded.
 
 Without --protocol, trains --models (the AlexNet family by default) at one seed and budget
 into OUT/<model>, then writes OUT/comparison.md, comparison.csv and forgetting_ratio.png
@@ -81,8 +81,9 @@ REPOSITORY = os.path.dirname(TOOLS)
 BUDGET_OPTIONS = ("data_dir", "epochs", "tasks", "train_limit", "width", "batch_size")
 WALL_CLOCK_EVERY = 30.0  # seconds between its updates during a call
 SMALL_OUTPUTS = ("results.json", "config.json", WALL_FILE)
-# Settings in which a finished run may differ from its protocol's: where its data lie.
-LOCATION_SETTINGS = ("data.data_dir",)
+# Settings in which a finished run may differ from its protocol's, as they change nothing it
+# measures: where its data lie, and which SavedModels it writes.
+UNMEASURED_SETTINGS = ("data.data_dir", "export")
 
 
 def fail(message: str) -> NoReturn:
@@ -294,8 +295,9 @@ def train_options(protocol: Protocol, family: Family, seed: int,
 
 def check_settings(protocol: Protocol, model: str, run_dir: str, options: list[str]) -> None:
     """Refuses, in one line, a finished run in --out whose settings (its config.json) are
-    not those the protocol's train.py command gives it, where it and its data lie aside: a
-    run trained another way is never recorded as the protocol's."""
+    not those the protocol's train.py command gives it (where it, its data and its exports
+    lie aside: MOVABLE_SETTINGS of hat_tf/cli.py, UNMEASURED_SETTINGS): a run trained
+    another way is never recorded as the protocol's."""
     path = os.path.join(run_dir, "config.json")
     try:
         with open(path) as file:
@@ -308,7 +310,7 @@ def check_settings(protocol: Protocol, model: str, run_dir: str, options: list[s
     expected = to_config(parse_arguments(["--model", model, "--run-dir", run_dir,
                                           *options])).to_dict()
     changed = [setting for setting in changed_settings(saved, expected)
-               if setting not in LOCATION_SETTINGS]
+               if setting not in UNMEASURED_SETTINGS]
     if changed:
         saved, expected = flatten(saved), flatten(expected)
         fail(f"{run_dir}: expected the settings protocol {protocol.name} gives {model} ("

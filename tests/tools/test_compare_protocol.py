@@ -269,14 +269,14 @@ def test_record_only_records_what_finished_in_out_and_trains_nothing(tmp_path, c
 @pytest.mark.parametrize("record_only", [True, False])
 def test_a_finished_run_with_other_settings_is_refused_and_nothing_recorded(
         tmp_path, compare, capsys, record_only):
-    """A run in --out trained at another lr (and one at the protocol's settings, with its
-    data elsewhere) is never recorded as the protocol's: one line names the setting, with
-    the protocol's value and the run's, and nothing is written or trained."""
+    """A run in --out trained at another lr is never recorded as the protocol's: one line
+    names the setting, with the protocol's value and the run's, and nothing is written or
+    trained. Where a run's data lay and which exports it wrote are no such setting."""
     module, fake = compare
     out, record = tmp_path / "out", tmp_path / "record"
     FakeTraining.write_run(["train.py", "--model", "alexnet_joint", "--run-dir",
                             str(out / "seed0" / "alexnet_joint"), *PROTOCOL_OPTIONS,
-                            "--data-dir", str(tmp_path)])
+                            "--data-dir", str(tmp_path), "--export", "full"])
     FakeTraining.write_run(["train.py", "--model", "alexnet_hat", "--run-dir",
                             str(out / "seed0" / "alexnet_hat"), *PROTOCOL_OPTIONS,
                             "--lr", "0.01"])
