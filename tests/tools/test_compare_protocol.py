@@ -20,7 +20,7 @@ PROTOCOL = Protocol("test", "Two families of two runs.", "digits", ("--tasks", "
                     FAMILIES, seeds=(0, 1))
 
 
-PROTOCOL_OPTIONS = ("--dataset", "digits", "--seed", "0", "--tasks", "2")  # seed 0's first
+PROTOCOL_OPTIONS = ("--dataset", "digits", "--seed", "0", "--tasks", "2")  # PROTOCOL's, at seed 0
 
 
 def option(command, name):
@@ -28,9 +28,10 @@ def option(command, name):
 
 
 class FakeTraining:
-    """Stands in for subprocess.run: a train.py call writes a finished run (and a large
-    file the record must not copy) after `seconds`, or fails for the model `fails` once
-    another training has started; a report.py call runs the real report in-process."""
+    """Stands in for subprocess.run: a train.py call writes a finished run (its config.json
+    the settings train.py would write, and a large file the record must not copy) after
+    `seconds`, or fails for the model `fails` once another training has started; a
+    report.py call runs the real report in-process."""
 
     def __init__(self, report):
         self.report = report
