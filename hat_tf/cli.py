@@ -1,4 +1,5 @@
-"""What the command-line tools share: their options, one-line errors, loading the data.
+"""What the command-line tools share: their options, one-line errors, reading JSON files
+and loading the data.
 
 Only the tools parse argv; they turn it into a `RunConfig` here, so the library below
 them takes config objects. This module does not import TensorFlow (`load_sequence` does,
@@ -8,6 +9,7 @@ when called).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -41,6 +43,17 @@ def fail(tool: str, message: str) -> NoReturn:
     """Reports bad input in one line, `<tool>: error: <message>`, and exits with status 2."""
     print(f"{tool}: error: {message}", file=sys.stderr)
     sys.exit(2)
+
+
+def read_json(tool: str, path: str, what: str):
+    """The JSON value of `path`; refuses (`fail`) a file that cannot be read as JSON,
+    saying it expected `what`."""
+    try:
+        with open(path) as file:
+            return json.load(file)
+    except (OSError, ValueError) as error:  # ValueError: json.JSONDecodeError, bad UTF-8
+        fail(tool, f"{path}: expected {what}, received a file that cannot be read "
+                   f"({type(error).__name__}: {error})")
 
 
 def output_problem(path: str, folder: bool) -> str | None:

@@ -298,15 +298,10 @@ def check_settings(protocol: Protocol, model: str, run_dir: str, options: list[s
     not those the protocol's train.py command gives it (where it, its data and its exports
     lie aside: MOVABLE_SETTINGS of hat_tf/cli.py, UNMEASURED_SETTINGS): a run trained
     another way is never recorded as the protocol's."""
-    path = os.path.join(run_dir, "config.json")
-    try:
-        with open(path) as file:
-            saved = json.load(file)
-        if not isinstance(saved, dict):
-            raise ValueError("not a JSON object")
-    except (OSError, ValueError) as error:
-        fail(f"{path}: expected the settings of a finished run, received a file that cannot "
-             f"be read ({type(error).__name__}: {error})")
+    path, what = os.path.join(run_dir, "config.json"), "the settings of a finished run"
+    saved = cli.read_json("compare.py", path, what)
+    if not isinstance(saved, dict):
+        fail(f"{path}: expected {what}, received a JSON {type(saved).__name__}")
     expected = to_config(parse_arguments(["--model", model, "--run-dir", run_dir,
                                           *options])).to_dict()
     changed = [setting for setting in changed_settings(saved, expected)

@@ -16,10 +16,9 @@ and one line; nothing is written.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
-from hat_tf.cli import OneLineParser, check_output, fail, load_sequence
+from hat_tf.cli import OneLineParser, check_output, fail, load_sequence, read_json
 from hat_tf.console import import_tensorflow_quietly
 
 import_tensorflow_quietly()
@@ -49,16 +48,6 @@ def build_parser() -> OneLineParser:
     return parser
 
 
-def read_json(path: str, what: str):
-    """The JSON value of `path`; refuses (`fail`) a file that cannot be read as JSON."""
-    try:
-        with open(path) as file:
-            return json.load(file)
-    except (OSError, ValueError) as error:  # ValueError: json.JSONDecodeError, bad UTF-8
-        fail(TOOL, f"{path}: expected {what}, received a file that cannot be read "
-                   f"({type(error).__name__}: {error})")
-
-
 def check_run(run_dir: str) -> RunConfig:
     """The config of the finished run in `run_dir`, after checking it can be scored."""
     config_path = os.path.join(run_dir, "config.json")
@@ -71,7 +60,7 @@ def check_run(run_dir: str) -> RunConfig:
         fail(TOOL, str(error))
     if not RunCheckpoint(run_dir).exists():
         fail(TOOL, f"{run_dir} has no checkpoint: train it with --keep-checkpoint")
-    settings = read_json(config_path, "a run's JSON settings")
+    settings = read_json(TOOL, config_path, "a run's JSON settings")
     try:
         config = RunConfig.from_dict(settings)
     except (AttributeError, TypeError, ValueError) as error:  # not a dict, unknown settings
