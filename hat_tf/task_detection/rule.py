@@ -17,6 +17,10 @@ from hat_tf.registry import Registry
 
 TASK_RULES = Registry("task-inference rule")
 FLOAT_BYTES = 4
+# A unit is on for a task where its variance over the task's images exceeds this share of
+# the largest (`open_units`).
+ACTIVE_VARIANCE = 1e-6
+TINY = 1e-12
 
 
 class TaskRule(tf.Module):
@@ -101,6 +105,22 @@ class TaskRule(tf.Module):
         """(rows, 1): log of the class count of each row's task."""
         counts = tf.constant(self.classes_per_task, tf.float32)
         return tf.math.log(tf.gather(counts, self.rows(logits, tasks)))[:, None]
+
+
+def open_units(features: np.ndarray) -> np.ndarray:
+    """The indices of the units a task's masks leave on: those whose variance over its
+    `features` (images, units) is not ~0."""
+    variance = features.var(axis=0)
+    return np.flatnonzero(variance > ACTIVE_VARIANCE * max(variance.max(), TINY))
+
+
+def stack_rows(variables: Sequence[tf.Variable]) -> tf.Tensor:
+    """(tasks, largest rows, columns): each task's variable of rows of its own count (a
+    rule's per-task directions or whitening), padded with rows of zeros, which add nothing
+    to a projection or a squared norm."""
+    largest = tf.reduce_max([tf.shape(variable)[0] for variable in variables])
+    return tf.stack([tf.pad(variable, [[0, largest - tf.shape(variable)[0]], [0, 0]])
+                     for variable in variables])
 
 
 def own_scores(rule: TaskRule, task_id: int, features: np.ndarray | None,

@@ -19,11 +19,14 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from hat_tf.task_detection.rule import FLOAT_BYTES, TASK_RULES, TaskRule
+from hat_tf.task_detection.rule import (
+    FLOAT_BYTES,
+    TASK_RULES,
+    TaskRule,
+    open_units,
+    stack_rows,
+)
 
-# A unit is on for a task where its variance over the task's images exceeds this share of
-# the largest.
-ACTIVE_VARIANCE = 1e-6
 TINY = 1e-12
 
 
@@ -41,8 +44,7 @@ def principal_subspace(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     features, D = `vim_dimension` of the units whose variance is not ~0, in float64."""
     features = features.astype(np.float64)
     mean = features.mean(axis=0)
-    variance = features.var(axis=0)
-    active = np.flatnonzero(variance > ACTIVE_VARIANCE * max(variance.max(), TINY))
+    active = open_units(features)
     centred = features[:, active] - mean[active]
     _, vectors = np.linalg.eigh(centred.T @ centred / max(len(features) - 1, 1))
     dimension = min(vim_dimension(len(active)), len(active))
@@ -112,19 +114,12 @@ class ViM(TaskRule):
     def scores(self, logits, features, tasks=None):
         rows = self.rows(logits, tasks)
         centred = features[..., -self.head_units:] - tf.gather(self.means, rows)[:, None]
-        directions = tf.gather(self.stacked_directions(), rows)
+        directions = tf.gather(stack_rows(self.directions), rows)
         projected = tf.einsum("tbk,tku->tbu", tf.einsum("tbu,tku->tbk", centred, directions),
                               directions)
         residual = tf.norm(centred - projected, axis=-1)
         energy = tf.reduce_logsumexp(logits, axis=-1) - self.log_classes(logits, tasks)
         return energy - tf.gather(self.alphas, rows)[:, None] * residual
-
-    def stacked_directions(self) -> tf.Tensor:
-        """(tasks, largest D_t, head units): every task's directions, padded with rows of
-        zeros, which add nothing to the projection."""
-        largest = tf.reduce_max([tf.shape(directions)[0] for directions in self.directions])
-        return tf.stack([tf.pad(directions, [[0, largest - tf.shape(directions)[0]], [0, 0]])
-                         for directions in self.directions])
 
     def bytes_per_task(self):
         return [((dimension + 1) * self.head_units + 1) * FLOAT_BYTES
