@@ -23,6 +23,7 @@ from hat_tf.task_detection import (  # noqa: F401
     energy,
     entropy,
     mahalanobis,
+    mahalanobis_full,
     max_logit,
     max_softmax,
     reject,

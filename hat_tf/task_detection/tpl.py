@@ -7,9 +7,10 @@ TPL's feature-based score is a likelihood ratio: the Mahalanobis score of the ta
 distribution against a k-nearest-neighbour score of the other tasks' replay data. HAT here
 keeps no replay data, so only the first term remains (the out-of-task term is dropped).
 TPL's Mahalanobis score is the inverse of the squared distance to the nearest class mean
-under one covariance shared by the task's classes; this rule reads the statistics the
+under one covariance shared by the task's classes; `tpl` reads the statistics the
 `mahalanobis` rule keeps (class means and one diagonal covariance per task) instead of a
-copy, so the covariance is diagonal. The composition −log(e^{−a} + e^{−b}) is a smooth
+copy, so its covariance is diagonal; `tpl_full` reads `mahalanobis_full`'s, one full
+covariance in the heads' input, as TPL has it. The composition −log(e^{−a} + e^{−b}) is a smooth
 minimum of the two scaled scores, as the authors' public code computes Eq. 9.
 """
 
@@ -76,3 +77,11 @@ class TPLScore(TaskRule):
     def state(self):
         return [self.logit_scale, self.distance_scale]
 
+
+
+@TASK_RULES.register("tpl_full")
+class FullTPLScore(TPLScore):
+    """`tpl` on the `mahalanobis_full` rule's distance: one full covariance shared by the
+    task's classes, in the heads' input, as TPL's Mahalanobis score has it."""
+
+    shares = "mahalanobis_full"

@@ -30,7 +30,8 @@ def test_a_run_records_the_scores(exported_run):
 def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     results = json.loads((exported_run.run_dir / "results.json").read_text())
     rules = results["task_inference_rules"]
-    plain = ["energy", "entropy", "mahalanobis", "max_logit", "max_softmax", "tpl", "vim"]
+    plain = ["energy", "entropy", "mahalanobis", "mahalanobis_full", "max_logit",
+             "max_softmax", "tpl", "tpl_full", "vim"]
     assert sorted(rules) == sorted(plain + [f"{name}_calibrated" for name in plain])
     assert [name for name, rule in rules.items() if rule.get("baseline")] == ["max_logit"]
     chosen = results["task_inference_rule"]
@@ -49,6 +50,15 @@ def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     dimensions = vim.dimensions()
     assert all(0 < d <= 128 for d in dimensions)
     assert rules["vim"]["bytes_per_task"] == [((d + 1) * 256 + 1) * 4 for d in dimensions]
+    # the full covariance: the class means and one whitening row per open fc2 unit, and a
+    # float; tpl_full adds its two means
+    full = exported_run.detector.rules[exported_run.detector.rule_names.index(
+        "mahalanobis_full")]
+    assert all(0 < d <= 256 for d in full.open_units())
+    assert rules["mahalanobis_full"]["bytes_per_task"] == [
+        ((2 + d) * 256 + 1) * 4 for d in full.open_units()]
+    assert rules["tpl_full"]["bytes_per_task"] == [
+        size + 8 for size in rules["mahalanobis_full"]["bytes_per_task"]]
     confusion = results["task_confusion"]
     test_sizes = [len(task.y_test) for task in exported_run.sequence.tasks]
     assert [sum(row) for row in confusion] == test_sizes

@@ -261,8 +261,8 @@ def test_calibration_puts_a_shifted_task_back_on_one_footing():
 def test_every_rule_has_a_calibrated_variant_counting_what_it_adds():
     names = TASK_RULES.names()
     plain = [name for name in names if not name.endswith("_calibrated")]
-    assert sorted(plain) == ["energy", "entropy", "mahalanobis", "max_logit", "max_softmax",
-                             "reject", "tpl", "vim"]
+    assert sorted(plain) == ["energy", "entropy", "mahalanobis", "mahalanobis_full",
+                             "max_logit", "max_softmax", "reject", "tpl", "tpl_full", "vim"]
     assert sorted(names) == sorted(plain + [f"{name}_calibrated" for name in plain])
     detector = TaskDetector(CLASSES, UNITS, rejects=True)
     sizes = detector.bytes_per_task()
@@ -274,6 +274,8 @@ def test_every_rule_has_a_calibrated_variant_counting_what_it_adds():
     # TPL and the calibrated rules read the statistics of the rule they share, not a copy
     mahalanobis = detector.rules[detector.rule_names.index("mahalanobis")]
     assert detector.rules[detector.rule_names.index("tpl")].mahalanobis is mahalanobis
+    assert detector.rules[detector.rule_names.index("tpl_full")].mahalanobis \
+        is detector.rules[detector.rule_names.index("mahalanobis_full")]
     assert detector.rules[detector.rule_names.index("mahalanobis_calibrated")].base \
         is mahalanobis
     state = detector.state()
