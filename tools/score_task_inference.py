@@ -107,11 +107,12 @@ def rule_lines(scores: dict) -> list[str]:
     """One line per rule: its validation and test task-inference and test
     class-incremental accuracy, the published baseline (argmax over all heads' logits)
     and the rule picked on validation marked (`rule_marks`)."""
-    lines = [f"{'rule':<24} {'val task':>9} {'test task':>9} {'test CIL':>9}  bytes/task"]
+    width = max(map(len, ["rule", *scores["task_inference_rules"]]))
+    lines = [f"{'rule':<{width}} {'val task':>9} {'test task':>9} {'test CIL':>9}  bytes/task"]
     for name, rule in scores["task_inference_rules"].items():
         mark = "".join(f"  ({mark})" for mark in rule_marks(name, rule,
                                                              scores["task_inference_rule"]))
-        lines.append(f"{name:<24} {rule['val_task_acc']:>9.3f} {rule['test_task_acc']:>9.3f} "
+        lines.append(f"{name:<{width}} {rule['val_task_acc']:>9.3f} {rule['test_task_acc']:>9.3f} "
                      f"{rule['test_cil_acc']:>9.3f}  {max(rule['bytes_per_task']):,}{mark}")
     return lines
 

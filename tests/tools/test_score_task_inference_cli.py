@@ -34,6 +34,9 @@ def test_every_rule_is_scored_as_the_run_scored_it(tool, scored_run, tmp_path, c
     assert len(picked) == 1 and picked[0].startswith(chosen)
     baseline = [line for line in printed.splitlines() if "(baseline)" in line]
     assert len(baseline) == 1 and baseline[0].startswith("max_logit ")
+    rows = [line for line in printed.splitlines() if line.split()[:1] and line.split()[0] in rules]
+    assert len(rows) == len(rules)  # one a rule, its numbers in one column however long its name
+    assert len({len(line) - len(line.split(maxsplit=1)[1]) for line in rows}) == 1
     assert rescored["task_inference_rules"]["max_logit"]["baseline"] is True
     for name, rule in own["task_inference_rules"].items():
         # the final network's features of each task are those of its end (Eq. 2), up to
