@@ -10,8 +10,8 @@ TPL's Mahalanobis score is the inverse of the squared distance to the nearest cl
 under one covariance shared by the task's classes; `tpl` reads the statistics the
 `mahalanobis` rule keeps (class means and one diagonal covariance per task) instead of a
 copy, so its covariance is diagonal; `tpl_full` reads `mahalanobis_full`'s, one full
-covariance in the heads' input, as TPL has it. The composition −log(e^{−a} + e^{−b}) is a smooth
-minimum of the two scaled scores, as the authors' public code computes Eq. 9.
+covariance in the heads' input, as TPL has it. The composition −log(e^{−a} + e^{−b}) is a
+smooth minimum of the two scaled scores, as the authors' public code computes Eq. 9.
 """
 
 from __future__ import annotations
@@ -76,7 +76,6 @@ class TPLScore(TaskRule):
 
     def state(self):
         return [self.logit_scale, self.distance_scale]
-
 
 
 @TASK_RULES.register("tpl_full")

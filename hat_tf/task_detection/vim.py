@@ -22,12 +22,11 @@ import tensorflow as tf
 from hat_tf.task_detection.rule import (
     FLOAT_BYTES,
     TASK_RULES,
+    TINY,
     TaskRule,
     open_units,
     stack_rows,
 )
-
-TINY = 1e-12
 
 
 def vim_dimension(width: int) -> int:

@@ -11,7 +11,7 @@ CLASSES = [2, 3, 2]
 UNITS = 12
 
 
-def correlated_task(rng, examples, open_units):
+def correlated_task(rng, open_units):
     """Per task: class means, and a sampler of its own images' features (each class's mean
     plus noise along one direction of the task's own, over its open units, the others 0)
     and of other tasks' images under its masks (noise of the same variance in every open
@@ -48,7 +48,7 @@ def test_the_full_covariance_sees_what_the_diagonal_one_cannot():
     of the images is inferred; with the diagonal one (`mahalanobis`), the two kinds of
     image look alike and it stays far from that."""
     rng = np.random.default_rng(0)
-    own, foreign = correlated_task(rng, examples=400, open_units=6)
+    own, foreign = correlated_task(rng, open_units=6)
     rules = {name: TASK_RULES.get(name)(CLASSES, UNITS)
              for name in ("mahalanobis_full", "mahalanobis")}
     for task in range(len(CLASSES)):
@@ -104,7 +104,7 @@ def test_tpl_full_reads_the_full_rules_statistics_and_counts_them():
     """`tpl_full` keeps its two means and reads `mahalanobis_full`'s statistics; a task
     whose images its own head scores highest and whose features fit is inferred."""
     rng = np.random.default_rng(2)
-    own, foreign = correlated_task(rng, examples=300, open_units=6)
+    own, foreign = correlated_task(rng, open_units=6)
     full = TASK_RULES.get("mahalanobis_full")(CLASSES, UNITS)
     tpl = TASK_RULES.get("tpl_full")(CLASSES, UNITS, shared=full)
     for task in range(len(CLASSES)):
