@@ -106,13 +106,18 @@ class FullMahalanobis(TaskRule):
 
     def nearest_distances(self, features, tasks):
         """(rows, batch): ‖W_t (h − μ_{t,c})‖² to the nearest class mean c of each row's
-        task t, over m_t (see the class doc): minus the score."""
+        task t, over m_t (see the class doc): minus the score.
+
+        Whitened coordinates are large where the covariance is nearly singular, so the
+        distance is the squared difference of the whitened image and class means, both
+        taken from the task's first class mean, not ‖Wh‖² − 2 Wh·Wμ + ‖Wμ‖², whose
+        float32 cancellation moved the distances of a task's own images by 1e-4."""
         whitenings = tf.gather(stack_rows(self.whitenings), tasks)     # (rows, D, units)
-        head = tf.einsum("tbu,tdu->tbd", features[..., -self.head_units:], whitenings)
-        means = tf.einsum("tcu,tdu->tcd", tf.gather(self.means, tasks), whitenings)
-        distances = (tf.reduce_sum(head**2, axis=-1)[:, :, None]
-                     - 2.0 * tf.einsum("tbd,tcd->tbc", head, means)
-                     + tf.reduce_sum(means**2, axis=-1)[:, None])
+        means = tf.gather(self.means, tasks)                            # (rows, classes, units)
+        origin = means[:, :1]
+        head = tf.einsum("tbu,tdu->tbd", features[..., -self.head_units:] - origin, whitenings)
+        centres = tf.einsum("tcu,tdu->tcd", means - origin, whitenings)
+        distances = tf.reduce_sum(tf.square(head[:, :, None] - centres[:, None]), axis=-1)
         nearest = tf.reduce_min(distances + tf.gather(self._padding, tasks)[:, None], axis=-1)
         return nearest / tf.gather(self.own_distances, tasks)[:, None]
 
