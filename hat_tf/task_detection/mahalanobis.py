@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from hat_tf.task_detection.rule import FLOAT_BYTES, TASK_RULES, TaskRule
+from hat_tf.task_detection.rule import FLOAT_BYTES, TASK_RULES, TINY, TaskRule
 
 # The variance floor, as a share of a task's mean feature variance: units a mask switches
 # (almost) off have a variance near 0 and would otherwise dominate. Picked on the validation
@@ -19,7 +19,6 @@ from hat_tf.task_detection.rule import FLOAT_BYTES, TASK_RULES, TaskRule
 # with fc2's features; on AlexNet's three layers (detector_features) 1e-2 inferred one more
 # digits validation image of 216 (87.0 against 86.6 %), too little to change it.
 VARIANCE_FLOOR = 1e-4
-TINY = 1e-12  # keeps the weights finite should every unit of a task be constant
 
 
 def class_statistics(features: np.ndarray, labels: np.ndarray,

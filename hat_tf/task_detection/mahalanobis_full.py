@@ -121,13 +121,13 @@ class FullMahalanobis(TaskRule):
         nearest = tf.reduce_min(distances + tf.gather(self._padding, tasks)[:, None], axis=-1)
         return nearest / tf.gather(self.own_distances, tasks)[:, None]
 
-    def open_units(self) -> list[int]:
-        """D_t of every task (0 for a task not recorded yet)."""
+    def dimensions(self) -> list[int]:
+        """D_t, the open units of every task (0 for a task not recorded yet)."""
         return [int(tf.shape(rows)[0]) for rows in self.whitenings]
 
     def bytes_per_task(self):
         return [((classes + dimension) * self.head_units + 1) * FLOAT_BYTES
-                for classes, dimension in zip(self.classes_per_task, self.open_units())]
+                for classes, dimension in zip(self.classes_per_task, self.dimensions())]
 
     def state(self):
         return [self.means, self.own_distances, *self.whitenings]

@@ -20,7 +20,7 @@ FLOAT_BYTES = 4
 # A unit is on for a task where its variance over the task's images exceeds this share of
 # the largest (`open_units`).
 ACTIVE_VARIANCE = 1e-6
-TINY = 1e-12
+TINY = 1e-12  # keeps a rule's divisions finite where a statistic is 0
 
 
 class TaskRule(tf.Module):

@@ -19,9 +19,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from hat_tf.task_detection.rule import FLOAT_BYTES, TASK_RULES, TaskRule
-
-TINY = 1e-12
+from hat_tf.task_detection.rule import FLOAT_BYTES, TASK_RULES, TINY, TaskRule
 
 
 @TASK_RULES.register("tpl")

@@ -54,9 +54,9 @@ def test_every_rule_is_scored_and_the_confusion_matrix_reported(exported_run):
     # float; tpl_full adds its two means
     full = exported_run.detector.rules[exported_run.detector.rule_names.index(
         "mahalanobis_full")]
-    assert all(0 < d <= 256 for d in full.open_units())
+    assert all(0 < d <= 256 for d in full.dimensions())
     assert rules["mahalanobis_full"]["bytes_per_task"] == [
-        ((2 + d) * 256 + 1) * 4 for d in full.open_units()]
+        ((2 + d) * 256 + 1) * 4 for d in full.dimensions()]
     assert rules["tpl_full"]["bytes_per_task"] == [
         size + 8 for size in rules["mahalanobis_full"]["bytes_per_task"]]
     confusion = results["task_confusion"]

@@ -96,7 +96,7 @@ def test_the_distance_is_the_shrunk_covariances_on_the_open_units_over_its_own_m
     expected = np.min([distance(images[:, -head_units:], mean) for mean in means], 0) / own
     scores = rule.scores(tf.zeros([1, 5, 2]), tf.constant(images[None], tf.float32))
     np.testing.assert_allclose(-scores.numpy()[0], expected, rtol=1e-3)
-    assert rule.open_units() == [len(open_units)]
+    assert rule.dimensions() == [len(open_units)]
     assert rule.bytes_per_task() == [((2 + len(open_units)) * head_units + 1) * 4]
 
 
