@@ -199,12 +199,12 @@ class RunConfig:
     `mixed_float16` (float16 compute with loss scaling: for GPUs, slow on CPUs).
     `strategy` names the tf.distribute strategy that trains it (`none`, `mirrored`;
     hat_tf.distribute); `optim.batch_size` is then the global batch, split among the
-    replicas. `export` is what the run exports (hat_tf.export.run_exporter: `compact`, `full`);
-    `task_inference` scores prediction without the task id at its end (`task_inference_acc`,
-    `cil_acc`: every task's test set through every task's head). `reject_rotations` gives
-    every task's head one output more, "not this task", trained on rotated copies of the
-    task's own images in each step (hat_tf/data/rotations.py), which the task-inference
-    rule `reject` reads; gated methods only (ContinualModel).
+    replicas. `export` is what the run exports (hat_tf.export.run_exporter: `compact`,
+    `full`, `none`); `task_inference` scores prediction without the task id at its end
+    (`task_inference_acc`, `cil_acc`: every task's test set through every task's head).
+    `reject_rotations` gives every task's head one output more, "not this task", trained
+    on rotated copies of the task's own images in each step (hat_tf/data/rotations.py),
+    which the task-inference rule `reject` reads; gated methods only (ContinualModel).
     """
 
     model: str = "alexnet_hat"

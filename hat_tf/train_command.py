@@ -51,7 +51,9 @@ def build_parser(description: str | None = None) -> OneLineParser:
     parser.add_argument("--export", default=RunConfig().export, choices=EXPORT_MODES,
                         help="compact (default): each task's SavedModel without the units its "
                              "mask leaves off where that is exact (AlexNet-HAT), else the "
-                             "full network; full: the full network for every task too")
+                             "full network; full: the full network for every task too; "
+                             "none: no SavedModels (the results, reports and a kept "
+                             "checkpoint only)")
     parser.add_argument("--task-inference", action="store_true",
                         help="at the end, score prediction without the task id "
                              "(task_inference_acc, cil_acc in results.json)")

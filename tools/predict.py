@@ -93,7 +93,7 @@ def read_run(run_dir: str, task: int | None, prune: bool, rule: str | None = Non
     path = os.path.join(export_path(run_dir, MULTITASK), METADATA)
     if not os.path.isfile(path):
         raise InputError(f"{run_dir} holds no exported models ({path} is missing): "
-                         "train it with tools/train.py first")
+                         "train it with tools/train.py, without --export none")
     metadata = read_metadata(path)
     num_tasks, trained = len(metadata["task_names"]), metadata["tasks_trained"]
     if task is not None and not 0 <= task < num_tasks:

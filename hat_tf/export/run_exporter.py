@@ -10,6 +10,9 @@ Export modes (`RunConfig.export`); either way task k's export is `saved_models/t
   the compact tolerance of the full network, else the full network;
 - `full`: there, the full network, and the compact model beside it in `task_<k>_compact/`.
 Either way `saved_models/multitask/` holds the final network for all tasks.
+- `none`: no SavedModels, for runs read only through their results, reports and kept
+  checkpoint (grids, sweeps, tests): the exports cost a short run about a third of its wall
+  time (docs/results.md).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from hat_tf.export.serving import save_multitask_export, save_task_export
 from hat_tf.task_detection.recorder import TaskDetectorRecorder
 from hat_tf.training.observer import RunObserver
 
-EXPORT_MODES = ("compact", "full")
+EXPORT_MODES = ("compact", "full", "none")
 
 
 class RunExporter(RunObserver):
@@ -46,10 +49,12 @@ class RunExporter(RunObserver):
         self.mode = mode
 
     def on_task_end(self, task_id, model, results):
-        if not model.method.final_network_serves_all_tasks:
+        if self.mode != "none" and not model.method.final_network_serves_all_tasks:
             save_task_export(self.run_dir, self.sequence, model.network, task_id, results)
 
     def on_run_end(self, model, results):
+        if self.mode == "none":
+            return None
         network = model.network
         save_multitask_export(self.run_dir, self.sequence, network, self.recorder.detector,
                               results)

@@ -56,7 +56,7 @@ class Run:
 def small_run(run_dir, model_name, epochs):
     config = RunConfig(model=model_name, width=0.125, optim=OptimConfig(epochs=epochs),
                        data=DataConfig(dataset="digits", num_tasks=2, train_limit=120),
-                       run_dir=str(run_dir))
+                       run_dir=str(run_dir), export="none")  # the reports read no SavedModel
     sequence = DATASETS.get("digits")(config.data)
     log_lines, recorder = [], Recorder()
     observers = [*standard_observers(config, sequence, log_lines.append), recorder]

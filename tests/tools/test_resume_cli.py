@@ -109,12 +109,19 @@ def test_killed_and_resumed_run_gives_the_uninterrupted_matrix(uninterrupted, tm
 def test_a_run_rejecting_rotations_trains_resumes_and_scores_task_inference(tmp_path, capsys):
     """--reject-rotations is a setting of the run: config.json keeps it, a resume without
     it is refused, and a run killed mid-task and resumed ends as the uninterrupted one,
-    its task inference scored by the reject rules too."""
+    its task inference scored by the reject rules too. Both runs with --export none: no
+    SavedModel, and predict.py refuses the run."""
     whole = tmp_path / "whole"
-    done = train("--tasks", "2", "--reject-rotations", "--run-dir", str(whole))
+    done = train("--tasks", "2", "--reject-rotations", "--export", "none",
+                 "--run-dir", str(whole))
     assert done.returncode == 0, done.stderr
     assert json.loads((whole / "config.json").read_text())["reject_rotations"] is True
-    killed = ["--tasks", "2", "--task-inference", "--checkpoint-every", "0",
+    assert results(whole)["complete"] and (whole / "report.md").exists()
+    assert not (whole / "saved_models").exists()
+    error = refusal(load_tool("predict"), ["--run-dir", str(whole), str(whole / "x.png")],
+                    capsys)
+    assert "holds no exported models" in error and "without --export none" in error
+    killed = ["--tasks", "2", "--task-inference", "--checkpoint-every", "0", "--export", "none",
               "--run-dir", str(tmp_path / "killed")]
     kill_when("task 2/2  epoch   2", *killed, "--reject-rotations")
     error = refusal(load_tool("train"), [*RUN, *killed, "--resume"], capsys)
