@@ -11,8 +11,8 @@ Export modes (`RunConfig.export`); either way task k's export is `saved_models/t
 - `full`: there, the full network, and the compact model beside it in `task_<k>_compact/`.
 Either way `saved_models/multitask/` holds the final network for all tasks.
 - `none`: no SavedModels, for runs read only through their results, reports and kept
-  checkpoint (grids, sweeps, tests): the exports cost a short run about a third of its wall
-  time (docs/results.md).
+  checkpoint (grids, sweeps, tests), where the exports take a short run's wall time up to a
+  quarter (docs/exports.md).
 """
 
 from __future__ import annotations
