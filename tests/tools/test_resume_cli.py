@@ -13,7 +13,7 @@ from hat_tf.machine import NOT_RECORDED, machine_description
 from tests.tools.tool_modules import load_tool, refusal
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = ["--model", "alexnet_hat", "--dataset", "digits", "--tasks", "3", "--epochs", "3",
+TINY = ["--model", "alexnet_hat", "--dataset", "digits", "--tasks", "2", "--epochs", "3",
         "--width", "0.125", "--train-limit", "120"]
 RUN = [*TINY, "--deterministic"]  # the kills' runs match the uninterrupted one to the bit
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -81,15 +81,15 @@ def test_killed_and_resumed_run_gives_the_uninterrupted_matrix(uninterrupted, tm
     time resumed: the same matrix, mask record and exports as the uninterrupted run, and
     the checkpoint dropped at the clean end."""
     run_dir = tmp_path / "killed"
-    kill_when("task 1/3  epoch   2", "--run-dir", str(run_dir))  # mid-task, around a save
+    kill_when("task 1/2  epoch   2", "--run-dir", str(run_dir))  # mid-task, around a save
     # The task's training before the kill counts in its time: made large enough to show.
     progress = mid_task_progress(run_dir)
     progress.write_text(json.dumps({**json.loads(progress.read_text()), "task_seconds": 1000}))
     printed = [kill_when(trigger, "--run-dir", str(run_dir), "--resume")
-               for trigger in ("after task 1/3", "task 2/3  epoch   1",
+               for trigger in ("after task 1/2", "task 2/2  epoch   1",
                                "writing the run's exports")]
-    assert "resuming at task 2/3" in printed[2]  # in task 2, where it was killed
-    assert results(run_dir)["tasks_completed"] == 3 and not results(run_dir)["complete"]
+    assert "resuming at task 2/2" in printed[2]  # in task 2, where it was killed
+    assert results(run_dir)["tasks_completed"] == 2 and not results(run_dir)["complete"]
     assert not (run_dir / "saved_models" / "multitask").exists()
     assert len(os.listdir(run_dir / "checkpoints")) == 2  # latest + one snapshot
     done = train("--run-dir", str(run_dir), "--resume")
@@ -112,7 +112,7 @@ def test_a_run_rejecting_rotations_trains_resumes_and_scores_task_inference(tmp_
     its task inference scored by the reject rules too. Both runs with --export none: no
     SavedModel, and predict.py refuses the run."""
     whole = tmp_path / "whole"
-    done = train("--tasks", "2", "--reject-rotations", "--export", "none",
+    done = train("--reject-rotations", "--export", "none",
                  "--run-dir", str(whole))
     assert done.returncode == 0, done.stderr
     assert json.loads((whole / "config.json").read_text())["reject_rotations"] is True
@@ -121,7 +121,7 @@ def test_a_run_rejecting_rotations_trains_resumes_and_scores_task_inference(tmp_
     error = refusal(load_tool("predict"), ["--run-dir", str(whole), str(whole / "x.png")],
                     capsys)
     assert "holds no exported models" in error and "without --export none" in error
-    killed = ["--tasks", "2", "--task-inference", "--checkpoint-every", "0", "--export", "none",
+    killed = ["--task-inference", "--checkpoint-every", "0", "--export", "none",
               "--run-dir", str(tmp_path / "killed")]
     kill_when("task 2/2  epoch   2", *killed, "--reject-rotations")
     error = refusal(load_tool("train"), [*RUN, *killed, "--resume"], capsys)
@@ -175,6 +175,6 @@ def test_resume_needs_a_checkpoint_and_overwrite_starts_anew(tmp_path, capsys):
     assert "holds no checkpoint" in error
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "stale.txt").write_text("old")
-    train_tool.main([*TINY, "--run-dir", str(tmp_path / "old"), "--overwrite", "--tasks", "2"])
+    train_tool.main([*TINY, "--run-dir", str(tmp_path / "old"), "--overwrite"])
     assert not (tmp_path / "old" / "stale.txt").exists()
     assert len(matrix(tmp_path / "old")) == 2
