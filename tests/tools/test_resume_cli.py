@@ -112,8 +112,7 @@ def test_a_run_rejecting_rotations_trains_resumes_and_scores_task_inference(tmp_
     its task inference scored by the reject rules too. Both runs with --export none: no
     SavedModel, and predict.py refuses the run."""
     whole = tmp_path / "whole"
-    done = train("--reject-rotations", "--export", "none",
-                 "--run-dir", str(whole))
+    done = train("--reject-rotations", "--export", "none", "--run-dir", str(whole))
     assert done.returncode == 0, done.stderr
     assert json.loads((whole / "config.json").read_text())["reject_rotations"] is True
     assert results(whole)["complete"] and (whole / "report.md").exists()
