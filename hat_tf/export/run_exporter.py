@@ -5,14 +5,15 @@ HAT, Joint) has its exports written once, at the run's end, from that network: t
 saving a SavedModel after every task cost a 10-task CIFAR run more than its training did.
 The other methods' task exports are the network at each task's end, written then.
 
-Export modes (`RunConfig.export`); either way task k's export is `saved_models/task_<k>/`:
+Export modes (`RunConfig.export`); in the first two task k's export is
+`saved_models/task_<k>/`:
 - `compact`: there, its compact model (hat_tf.export.compact: AlexNet-HAT) where one is within
   the compact tolerance of the full network, else the full network;
 - `full`: there, the full network, and the compact model beside it in `task_<k>_compact/`;
 - `none`: no SavedModels, for runs read only through their results, reports and kept
   checkpoint (grids, sweeps, tests), where the exports take a short run's wall time up to a
   quarter (docs/exports.md).
-With `compact` or `full`, `saved_models/multitask/` holds the final network for all tasks.
+In both, `saved_models/multitask/` holds the final network for all tasks.
 """
 
 from __future__ import annotations
