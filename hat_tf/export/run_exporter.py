@@ -13,7 +13,7 @@ Export modes (`RunConfig.export`); in the first two task k's export is
 - `none`: no SavedModels, for runs read only through their results, reports and kept
   checkpoint (grids, sweeps, tests), where the exports take a short run's wall time up to a
   quarter (docs/exports.md).
-In both, `saved_models/multitask/` holds the final network for all tasks.
+In `compact` and `full`, `saved_models/multitask/` holds the final network for all tasks.
 """
 
 from __future__ import annotations
