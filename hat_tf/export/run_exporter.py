@@ -12,7 +12,7 @@ Export modes (`RunConfig.export`); in the first two task k's export is
 - `full`: there, the full network, and the compact model beside it in `task_<k>_compact/`;
 - `none`: no SavedModels, for runs read only through their results, reports and kept
   checkpoint (grids, sweeps, tests), where the exports take a short run's wall time up to a
-  quarter (docs/exports.md).
+  quarter (docs/exports.md); such a run gets no RunExporter (reporting/standard.py).
 In `compact` and `full`, `saved_models/multitask/` holds the final network for all tasks.
 """
 
@@ -25,7 +25,8 @@ from hat_tf.export.serving import save_multitask_export, save_task_export
 from hat_tf.task_detection.recorder import TaskDetectorRecorder
 from hat_tf.training.observer import RunObserver
 
-EXPORT_MODES = ("compact", "full", "none")
+WRITING_MODES = ("compact", "full")
+EXPORT_MODES = (*WRITING_MODES, "none")
 
 
 class RunExporter(RunObserver):
@@ -37,25 +38,23 @@ class RunExporter(RunObserver):
         sequence: The tasks (names, class names, validation and test images).
         recorder: Whose task detector the multi-task export infers with (it records each
             task before this exporter sees it).
-        mode: One of EXPORT_MODES.
+        mode: One of WRITING_MODES.
     """
 
     def __init__(self, run_dir: str, sequence: TaskSequence, recorder: TaskDetectorRecorder,
                  mode: str = "compact"):
-        if mode not in EXPORT_MODES:
-            raise ValueError(f"export mode must be one of {EXPORT_MODES}, received {mode!r}")
+        if mode not in WRITING_MODES:
+            raise ValueError(f"export mode must be one of {WRITING_MODES}, received {mode!r}")
         self.run_dir = run_dir
         self.sequence = sequence
         self.recorder = recorder
         self.mode = mode
 
     def on_task_end(self, task_id, model, results):
-        if self.mode != "none" and not model.method.final_network_serves_all_tasks:
+        if not model.method.final_network_serves_all_tasks:
             save_task_export(self.run_dir, self.sequence, model.network, task_id, results)
 
     def on_run_end(self, model, results):
-        if self.mode == "none":
-            return None
         network = model.network
         save_multitask_export(self.run_dir, self.sequence, network, self.recorder.detector,
                               results)

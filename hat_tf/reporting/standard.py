@@ -25,9 +25,9 @@ def standard_observers(config: RunConfig, sequence: TaskSequence,
     """TensorBoard logs in `<run_dir>/tb`, the capacity and mask-learning warnings (printed
     with `log` and logged to TensorBoard), the task detector's statistics recorded at every
     task's end (hat_tf.task_detection), the SavedModels in `<run_dir>/saved_models`
-    (hat_tf.export.run_exporter, as `config.export` says), with `config.task_inference` the
-    task-inference scores after the last task, and `report.md` at the end, for
-    `run_sequence` on `sequence`."""
+    (hat_tf.export.run_exporter, as `config.export` says; none with `none`), with
+    `config.task_inference` the task-inference scores after the last task, and `report.md`
+    at the end, for `run_sequence` on `sequence`."""
     if config.run_dir is None:
         raise ValueError("reports need a run dir: received a RunConfig with run_dir=None")
     recorder = TaskDetectorRecorder(config.run_dir, sequence)
@@ -36,12 +36,14 @@ def standard_observers(config: RunConfig, sequence: TaskSequence,
                                       figures)
     task_inference = ([TaskInferenceScorer(sequence, recorder)]
                       if config.task_inference else [])
+    exports = ([RunExporter(config.run_dir, sequence, recorder, config.export)]
+               if config.export != "none" else [])
     return [
         tensorboard,
         CapacityWarning(config.hat.s_max, CAPACITY_WARNING_ABOVE, log, tensorboard.writer),
         MaskLearningWarning(log=log, writer=tensorboard.writer),
         recorder,
-        RunExporter(config.run_dir, sequence, recorder, config.export),
+        *exports,
         *task_inference,
         MarkdownReport(config.run_dir, config, figures),
     ]
