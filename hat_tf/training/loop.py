@@ -261,7 +261,7 @@ def run_sequence(
             checkpoint.save(model, {"task_id": task_id + 1, "results": results.to_json(),
                                     "schedule": None}, best_weights=None)
     if observers:
-        log("writing the run's exports and reports")
+        log("writing the run's final outputs")  # reports; exports unless --export none
     for observer in observers:
         results = results.with_additions(observer.on_run_end(model, copy.deepcopy(results)))
     results = results.completed()

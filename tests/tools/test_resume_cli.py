@@ -87,7 +87,7 @@ def test_killed_and_resumed_run_gives_the_uninterrupted_matrix(uninterrupted, tm
     progress.write_text(json.dumps({**json.loads(progress.read_text()), "task_seconds": 1000}))
     printed = [kill_when(trigger, "--run-dir", str(run_dir), "--resume")
                for trigger in ("after task 1/2", "task 2/2  epoch   1",
-                               "writing the run's exports")]
+                               "writing the run's final outputs")]
     assert "resuming at task 2/2" in printed[2]  # in task 2, where it was killed
     assert results(run_dir)["tasks_completed"] == 2 and not results(run_dir)["complete"]
     assert not (run_dir / "saved_models" / "multitask").exists()
