@@ -1,0 +1,138 @@
+"""Task inference from each task's features against LATER tasks' images (no replay).
+
+Task i's detector separates task i's own images from those of tasks i+1..T, all read under
+task i's masks: when task j > i is trained its images are at hand, and task i's own side is
+kept as statistics (mean, covariance) of its features. Decision: a cascade, task 1's
+detector first; an image it accepts is task 1's, otherwise task 2's detector decides
+between task 2 and the rest, and so on; task T takes what all reject.
+
+    PYTHONPATH=. python forward_negatives.py RUN_DIR CACHE.npz [PER_TASK]
+"""
+import json
+import os
+import sys
+
+import numpy as np
+
+from hat_tf.console import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+from hat_tf.catalog import build_model  # noqa: E402
+from hat_tf.cli import load_sequence  # noqa: E402
+from hat_tf.config import RunConfig  # noqa: E402
+from hat_tf.task_detection import TaskOutputs  # noqa: E402
+from hat_tf.training.checkpoint import RunCheckpoint  # noqa: E402
+
+
+def dump(run_dir, cache, per_task):
+    config = RunConfig.from_dict(json.load(open(f"{run_dir}/config.json")))
+    sequence = load_sequence("forward_negatives.py", config.data)
+    model = build_model(config, sequence)
+    RunCheckpoint(run_dir).restore_network(model)
+    outputs = TaskOutputs(model.network)
+    rng = np.random.default_rng(0)
+    train = []
+    for task in sequence.tasks:
+        pick = rng.permutation(len(task.x_train))[:per_task]
+        train.append(task.x_train[pick])
+    arrays = {"classes": np.array(sequence.classes_per_task)}
+    for split in ("val", "test"):
+        parts = [task.split(split) for task in sequence.tasks]
+        arrays[f"{split}_y"] = np.concatenate([y for _, y in parts])
+        arrays[f"{split}_task"] = np.concatenate(
+            [np.full(len(y), t) for t, (_, y) in enumerate(parts)])
+    T = len(sequence.tasks)
+    for i in range(T):
+        for j in range(T):
+            _, feats = outputs(train[j], i)
+            arrays[f"train_feat_{i}_{j}"] = feats.astype(np.float32)
+        for split in ("val", "test"):
+            images = np.concatenate([task.split(split)[0] for task in sequence.tasks])
+            logits, feats = outputs(images, i)
+            arrays[f"{split}_feat_{i}"] = feats.astype(np.float32)
+            arrays[f"{split}_logit_{i}"] = logits
+        print("dumped mask", i, flush=True)
+    np.savez(cache, **arrays)
+
+
+def lda(own, neg, shrink):
+    mu_own, mu_neg = own.mean(0), neg.mean(0)
+    cov = 0.5 * (np.cov(own, rowvar=False) + np.cov(neg, rowvar=False))
+    cov += shrink * np.trace(cov) / len(cov) * np.eye(len(cov))
+    w = np.linalg.solve(cov, mu_own - mu_neg)
+    return w, -w @ (mu_own + mu_neg) / 2
+
+
+def cascade(scores):
+    """scores: (T-1, n) accept-scores; returns the first task whose score > 0, else T-1."""
+    T = len(scores) + 1
+    choice = np.full(scores.shape[1], T - 1)
+    for i in range(T - 2, -1, -1):
+        choice = np.where(scores[i] > 0, i, choice)
+    return choice
+
+
+def report(name, d, split, task_pred):
+    y, truth, classes = d[f"{split}_y"], d[f"{split}_task"], d["classes"]
+    logits = np.stack([d[f"{split}_logit_{t}"] for t in range(len(classes))])  # T, n, C
+    cls = np.array([logits[task_pred[k], k, :classes[task_pred[k]]].argmax()
+                    for k in range(len(y))])
+    task_acc = (task_pred == truth).mean()
+    cil = ((task_pred == truth) & (cls == y)).mean()
+    print(f"{name:58s} {split}: task {100 * task_acc:5.1f} %  CIL {100 * cil:5.1f} %", flush=True)
+    return task_acc
+
+
+def main(run_dir, cache, per_task="3000"):
+    if not os.path.exists(cache):
+        dump(run_dir, cache, int(per_task))
+    d = dict(np.load(cache))
+    classes = d["classes"]
+    T = len(classes)
+    for split in ("val", "test"):
+        logits = np.stack([np.where(np.arange(d[f"{split}_logit_{t}"].shape[1]) < classes[t],
+                                    d[f"{split}_logit_{t}"], -np.inf) for t in range(T)])
+        report("max_logit (the baseline)", d, split, logits.max(2).argmax(0))
+    from sklearn.linear_model import LogisticRegression
+    for shrink in (1e-3, 1e-2, 1e-1):
+        dets = [lda(d[f"train_feat_{i}_{i}"],
+                    np.concatenate([d[f"train_feat_{i}_{j}"] for j in range(i + 1, T)]), shrink)
+                for i in range(T - 1)]
+        for split in ("val", "test"):
+            scores = np.stack([d[f"{split}_feat_{i}"] @ w + b for i, (w, b) in enumerate(dets)])
+            report(f"forward LDA cascade, shrink {shrink}", d, split, cascade(scores))
+    for c in (0.01, 1.0):
+        dets = []
+        for i in range(T - 1):
+            own = d[f"train_feat_{i}_{i}"]
+            neg = np.concatenate([d[f"train_feat_{i}_{j}"] for j in range(i + 1, T)])
+            x = np.concatenate([own, neg])
+            scale = x.std(0) + 1e-6
+            fit = LogisticRegression(C=c, max_iter=300, class_weight="balanced").fit(
+                x / scale, np.r_[np.ones(len(own)), np.zeros(len(neg))])
+            dets.append((fit, scale))
+        for split in ("val", "test"):
+            scores = np.stack([fit.decision_function(d[f"{split}_feat_{i}"] / scale)
+                               for i, (fit, scale) in enumerate(dets)])
+            report(f"forward logistic cascade (own features kept), C {c}", d, split,
+                   cascade(scores))
+        # the replay upper bound: task i against every other task, argmax
+        dets = []
+        for i in range(T):
+            own = d[f"train_feat_{i}_{i}"]
+            neg = np.concatenate([d[f"train_feat_{i}_{j}"] for j in range(T) if j != i])
+            x = np.concatenate([own, neg])
+            scale = x.std(0) + 1e-6
+            fit = LogisticRegression(C=c, max_iter=300, class_weight="balanced").fit(
+                x / scale, np.r_[np.ones(len(own)), np.zeros(len(neg))])
+            dets.append((fit, scale))
+        for split in ("val", "test"):
+            scores = np.stack([fit.decision_function(d[f"{split}_feat_{i}"] / scale)
+                               for i, (fit, scale) in enumerate(dets)])
+            report(f"REPLAY bound: one-vs-rest logistic, argmax, C {c}", d, split,
+                   scores.argmax(0))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
