@@ -14,7 +14,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from forward_negatives import cascade  # noqa: E402
 
-d = dict(np.load(sys.argv[1]))
+d = {k: (v.astype(np.float32) if v.dtype == np.float16 else v) for k, v in np.load(sys.argv[1]).items()}
 classes = d["classes"]; T = len(classes)
 shrink = 0.01
 

@@ -6,7 +6,7 @@ diagonal covariance, alpha 0 to 2: class-incremental accuracy, validation / test
 """
 import sys
 import numpy as np
-d = dict(np.load(sys.argv[1]))
+d = {k: (v.astype(np.float32) if v.dtype == np.float16 else v) for k, v in np.load(sys.argv[1]).items()}
 classes = d["classes"]; T = len(classes)
 
 

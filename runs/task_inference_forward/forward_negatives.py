@@ -6,7 +6,9 @@ kept as statistics (mean, covariance) of its features. Decision: a cascade, task
 detector first; an image it accepts is task 1's, otherwise task 2's detector decides
 between task 2 and the rest, and so on; task T takes what all reject.
 
-    PYTHONPATH=. python forward_negatives.py RUN_DIR CACHE.npz [PER_TASK]
+    PYTHONPATH=. python forward_negatives.py RUN_DIR CACHE.npz [PER_TASK [lda-only]]
+
+Features are cached as float16; "lda-only" skips the logistic regressions (slow on 10 tasks).
 """
 import json
 import os
@@ -46,11 +48,11 @@ def dump(run_dir, cache, per_task):
     for i in range(T):
         for j in range(T):
             _, feats = outputs(train[j], i)
-            arrays[f"train_feat_{i}_{j}"] = feats.astype(np.float32)
+            arrays[f"train_feat_{i}_{j}"] = feats.astype(np.float16)
         for split in ("val", "test"):
             images = np.concatenate([task.split(split)[0] for task in sequence.tasks])
             logits, feats = outputs(images, i)
-            arrays[f"{split}_feat_{i}"] = feats.astype(np.float32)
+            arrays[f"{split}_feat_{i}"] = feats.astype(np.float16)
             arrays[f"{split}_logit_{i}"] = logits
         print("dumped mask", i, flush=True)
     np.savez(cache, **arrays)
@@ -84,17 +86,16 @@ def report(name, d, split, task_pred):
     return task_acc
 
 
-def main(run_dir, cache, per_task="3000"):
+def main(run_dir, cache, per_task="3000", only=""):
     if not os.path.exists(cache):
         dump(run_dir, cache, int(per_task))
-    d = dict(np.load(cache))
+    d = {k: (v.astype(np.float32) if v.dtype == np.float16 else v) for k, v in np.load(cache).items()}
     classes = d["classes"]
     T = len(classes)
     for split in ("val", "test"):
         logits = np.stack([np.where(np.arange(d[f"{split}_logit_{t}"].shape[1]) < classes[t],
                                     d[f"{split}_logit_{t}"], -np.inf) for t in range(T)])
         report("max_logit (the baseline)", d, split, logits.max(2).argmax(0))
-    from sklearn.linear_model import LogisticRegression
     for shrink in (1e-3, 1e-2, 1e-1):
         dets = [lda(d[f"train_feat_{i}_{i}"],
                     np.concatenate([d[f"train_feat_{i}_{j}"] for j in range(i + 1, T)]), shrink)
@@ -102,6 +103,9 @@ def main(run_dir, cache, per_task="3000"):
         for split in ("val", "test"):
             scores = np.stack([d[f"{split}_feat_{i}"] @ w + b for i, (w, b) in enumerate(dets)])
             report(f"forward LDA cascade, shrink {shrink}", d, split, cascade(scores))
+    if only == "lda-only":
+        return
+    from sklearn.linear_model import LogisticRegression
     for c in (0.01, 1.0):
         dets = []
         for i in range(T - 1):
