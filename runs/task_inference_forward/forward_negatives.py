@@ -105,38 +105,35 @@ def main(run_dir, cache, per_task="3000", only=""):
             report(f"forward LDA cascade, shrink {shrink}", d, split, cascade(scores))
     if only == "lda-only":
         return
-    from sklearn.linear_model import LogisticRegression
     for c in (0.01, 1.0):
-        dets = []
-        for i in range(T - 1):
-            own = d[f"train_feat_{i}_{i}"]
-            neg = np.concatenate([d[f"train_feat_{i}_{j}"] for j in range(i + 1, T)])
-            x = np.concatenate([own, neg])
-            scale = x.std(0) + 1e-6
-            fit = LogisticRegression(C=c, max_iter=300, class_weight="balanced").fit(
-                x / scale, np.r_[np.ones(len(own)), np.zeros(len(neg))])
-            dets.append((fit, scale))
+        forward = [logistic(d, i, range(i + 1, T), c) for i in range(T - 1)]
         for split in ("val", "test"):
-            scores = np.stack([fit.decision_function(d[f"{split}_feat_{i}"] / scale)
-                               for i, (fit, scale) in enumerate(dets)])
             report(f"forward logistic cascade (own features kept), C {c}", d, split,
-                   cascade(scores))
+                   cascade(decisions(d, split, forward)))
         # the replay upper bound: task i against every other task, argmax
-        dets = []
-        for i in range(T):
-            own = d[f"train_feat_{i}_{i}"]
-            neg = np.concatenate([d[f"train_feat_{i}_{j}"] for j in range(T) if j != i])
-            x = np.concatenate([own, neg])
-            scale = x.std(0) + 1e-6
-            fit = LogisticRegression(C=c, max_iter=300, class_weight="balanced").fit(
-                x / scale, np.r_[np.ones(len(own)), np.zeros(len(neg))])
-            dets.append((fit, scale))
+        everyone = [logistic(d, i, [j for j in range(T) if j != i], c) for i in range(T)]
         for split in ("val", "test"):
-            scores = np.stack([fit.decision_function(d[f"{split}_feat_{i}"] / scale)
-                               for i, (fit, scale) in enumerate(dets)])
             report(f"REPLAY bound: one-vs-rest logistic, argmax, C {c}", d, split,
-                   scores.argmax(0))
+                   decisions(d, split, everyone).argmax(0))
 
+
+def logistic(d, i, others, c):
+    """(fit, scale): task i's own training features against those of `others`, all under
+    task i's masks, standardised, classes balanced."""
+    from sklearn.linear_model import LogisticRegression
+    own = d[f"train_feat_{i}_{i}"]
+    neg = np.concatenate([d[f"train_feat_{i}_{j}"] for j in others])
+    x = np.concatenate([own, neg])
+    scale = x.std(0) + 1e-6
+    fit = LogisticRegression(C=c, max_iter=300, class_weight="balanced").fit(
+        x / scale, np.r_[np.ones(len(own)), np.zeros(len(neg))])
+    return fit, scale
+
+
+def decisions(d, split, detectors):
+    """(detectors, images): each detector's decision function on its task's features."""
+    return np.stack([fit.decision_function(d[f"{split}_feat_{i}"] / scale)
+                     for i, (fit, scale) in enumerate(detectors)])
 
 if __name__ == "__main__":
     main(*sys.argv[1:])
