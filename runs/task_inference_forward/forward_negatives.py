@@ -15,6 +15,7 @@ import os
 import sys
 
 import numpy as np
+from forward_detectors import cascade, later_detectors, load_cache, masked_logits, report
 
 from hat_tf.console import import_tensorflow_quietly
 
@@ -58,50 +59,18 @@ def dump(run_dir, cache, per_task):
     np.savez(cache, **arrays)
 
 
-def lda(own, neg, shrink):
-    mu_own, mu_neg = own.mean(0), neg.mean(0)
-    cov = 0.5 * (np.cov(own, rowvar=False) + np.cov(neg, rowvar=False))
-    cov += shrink * np.trace(cov) / len(cov) * np.eye(len(cov))
-    w = np.linalg.solve(cov, mu_own - mu_neg)
-    return w, -w @ (mu_own + mu_neg) / 2
-
-
-def cascade(scores):
-    """scores: (T-1, n) accept-scores; returns the first task whose score > 0, else T-1."""
-    T = len(scores) + 1
-    choice = np.full(scores.shape[1], T - 1)
-    for i in range(T - 2, -1, -1):
-        choice = np.where(scores[i] > 0, i, choice)
-    return choice
-
-
-def report(name, d, split, task_pred):
-    y, truth, classes = d[f"{split}_y"], d[f"{split}_task"], d["classes"]
-    logits = np.stack([d[f"{split}_logit_{t}"] for t in range(len(classes))])  # T, n, C
-    cls = np.array([logits[task_pred[k], k, :classes[task_pred[k]]].argmax()
-                    for k in range(len(y))])
-    task_acc = (task_pred == truth).mean()
-    cil = ((task_pred == truth) & (cls == y)).mean()
-    print(f"{name:58s} {split}: task {100 * task_acc:5.1f} %  CIL {100 * cil:5.1f} %", flush=True)
-    return task_acc
-
-
 def main(run_dir, cache, per_task="3000", only=""):
     if not os.path.exists(cache):
         dump(run_dir, cache, int(per_task))
-    d = {k: (v.astype(np.float32) if v.dtype == np.float16 else v) for k, v in np.load(cache).items()}
-    classes = d["classes"]
-    T = len(classes)
+    d = load_cache(cache)
+    T = len(d["classes"])
     for split in ("val", "test"):
-        logits = np.stack([np.where(np.arange(d[f"{split}_logit_{t}"].shape[1]) < classes[t],
-                                    d[f"{split}_logit_{t}"], -np.inf) for t in range(T)])
-        report("max_logit (the baseline)", d, split, logits.max(2).argmax(0))
+        report("max_logit (the baseline)", d, split, masked_logits(d, split).max(2).argmax(0))
     for shrink in (1e-3, 1e-2, 1e-1):
-        dets = [lda(d[f"train_feat_{i}_{i}"],
-                    np.concatenate([d[f"train_feat_{i}_{j}"] for j in range(i + 1, T)]), shrink)
-                for i in range(T - 1)]
+        detectors = later_detectors(d, shrink)
         for split in ("val", "test"):
-            scores = np.stack([d[f"{split}_feat_{i}"] @ w + b for i, (w, b) in enumerate(dets)])
+            scores = np.stack([d[f"{split}_feat_{i}"] @ t["w"] + t["b"]
+                               for i, t in enumerate(detectors)])
             report(f"forward LDA cascade, shrink {shrink}", d, split, cascade(scores))
     if only == "lda-only":
         return
@@ -134,6 +103,7 @@ def decisions(d, split, detectors):
     """(detectors, images): each detector's decision function on its task's features."""
     return np.stack([fit.decision_function(d[f"{split}_feat_{i}"] / scale)
                      for i, (fit, scale) in enumerate(detectors)])
+
 
 if __name__ == "__main__":
     main(*sys.argv[1:])
